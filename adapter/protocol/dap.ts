@@ -1,0 +1,72 @@
+// Tracelens's additions to the Debug Adapter Protocol: the launch/attach arguments of a
+// `tracelens` session, the custom events the standalone adapter sends, the custom requests it
+// answers, and the TraceSink through which the inline adapter hands the stream to the store.
+// Imported by the adapter, the extension and the tests; imports nothing from vscode.
+
+import type { Batch, End, Hello, TracerError } from './wire';
+
+export const DEBUG_TYPE = 'tracelens';
+
+export interface LaunchArguments {
+  /** Script to run (absolute, or relative to cwd). Exactly one of program / module. */
+  program?: string;
+  /** Module to run as `python -m module`. */
+  module?: string;
+  args?: string[];
+  cwd?: string;
+  env?: Record<string, string | null>;
+  /** Interpreter path; default: the Python extension's interpreter, else python3/python on PATH. */
+  python?: string;
+  /** Module globs to trace (replaces the default: the program's own code). */
+  include?: string[];
+  /** Module globs never to trace. */
+  exclude?: string[];
+  /** Stop on entry is meaningless here; accepted and ignored. */
+  noDebug?: boolean;
+}
+
+/** Identifies one traced process within a session (a session may have several). */
+export interface ProcessKey {
+  session: string;
+  /** Connection number within the session, from 1. */
+  connection: number;
+}
+
+/** Where the adapter delivers what tracers send. The inline adapter gets the store's sink. */
+export interface TraceSink {
+  hello(key: ProcessKey, hello: Hello): void;
+  batch(key: ProcessKey, batch: Batch): void;
+  error(key: ProcessKey, error: TracerError): void;
+  end(key: ProcessKey, end: End): void;
+}
+
+/** Custom DAP events (standalone adapter; the body carries the key and the wire message). */
+export const enum TraceEvent {
+  Hello = 'tracelens/hello',
+  Batch = 'tracelens/batch',
+  Error = 'tracelens/error',
+  End = 'tracelens/end',
+  /** A connection was refused (bad token, bad hello); body: RefusedBody. */
+  Refused = 'tracelens/refused',
+}
+
+export interface TraceEventBody<M> {
+  key: ProcessKey;
+  message: M;
+}
+
+export interface RefusedBody {
+  reason: string;
+}
+
+/** Custom DAP requests (extension -> adapter). */
+export const enum TraceRequest {
+  Pause = 'tracelens/pause',
+  Resume = 'tracelens/resume',
+  SetFilter = 'tracelens/setFilter',
+}
+
+export interface SetFilterArguments {
+  include: string[];
+  exclude: string[];
+}

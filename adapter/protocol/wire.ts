@@ -1,0 +1,126 @@
+// The tracer wire protocol, TypeScript side: the messages the Python tracer
+// (adapter/python/tracelens/wire.py) sends to the adapter and the control messages it accepts.
+// Both sides are checked against the recorded byte streams in test/vectors/.
+// This file holds types, constants and the frame codec only; it imports nothing from vscode.
+//
+// Framing: every message is one frame: a 4-byte unsigned big-endian payload length N, then N
+// bytes of UTF-8 JSON encoding one object whose "t" names the kind. A frame larger than
+// MAX_FRAME is a protocol error and closes the connection.
+//
+// Tracer -> adapter, in this order:
+//   hello   first and once; carries the session token. A connection whose first frame is not a
+//           hello with the right token and a supported version is closed, and nothing from it is
+//           stored.
+//   batch   any number. Interned definitions (strings, files, codes, threads) come before the
+//           events that use them, in the same or an earlier batch of the same connection.
+//   error   the tracer hit an internal error and stopped tracing; the program goes on.
+//   end     last; tracing stopped (exit, uncaught exception, signal, detach).
+// Adapter -> tracer: control messages (pause, resume, filter, detach).
+//
+// Ids in a batch are per connection (per traced process), small integers from 1.
+// Timestamps are integer nanoseconds since the tracer's own start (hello.start_ns is the wall
+// clock at that moment, nanoseconds since the Unix epoch).
+
+export const WIRE_VERSION = 1;
+export const MAX_FRAME = 64 * 1024 * 1024;
+/** Environment variable through which the adapter hands the session token to the tracer. */
+export const TOKEN_ENV = 'TRACELENS_TOKEN';
+
+/** Event kinds: the first element of every event array. */
+export const enum EventKind {
+  /** [1, thread, code, ts, ...argValue]: one string id per name in the code's argnames. */
+  Call = 1,
+  /** [2, thread, code, ts, line, value]: the frame returned value from line. */
+  Return = 2,
+  /** [3, thread, code, ts, line, excType, excMessage]: raised (or re-raised) in this frame. */
+  Raise = 3,
+  /** [4, thread, code, ts, line, excType, excMessage]: the frame exits by the exception. */
+  Unwind = 4,
+  /** [5, thread, code, ts, line, excType, excMessage]: the exception was caught in this frame. */
+  Handled = 5,
+  /** [6, thread, code, ts, line, value]: a generator/coroutine suspended (yield/await). */
+  Yield = 6,
+  /** [7, thread, code, ts]: a generator/coroutine resumed: a new segment of the same call. */
+  Resume = 7,
+}
+
+/** Bits of CodeDef flags. */
+export const enum CodeFlags {
+  Generator = 1,
+  Coroutine = 2,
+  AsyncGenerator = 4,
+  /** argnames ends with the *args name (before **kwargs if both). */
+  VarArgs = 8,
+  /** argnames ends with the **kwargs name. */
+  VarKeywords = 16,
+}
+
+export type Event = number[];
+
+export interface Hello {
+  t: 'hello';
+  version: number;
+  token: string;
+  pid: number;
+  ppid: number;
+  /** "3.12.1" */
+  python: string;
+  /** "monitoring" (sys.monitoring) or "settrace" (sys.setprofile/settrace) */
+  backend: string;
+  argv: string[];
+  cwd: string;
+  /** Wall clock at the tracer's start, ns since the epoch (precision beyond 2^53 is lost in JS). */
+  start_ns: number;
+}
+
+/** [id, text] */
+export type StringDef = [number, string];
+/** [id, absolute path] */
+export type FileDef = [number, string];
+/** [id, file id, module, qualname, first line, argnames, flags] */
+export type CodeDef = [number, number, string, string, number, string[], number];
+/** [id, native thread id, name] */
+export type ThreadDef = [number, number, string];
+
+export interface Batch {
+  t: 'batch';
+  /** 1, 2, 3... per connection. */
+  seq: number;
+  strings: StringDef[];
+  files: FileDef[];
+  codes: CodeDef[];
+  threads: ThreadDef[];
+  events: Event[];
+  /** Events dropped because the buffer was full since the previous batch. */
+  dropped: number;
+}
+
+export interface TracerError {
+  t: 'error';
+  message: string;
+}
+
+export interface End {
+  t: 'end';
+  /** The program's exit code when known. */
+  exit_code: number | null;
+  reason: 'exit' | 'exception' | 'signal' | 'detach';
+}
+
+export type TracerMessage = Hello | Batch | TracerError | End;
+
+/** Control messages, adapter -> tracer. */
+export type ControlMessage =
+  | { t: 'pause' }
+  | { t: 'resume' }
+  | { t: 'detach' }
+  | { t: 'filter'; include: string[]; exclude: string[] };
+
+/** Encodes one message as a frame. */
+export function encodeFrame(message: object): Buffer {
+  const payload = Buffer.from(JSON.stringify(message), 'utf8');
+  const frame = Buffer.allocUnsafe(4 + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  payload.copy(frame, 4);
+  return frame;
+}

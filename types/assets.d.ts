@@ -1,0 +1,5 @@
+// Module declarations for files esbuild inlines as text (the store schema).
+declare module '*.sql' {
+  const text: string;
+  export default text;
+}
