@@ -55,7 +55,10 @@ const active = builds.filter((b) => {
 });
 
 mkdirSync(path.join(root, 'dist'), { recursive: true });
-copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(root, 'dist', 'sql-wasm.wasm'));
+copyFileSync(
+  require.resolve('sql.js/dist/sql-wasm.wasm'),
+  path.join(root, 'dist', 'sql-wasm.wasm'),
+);
 
 if (watch) {
   for (const b of active) await (await esbuild.context(b)).watch();
