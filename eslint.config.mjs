@@ -41,6 +41,7 @@ export default tseslint.config(
         clearInterval: 'readonly',
         URL: 'readonly',
         Buffer: 'readonly',
+        fetch: 'readonly',
       },
     },
   },
