@@ -124,3 +124,126 @@ export function encodeFrame(message: object): Buffer {
   payload.copy(frame, 4);
   return frame;
 }
+
+// ---- Decoding (adapter side) ----------------------------------------------------------------
+
+/** A broken frame or message: the connection that sent it is closed. */
+export class WireError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WireError';
+  }
+}
+
+/**
+ * Splits a byte stream into frame payloads. Feed it chunks as they arrive; frames may be split
+ * across chunks and a chunk may hold several frames. A length above `maxFrame` throws a
+ * WireError (the decoder is unusable afterwards: close the connection).
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Payload length of the frame being read, or -1 while reading its 4-byte header. */
+  private need = -1;
+
+  constructor(public maxFrame: number = MAX_FRAME) {}
+
+  /** Bytes received and not yet returned as part of a frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /** Adds a chunk; returns the payloads of the frames it completed, in order. */
+  push(chunk: Buffer): Buffer[] {
+    const frames: Buffer[] = [];
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    for (;;) {
+      if (this.need < 0) {
+        if (this.buffered < 4) break;
+        const length = this.take(4).readUInt32BE(0);
+        if (length > this.maxFrame) {
+          throw new WireError(`frame of ${length} bytes exceeds the limit of ${this.maxFrame}`);
+        }
+        this.need = length;
+      }
+      if (this.buffered < this.need) break;
+      frames.push(this.take(this.need));
+      this.need = -1;
+    }
+    return frames;
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0];
+    if (n === 0) return Buffer.alloc(0);
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = this.chunks[0];
+      const k = Math.min(chunk.length, n - offset);
+      chunk.copy(out, offset, 0, k);
+      offset += k;
+      if (k === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(k);
+    }
+    this.buffered -= n;
+    return out;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function check(ok: boolean, kind: string, field: string): void {
+  if (!ok) throw new WireError(`${kind} message has a missing or malformed "${field}"`);
+}
+
+/**
+ * Parses one frame payload into a tracer message, checking the kind and the type of each
+ * top-level field (not every element of a batch's arrays: that would cost more than it saves).
+ * Unknown extra fields are kept. Throws WireError.
+ */
+export function parseMessage(payload: Buffer | string): TracerMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch {
+    throw new WireError('frame is not valid JSON');
+  }
+  if (!isObject(value)) throw new WireError('frame is not a JSON object');
+  const num = (k: string) => typeof value[k] === 'number' && Number.isFinite(value[k]);
+  const str = (k: string) => typeof value[k] === 'string';
+  const arr = (k: string) => Array.isArray(value[k]);
+  switch (value.t) {
+    case 'hello':
+      for (const k of ['version', 'pid', 'ppid', 'start_ns']) check(num(k), 'hello', k);
+      for (const k of ['token', 'python', 'backend', 'cwd']) check(str(k), 'hello', k);
+      check(arr('argv'), 'hello', 'argv');
+      return value as unknown as Hello;
+    case 'batch':
+      check(num('seq'), 'batch', 'seq');
+      for (const k of ['strings', 'files', 'codes', 'threads', 'events']) check(arr(k), 'batch', k);
+      check(num('dropped'), 'batch', 'dropped');
+      return value as unknown as Batch;
+    case 'error':
+      check(str('message'), 'error', 'message');
+      return value as unknown as TracerError;
+    case 'end':
+      check(value.exit_code === null || num('exit_code'), 'end', 'exit_code');
+      check(str('reason'), 'end', 'reason');
+      return value as unknown as End;
+    default:
+      throw new WireError(`unknown message kind ${JSON.stringify(value.t)}`);
+  }
+}
