@@ -1,8 +1,7 @@
-// The loopback socket tracers connect to: one per debug session, with a random token. A
-// connection must open with a hello carrying that token and WIRE_VERSION within a short time,
-// else it is closed and nothing from it reaches the sink. Each accepted connection is one traced
-// process (ProcessKey); the hello reaches the sink with its token blanked. Knows nothing of DAP
-// or vscode.
+// The loopback socket tracers connect to, one per session, with a random token. A connection must
+// open with a hello carrying that token and WIRE_VERSION within a short time, else it is closed and
+// nothing from it reaches the sink. Each accepted connection is one traced process (ProcessKey); the
+// hello reaches the sink with its token blanked. Knows nothing of DAP or vscode.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as net from 'node:net';
