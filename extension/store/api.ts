@@ -50,7 +50,15 @@ export interface CallRow {
 /** What the editor draws for one file, for the selected call of each function (default: last). */
 export interface FileAnnotations {
   /** The value returned at a line by the most recent call that returned there. */
-  returns: { line: number; value: string; callId: number; args: CallArg[]; qualname: string }[];
+  returns: {
+    line: number;
+    value: string;
+    callId: number;
+    args: CallArg[];
+    qualname: string;
+    /** 'yield' when the value was yielded (a generator or coroutine suspended at the line). */
+    kind?: 'return' | 'yield';
+  }[];
   /** Lines where an exception was raised (kind 3) and not only propagated. */
   raises: { line: number; type: string; message: string; callId: number; handled: boolean }[];
 }
@@ -67,7 +75,7 @@ export interface StoreSummary {
 
 export interface ITraceStore extends TraceSink {
   summary(): Promise<StoreSummary>;
-  /** Calls whose parent is `parent` (null: top-level calls), in start order. */
+  /** Calls whose parent is `parent` (null: top-level calls), in start order (limit: 5000). */
   children(parent: number | null, offset?: number, limit?: number): Promise<CallRow[]>;
   call(id: number): Promise<CallRow | undefined>;
   /** Annotations for a file (absolute path as the tracer reported it). */

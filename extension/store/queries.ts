@@ -1,0 +1,175 @@
+// The read side of the store: the queries behind ITraceStore (children of a call, one call, a
+// file's annotations), answered from the sql.js database into the plain rows of api.ts.
+// Runs inside the store worker; never writes.
+//
+// fileAnnotations: at each line where a call of the file's code returned (or yielded: kind
+// 'yield'), the value of the call that returned there last (greatest end_ns). At each line where
+// an exception was raised (kind 3), the last raise there (greatest ts_ns); it counts as handled
+// when a Handled event of the same call follows it before any Unwind of that call, or, with
+// neither, when the call has ended normally (it returned or yielded, so something caught it).
+// A raise in a call still running with no Handled after it is reported as not handled (yet).
+
+import type initSqlJs from 'sql.js';
+import type { CallArg, CallRow, FileAnnotations } from './api';
+
+type Database = initSqlJs.Database;
+type Statement = initSqlJs.Statement;
+type SqlValue = initSqlJs.SqlValue;
+
+const CALL_SELECT = `
+SELECT c.id, c.parent, c.depth, c.process, c.thread, t.name, co.module, co.qualname, f.path, co.line,
+  co.argnames, c.args, rv.text, c.return_line, et.text, em.text, c.exc_line, c.start_ns, c.end_ns,
+  c.flags, (SELECT count(*) FROM calls k WHERE k.parent = c.id)
+FROM calls c
+JOIN codes co ON co.id = c.code
+JOIN files f ON f.id = co.file
+LEFT JOIN threads t ON t.id = c.thread
+LEFT JOIN strings rv ON rv.id = c.return_value
+LEFT JOIN strings et ON et.id = c.exc_type
+LEFT JOIN strings em ON em.id = c.exc_message`;
+
+export class TraceQueries {
+  private readonly statements: Statement[] = [];
+  private readonly topLevel: Statement;
+  private readonly childrenOf: Statement;
+  private readonly byId: Statement;
+  private readonly fileByPath: Statement;
+  private readonly lastReturns: Statement;
+  private readonly lastRaises: Statement;
+  private readonly afterRaise: Statement;
+
+  constructor(
+    db: Database,
+    /** Text of a string id (the ingestor keeps them in memory). */
+    private readonly text: (id: number) => string | undefined,
+  ) {
+    const prepare = (sql: string): Statement => {
+      const s = db.prepare(sql);
+      this.statements.push(s);
+      return s;
+    };
+    this.topLevel = prepare(
+      `${CALL_SELECT} WHERE c.parent IS NULL ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?`,
+    );
+    this.childrenOf = prepare(
+      `${CALL_SELECT} WHERE c.parent = ? ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?`,
+    );
+    this.byId = prepare(`${CALL_SELECT} WHERE c.id = ?`);
+    this.fileByPath = prepare('SELECT id FROM files WHERE path = ?');
+    // Bare columns next to max() come from the row holding the maximum (SQLite).
+    this.lastReturns = prepare(`
+      SELECT c.return_line, max(c.end_ns), c.id, rv.text, c.args, co.qualname, co.argnames, c.flags
+      FROM calls c JOIN codes co ON co.id = c.code LEFT JOIN strings rv ON rv.id = c.return_value
+      WHERE co.file = ? AND c.return_line IS NOT NULL
+      GROUP BY c.return_line ORDER BY c.return_line`);
+    this.lastRaises = prepare(`
+      SELECT e.line, max(e.ts_ns), e.id, e.call, ty.text, msg.text, c.end_ns, c.flags
+      FROM exceptions e JOIN calls c ON c.id = e.call JOIN codes co ON co.id = c.code
+      JOIN strings ty ON ty.id = e.type JOIN strings msg ON msg.id = e.message
+      WHERE co.file = ? AND e.kind = 3 AND e.line IS NOT NULL
+      GROUP BY e.line ORDER BY e.line`);
+    this.afterRaise = prepare(`
+      SELECT (SELECT min(id) FROM exceptions WHERE call = ?1 AND id > ?2 AND kind = 5),
+             (SELECT min(id) FROM exceptions WHERE call = ?1 AND id > ?2 AND kind = 4)`);
+  }
+
+  children(parent: number | null, offset: number, limit: number): CallRow[] {
+    const s = parent === null ? this.topLevel : this.childrenOf;
+    return this.rows(s, parent === null ? [limit, offset] : [parent, limit, offset]);
+  }
+
+  call(id: number): CallRow | undefined {
+    return this.rows(this.byId, [id])[0];
+  }
+
+  fileAnnotations(path: string): FileAnnotations {
+    const out: FileAnnotations = { returns: [], raises: [] };
+    const file = this.all(this.fileByPath, [path])[0];
+    if (!file) return out;
+    const fileId = file[0];
+    for (const r of this.all(this.lastReturns, [fileId])) {
+      out.returns.push({
+        line: r[0] as number,
+        value: (r[3] as string | null) ?? '',
+        callId: r[2] as number,
+        args: this.args(r[6] as string, r[4] as string | null),
+        qualname: r[5] as string,
+        kind: ((r[7] as number) & 2) !== 0 ? 'yield' : 'return',
+      });
+    }
+    for (const r of this.all(this.lastRaises, [fileId])) {
+      const [handledId, unwindId] = this.all(this.afterRaise, [r[3], r[2]])[0] as (number | null)[];
+      let handled: boolean;
+      if (handledId !== null && (unwindId === null || handledId < unwindId)) handled = true;
+      else if (unwindId !== null) handled = false;
+      else handled = r[6] !== null && ((r[7] as number) & 4) === 0;
+      out.raises.push({
+        line: r[0] as number,
+        type: r[4] as string,
+        message: r[5] as string,
+        callId: r[3] as number,
+        handled,
+      });
+    }
+    return out;
+  }
+
+  free(): void {
+    for (const s of this.statements) s.free();
+  }
+
+  private all(s: Statement, params: SqlValue[]): SqlValue[][] {
+    const out: SqlValue[][] = [];
+    try {
+      s.bind(params);
+      while (s.step()) out.push(s.get());
+    } finally {
+      s.reset();
+    }
+    return out;
+  }
+
+  private rows(s: Statement, params: SqlValue[]): CallRow[] {
+    return this.all(s, params).map((r) => {
+      const flags = r[19] as number;
+      return {
+        id: r[0] as number,
+        parent: r[1] as number | null,
+        depth: r[2] as number,
+        process: r[3] as number,
+        thread: r[4] as number,
+        threadName: (r[5] as string | null) ?? '',
+        module: r[6] as string,
+        qualname: r[7] as string,
+        file: r[8] as string,
+        line: r[9] as number,
+        args: this.args(r[10] as string, r[11] as string | null),
+        returnValue: r[12] as string | null,
+        returnLine: r[13] as number | null,
+        exception:
+          (flags & 4) !== 0
+            ? {
+                type: (r[14] as string | null) ?? '',
+                message: (r[15] as string | null) ?? '',
+                line: r[16] as number | null,
+              }
+            : null,
+        startNs: r[17] as number,
+        endNs: r[18] as number | null,
+        flags,
+        childCount: r[20] as number,
+      };
+    });
+  }
+
+  /** Pairs codes.argnames with the call's argument value ids. */
+  private args(argnames: string, args: string | null): CallArg[] {
+    if (args === null) return [];
+    const names = JSON.parse(argnames) as string[];
+    const ids = JSON.parse(args) as (number | null)[];
+    return ids.map((id, i) => ({
+      name: names[i] ?? `arg${i}`,
+      value: id === null ? '' : (this.text(id) ?? ''),
+    }));
+  }
+}
