@@ -1,0 +1,66 @@
+// Names the extension shares with package.json: command ids, the debug type, setting names, the
+// timeline's view type and theme colour ids. One place, checked against package.json's
+// `contributes` by test/unit/contributions.test.ts. Pure data: imports nothing from vscode.
+
+import { DEBUG_TYPE } from '../adapter/protocol/dap';
+
+export { DEBUG_TYPE };
+
+export const EXTENSION_ID = 'tracelens.tracelens';
+export const PYTHON_EXTENSION_ID = 'ms-python.python';
+
+export const Commands = {
+  TraceFile: 'tracelens.traceFile',
+  ShowTimeline: 'tracelens.showTimeline',
+  ClearTrace: 'tracelens.clearTrace',
+  SaveTrace: 'tracelens.saveTrace',
+} as const;
+
+/** Titles as shown in the command palette (category "Tracelens"). */
+export const CommandTitles: Record<keyof typeof Commands, string> = {
+  TraceFile: 'Trace This File',
+  ShowTimeline: 'Show Timeline',
+  ClearTrace: 'Clear Trace',
+  SaveTrace: 'Save Trace As…',
+};
+
+export const COMMAND_CATEGORY = 'Tracelens';
+
+/** Full setting names (section "tracelens"). */
+export const Settings = {
+  ShowValues: 'tracelens.editor.showValues',
+  MaxValueLength: 'tracelens.editor.maxValueLength',
+  OpenTimelineOnStart: 'tracelens.timeline.openOnTraceStart',
+} as const;
+
+export const SETTINGS_SECTION = 'tracelens';
+
+/** The timeline WebviewPanel's view type (also its serializer's). */
+export const Views = {
+  Timeline: 'tracelens.timeline',
+} as const;
+
+export const TIMELINE_TITLE = 'Tracelens Timeline';
+
+/** Theme colour ids contributed in package.json `colors`. */
+export const Colors = {
+  ReturnValueForeground: 'tracelens.returnValueForeground',
+  ExceptionForeground: 'tracelens.exceptionForeground',
+  HandledExceptionForeground: 'tracelens.handledExceptionForeground',
+  ExceptionLineBackground: 'tracelens.exceptionLineBackground',
+} as const;
+
+/** The launch configuration attributes (adapter/protocol/dap.ts LaunchArguments, minus noDebug). */
+export const LAUNCH_ATTRIBUTES = [
+  'program',
+  'module',
+  'args',
+  'cwd',
+  'env',
+  'python',
+  'include',
+  'exclude',
+] as const;
+
+/** How often the editor and the timeline redraw while a trace grows, at most (ms between). */
+export const REFRESH_INTERVAL_MS = 200;

@@ -1,0 +1,146 @@
+// Tracelens's entry point: activate() builds the extension's objects and registers them with
+// VS Code; deactivate() lets the store close. Everything else lives in the files it wires.
+// Owns no behaviour of its own beyond the wiring and the small command handlers.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { traceFile } from './commands/traceFileCommand';
+import { Commands, DEBUG_TYPE, Settings, Views } from './constants';
+import { InlineAdapterFactory, type ITraceSessionListener } from './debug/inlineAdapterFactory';
+import { PythonExtensionInterpreter } from './debug/pythonInterpreter';
+import { TraceConfigurationProvider } from './debug/traceConfigurationProvider';
+import { EditorDecorator } from './editor/editorDecorator';
+import { TraceHoverProvider } from './editor/traceHoverProvider';
+import { TraceStatusBar } from './status/traceStatusBar';
+import type { ITraceStore } from './store/api';
+import { StoreClient } from './store/storeClient';
+import { CallRevealer } from './timeline/callRevealer';
+import { TimelinePanel } from './timeline/timelinePanel';
+
+/*
+ * How the object graph is wired (by hand, in activate; no container):
+ *
+ *   log ─────────────────────────────────────────────── the "Tracelens" output channel
+ *   store: ITraceStore = StoreClient(dist/storeWorker.js, dist/sql-wasm.wasm)
+ *     │   sql.js in a worker thread; also the TraceSink every inline adapter writes into
+ *     ├── EditorDecorator(store)        end-of-line values/exceptions; per-file annotation cache
+ *     │     └── TraceHoverProvider(decorator as IAnnotationSource)
+ *     ├── CallRevealer(store) ◄──────── TimelinePanel(extensionUri, store, revealer, log)
+ *     │                                   the webview panel, also its WebviewPanelSerializer
+ *     ├── TraceStatusBar(store)         calls/dropped while a trace runs
+ *     └── InlineAdapterFactory(store, <extension>/adapter/python, PythonExtensionInterpreter(log),
+ *           sessions: ITraceSessionListener)
+ *           per debug session: TracelensSession({ sink: store, tracerDir, resolveInterpreter })
+ *           wrapped in DebugAdapterInlineImplementation. Before it starts, `sessions` clears the
+ *           store (one trace at a time), resets the decorations and opens the timeline.
+ *   TraceConfigurationProvider()       launch.json defaults; F5 with no config traces the file
+ *
+ * Only the store knows about sql.js, only the adapter knows about Python processes; the UI parts
+ * depend on ITraceStore alone, so each can be built in tests with a real store and no VS Code.
+ */
+
+let store: ITraceStore | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('Tracelens');
+  const log = (message: string) => output.appendLine(`[${new Date().toISOString()}] ${message}`);
+  const dist = vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath;
+  let toldUser = false;
+
+  const traceStore = new StoreClient({
+    workerPath: path.join(dist, 'storeWorker.js'),
+    wasmPath: path.join(dist, 'sql-wasm.wasm'),
+    onError: (message) => {
+      log(message);
+      if (toldUser) return;
+      toldUser = true;
+      void vscode.window.showErrorMessage(
+        `Tracelens: part of the trace could not be stored (see the Tracelens output). If it keeps happening, reload the window.`,
+      );
+    },
+  });
+  store = traceStore;
+
+  const decorator = new EditorDecorator(traceStore);
+  const revealer = new CallRevealer(traceStore);
+  const timeline = new TimelinePanel(context.extensionUri, traceStore, revealer, log);
+  const statusBar = new TraceStatusBar(traceStore);
+
+  const sessions: ITraceSessionListener = {
+    async traceStarting(session) {
+      log(`Trace session "${session.name}" starting; clearing the previous trace.`);
+      try {
+        await traceStore.clear();
+      } catch (error) {
+        log(`Could not clear the trace store: ${String(error)}`);
+      }
+      decorator.reset();
+      timeline.cleared();
+      if (vscode.workspace.getConfiguration().get<boolean>(Settings.OpenTimelineOnStart, true))
+        timeline.show(true);
+    },
+  };
+  const adapterFactory = new InlineAdapterFactory(
+    traceStore,
+    vscode.Uri.joinPath(context.extensionUri, 'adapter', 'python').fsPath,
+    new PythonExtensionInterpreter(log),
+    sessions,
+  );
+  const configProvider = new TraceConfigurationProvider();
+
+  context.subscriptions.push(
+    output,
+    decorator,
+    timeline,
+    statusBar,
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, adapterFactory),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, configProvider),
+    vscode.debug.registerDebugConfigurationProvider(
+      DEBUG_TYPE,
+      configProvider,
+      vscode.DebugConfigurationProviderTriggerKind.Dynamic,
+    ),
+    vscode.languages.registerHoverProvider(
+      { language: 'python', scheme: 'file' },
+      new TraceHoverProvider(decorator),
+    ),
+    vscode.window.registerWebviewPanelSerializer(Views.Timeline, timeline),
+    vscode.commands.registerCommand(Commands.TraceFile, (uri?: vscode.Uri) => traceFile(uri)),
+    vscode.commands.registerCommand(Commands.ShowTimeline, () => timeline.show(false)),
+    vscode.commands.registerCommand(Commands.ClearTrace, async () => {
+      await traceStore.clear();
+      decorator.reset();
+      timeline.cleared();
+    }),
+    vscode.commands.registerCommand(Commands.SaveTrace, () => saveTrace(traceStore)),
+  );
+}
+
+async function saveTrace(traceStore: ITraceStore): Promise<void> {
+  const summary = await traceStore.summary();
+  if (!summary.calls) {
+    void vscode.window.showInformationMessage('Tracelens: there is no trace to save yet.');
+    return;
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const target = await vscode.window.showSaveDialog({
+    title: 'Save Tracelens Trace',
+    defaultUri: folder ? vscode.Uri.joinPath(folder, 'trace.tracelens.db') : undefined,
+    filters: { 'Tracelens trace (SQLite)': ['db', 'sqlite'] },
+  });
+  if (!target) return;
+  try {
+    await traceStore.save(target.fsPath);
+    void vscode.window.showInformationMessage(`Tracelens: trace saved to ${target.fsPath}.`);
+  } catch (error) {
+    void vscode.window.showErrorMessage(
+      `Tracelens could not save the trace: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  const s = store;
+  store = undefined;
+  await s?.dispose();
+}
