@@ -17,7 +17,8 @@ export interface Interpreter {
   version: [number, number, number];
 }
 
-type Probe = { ok: true; version: [number, number, number] } | { ok: false; missing: boolean; detail: string };
+type Probe =
+  { ok: true; version: [number, number, number] } | { ok: false; missing: boolean; detail: string };
 
 /** Probes by command (and PATH when the command is a bare name); shared by all sessions. */
 const probeCache = new Map<string, Promise<Probe>>();
@@ -29,7 +30,11 @@ export class InterpreterFinder {
    * configured: `python` from launch.json; selected: what the resolver returned; env: the
    * environment the program will get (its PATH is used for lookups).
    */
-  async find(configured: string | undefined, selected: string | undefined, env: NodeJS.ProcessEnv): Promise<Interpreter> {
+  async find(
+    configured: string | undefined,
+    selected: string | undefined,
+    env: NodeJS.ProcessEnv,
+  ): Promise<Interpreter> {
     if (configured !== undefined) {
       if (configured.includes('/')) {
         const kind = await stat(configured).then(
@@ -37,7 +42,8 @@ export class InterpreterFinder {
           () => 'missing',
         );
         if (kind === 'missing') throw errors.pythonNotFound(configured);
-        if (kind === 'directory') throw errors.pythonNotRunnable(configured, 'from `python`', 'it is a directory');
+        if (kind === 'directory')
+          throw errors.pythonNotRunnable(configured, 'from `python`', 'it is a directory');
       }
       return this.accept(configured, 'from `python`', env);
     }
@@ -53,7 +59,11 @@ export class InterpreterFinder {
     throw tooOld ?? errors.noPythonFound();
   }
 
-  private async accept(command: string, source: string, env: NodeJS.ProcessEnv): Promise<Interpreter> {
+  private async accept(
+    command: string,
+    source: string,
+    env: NodeJS.ProcessEnv,
+  ): Promise<Interpreter> {
     const probe = await this.probe(command, env);
     if (!probe.ok) {
       if (probe.missing && source === 'from `python`') throw errors.pythonNotFound(command);
@@ -78,7 +88,10 @@ export class InterpreterFinder {
   }
 
   private async runProbe(command: string, env: NodeJS.ProcessEnv): Promise<Probe> {
-    const run = await runCaptured(this.spawner, command, ['-c', VERSION_SCRIPT], { env, timeoutMs: 15000 });
+    const run = await runCaptured(this.spawner, command, ['-c', VERSION_SCRIPT], {
+      env,
+      timeoutMs: 15000,
+    });
     if (run.error) {
       const missing = run.error.code === 'ENOENT';
       return { ok: false, missing, detail: missing ? 'not found' : run.error.message };
@@ -86,12 +99,18 @@ export class InterpreterFinder {
     const match = /\(\s*(\d+),\s*(\d+),\s*(\d+)\s*\)/.exec(run.stdout);
     if (run.code !== 0 || !match) {
       const said = (run.stderr || run.stdout).trim().split('\n').slice(-1)[0] ?? '';
-      return { ok: false, missing: false, detail: `it exited with code ${run.code}${said ? ` (${said})` : ''}` };
+      return {
+        ok: false,
+        missing: false,
+        detail: `it exited with code ${run.code}${said ? ` (${said})` : ''}`,
+      };
     }
     return { ok: true, version: [Number(match[1]), Number(match[2]), Number(match[3])] };
   }
 }
 
 function isRecentEnough(version: readonly number[]): boolean {
-  return version[0] > MIN_PYTHON[0] || (version[0] === MIN_PYTHON[0] && version[1] >= MIN_PYTHON[1]);
+  return (
+    version[0] > MIN_PYTHON[0] || (version[0] === MIN_PYTHON[0] && version[1] >= MIN_PYTHON[1])
+  );
 }

@@ -10,7 +10,9 @@ import type { LaunchArguments } from './protocol/dap';
 import { TOKEN_ENV } from './protocol/wire';
 
 /** The interpreter chosen outside the adapter (the Python extension's selection), if any. */
-export type InterpreterResolver = (args: LaunchArguments) => string | undefined | Promise<string | undefined>;
+export type InterpreterResolver = (
+  args: LaunchArguments,
+) => string | undefined | Promise<string | undefined>;
 
 export interface LaunchPlan {
   interpreter: Interpreter;
@@ -77,7 +79,8 @@ export async function planLaunch(
 
   const env = programEnv(options.baseEnv ?? process.env, args.env, options.tracerDir);
   const configured = args.python !== undefined && args.python !== '' ? args.python : undefined;
-  const python = configured && configured.includes('/') ? path.resolve(cwd, configured) : configured;
+  const python =
+    configured && configured.includes('/') ? path.resolve(cwd, configured) : configured;
   const selected = python === undefined ? await options.resolveInterpreter?.(args) : undefined;
   const interpreter = await options.finder.find(python, selected || undefined, env);
 
@@ -90,7 +93,17 @@ export async function planLaunch(
     cwd,
     env,
     target: hasProgram ? target[0] : `-m ${args.module}`,
-    tracerArgs: (connect) => ['-m', 'tracelens', 'run', '--connect', connect, ...filters, '--', ...target, ...programArgs],
+    tracerArgs: (connect) => [
+      '-m',
+      'tracelens',
+      'run',
+      '--connect',
+      connect,
+      ...filters,
+      '--',
+      ...target,
+      ...programArgs,
+    ],
   };
 }
 
@@ -121,10 +134,14 @@ export function tracerEnv(plan: LaunchPlan, token: string): NodeJS.ProcessEnv {
 function checkShapes(args: LaunchArguments): void {
   const isStr = (v: unknown) => typeof v === 'string';
   const strings = (v: unknown) => v === undefined || (Array.isArray(v) && v.every(isStr));
-  if (args.program !== undefined && !isStr(args.program)) throw errors.invalidArgument('program', 'a path');
-  if (args.module !== undefined && !isStr(args.module)) throw errors.invalidArgument('module', 'a module name');
-  if (args.cwd !== undefined && !isStr(args.cwd)) throw errors.invalidArgument('cwd', 'a directory path');
-  if (args.python !== undefined && !isStr(args.python)) throw errors.invalidArgument('python', 'an interpreter path');
+  if (args.program !== undefined && !isStr(args.program))
+    throw errors.invalidArgument('program', 'a path');
+  if (args.module !== undefined && !isStr(args.module))
+    throw errors.invalidArgument('module', 'a module name');
+  if (args.cwd !== undefined && !isStr(args.cwd))
+    throw errors.invalidArgument('cwd', 'a directory path');
+  if (args.python !== undefined && !isStr(args.python))
+    throw errors.invalidArgument('python', 'an interpreter path');
   if (!strings(args.args)) throw errors.invalidArgument('args', 'a list of strings');
   if (!strings(args.include)) throw errors.invalidArgument('include', 'a list of module globs');
   if (!strings(args.exclude)) throw errors.invalidArgument('exclude', 'a list of module globs');
@@ -134,7 +151,11 @@ function checkShapes(args: LaunchArguments): void {
       args.env !== null &&
       !Array.isArray(args.env) &&
       Object.values(args.env).every((v) => v === null || isStr(v));
-    if (!ok) throw errors.invalidArgument('env', 'an object whose values are strings (or null to remove a variable)');
+    if (!ok)
+      throw errors.invalidArgument(
+        'env',
+        'an object whose values are strings (or null to remove a variable)',
+      );
   }
 }
 

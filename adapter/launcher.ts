@@ -74,8 +74,10 @@ export class Launcher {
         sink: this.deps.sink,
         helloTimeoutMs: this.deps.helloTimeoutMs,
         onRefused: (reason) => this.events.refused(reason),
-        onProtocolError: (key, reason) => this.notice(key, `the trace stream broke (${reason}); tracing stopped`),
-        onSinkError: (error) => this.events.output('console', `Tracelens could not store trace data: ${String(error)}\n`),
+        onProtocolError: (key, reason) =>
+          this.notice(key, `the trace stream broke (${reason}); tracing stopped`),
+        onSinkError: (error) =>
+          this.events.output('console', `Tracelens could not store trace data: ${String(error)}\n`),
       });
       try {
         await server.listen();
@@ -84,10 +86,14 @@ export class Launcher {
       }
       this.server = server;
       const address = server.address!;
-      const child = await this.spawn(plan.interpreter.command, plan.tracerArgs(`127.0.0.1:${address.port}`), {
-        cwd: plan.cwd,
-        env: tracerEnv(plan, server.token),
-      }).catch(async (error: TracelensError) => {
+      const child = await this.spawn(
+        plan.interpreter.command,
+        plan.tracerArgs(`127.0.0.1:${address.port}`),
+        {
+          cwd: plan.cwd,
+          env: tracerEnv(plan, server.token),
+        },
+      ).catch(async (error: TracelensError) => {
         await server.close();
         throw error;
       });
@@ -129,11 +135,19 @@ export class Launcher {
     if (this.child) this.signalGroup('SIGKILL');
   }
 
-  private spawn(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<ChildProcess> {
+  private spawn(
+    command: string,
+    args: string[],
+    options: { cwd: string; env: NodeJS.ProcessEnv },
+  ): Promise<ChildProcess> {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = this.deps.spawner(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        child = this.deps.spawner(command, args, {
+          ...options,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
       } catch (error) {
         reject(errors.spawnFailed(command, (error as Error).message));
         return;
@@ -156,9 +170,14 @@ export class Launcher {
     this.forward(child.stdout, 'stdout');
     this.forward(child.stderr, 'stderr');
     const exitCode = await new Promise<number>((resolve) =>
-      child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0))),
+      child.once('exit', (code, signal) =>
+        resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)),
+      ),
     );
-    await Promise.race([Promise.all([streamsClosed, server.whenIdle(FLUSH_GRACE_MS)]), delay(FLUSH_GRACE_MS)]);
+    await Promise.race([
+      Promise.all([streamsClosed, server.whenIdle(FLUSH_GRACE_MS)]),
+      delay(FLUSH_GRACE_MS),
+    ]);
     this.state = 'finished';
     this.events.exited(exitCode);
     this.events.terminated();

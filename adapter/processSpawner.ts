@@ -4,9 +4,14 @@
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
-export type ProcessSpawner = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+export type ProcessSpawner = (
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+) => ChildProcess;
 
-export const nodeSpawner: ProcessSpawner = (command, args, options) => spawn(command, args, options);
+export const nodeSpawner: ProcessSpawner = (command, args, options) =>
+  spawn(command, args, options);
 
 export interface CapturedRun {
   /** Exit code, or null when the process died by a signal or never started. */
@@ -27,7 +32,11 @@ export function runCaptured(
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawner(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawner(command, args, {
+        env: options.env,
+        cwd: options.cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (error) {
       resolve({ code: null, stdout: '', stderr: '', error: error as NodeJS.ErrnoException });
       return;
@@ -36,7 +45,9 @@ export function runCaptured(
     const err: Buffer[] = [];
     let failure: NodeJS.ErrnoException | undefined;
     const timer = setTimeout(() => {
-      failure = Object.assign(new Error(`timed out after ${options.timeoutMs ?? 10000} ms`), { code: 'ETIMEDOUT' });
+      failure = Object.assign(new Error(`timed out after ${options.timeoutMs ?? 10000} ms`), {
+        code: 'ETIMEDOUT',
+      });
       child.kill('SIGKILL');
     }, options.timeoutMs ?? 10000);
     child.stdout?.on('data', (b: Buffer) => out.push(b));

@@ -7,19 +7,21 @@ import { DapEventSink } from './dapEventSink';
 import { TracelensSession } from './tracelensSession';
 
 /** dist/adapter.js -> <root>/adapter/python; TRACELENS_TRACER_DIR overrides it. */
-const tracerDir = process.env.TRACELENS_TRACER_DIR || path.join(__dirname, '..', 'adapter', 'python');
+const tracerDir =
+  process.env.TRACELENS_TRACER_DIR || path.join(__dirname, '..', 'adapter', 'python');
 
-// The sink needs the session to send events and the session needs the sink: tie the knot.
-let session: TracelensSession | undefined;
-const sink = new DapEventSink((event) => session?.sendEvent(event));
-session = new TracelensSession({ sink, tracerDir });
+// The sink sends through the session that owns it (called only once the session runs).
+const session: TracelensSession = new TracelensSession({
+  sink: new DapEventSink((event) => session.sendEvent(event)),
+  tracerDir,
+});
 
 const stop = () => {
-  void session!.shutdownTrace().finally(() => process.exit(0));
+  void session.shutdownTrace().finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.stdin.on('end', stop);
-process.on('exit', () => session!.killNow());
+process.on('exit', () => session.killNow());
 
 session.start(process.stdin, process.stdout);

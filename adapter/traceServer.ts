@@ -122,11 +122,17 @@ export class TraceServer {
     const pending = [...this.connections].filter((c) => !c.key).length;
     if (this.closed || pending >= MAX_PENDING) {
       socket.destroy();
-      this.options.onRefused?.(this.closed ? 'the session has ended' : 'too many connections waiting for a hello');
+      this.options.onRefused?.(
+        this.closed ? 'the session has ended' : 'too many connections waiting for a hello',
+      );
       return;
     }
     socket.setNoDelay(true);
-    const conn: Connection = { socket, decoder: new FrameDecoder(PRE_HELLO_MAX_FRAME), done: false };
+    const conn: Connection = {
+      socket,
+      decoder: new FrameDecoder(PRE_HELLO_MAX_FRAME),
+      done: false,
+    };
     this.connections.add(conn);
     const timer = setTimeout(
       () => this.refuse(conn, `no hello within ${this.options.helloTimeoutMs ?? 5000} ms`),
@@ -224,7 +230,9 @@ export class TraceServer {
     conn.done = true;
     conn.socket.destroy();
     const key = conn.key;
-    this.deliver(() => this.options.sink.error(key, { t: 'error', message: `protocol error: ${reason}` }));
+    this.deliver(() =>
+      this.options.sink.error(key, { t: 'error', message: `protocol error: ${reason}` }),
+    );
     this.options.onProtocolError?.(key, reason);
   }
 

@@ -3,14 +3,29 @@
 // extension host (with the store's sink) and standalone over stdio in tests. Imports nothing
 // from vscode.
 
-import { DebugSession, InitializedEvent, OutputEvent, TerminatedEvent, ExitedEvent, Event, Thread } from '@vscode/debugadapter';
+import {
+  DebugSession,
+  InitializedEvent,
+  OutputEvent,
+  TerminatedEvent,
+  ExitedEvent,
+  Event,
+  Thread,
+} from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { randomUUID } from 'node:crypto';
 import { asTracelensError, errors, type TracelensError } from './errors';
 import type { InterpreterResolver } from './launchPlan';
 import { Launcher } from './launcher';
 import { nodeSpawner, type ProcessSpawner } from './processSpawner';
-import { TraceEvent, TraceRequest, type LaunchArguments, type RefusedBody, type SetFilterArguments, type TraceSink } from './protocol/dap';
+import {
+  TraceEvent,
+  TraceRequest,
+  type LaunchArguments,
+  type RefusedBody,
+  type SetFilterArguments,
+  type TraceSink,
+} from './protocol/dap';
 
 /** Custom request answering the trace server's loopback address ({ host, port }; never the token). */
 export const SERVER_ADDRESS_REQUEST = 'tracelens/serverAddress';
@@ -53,7 +68,12 @@ export class TracelensSession extends DebugSession {
         exited: (code) => this.sendEvent(new ExitedEvent(code)),
         terminated: () => this.sendEvent(new TerminatedEvent()),
         refused: (reason) => {
-          this.sendEvent(new OutputEvent(`Tracelens refused a connection to its trace socket: ${reason}.\n`, 'console'));
+          this.sendEvent(
+            new OutputEvent(
+              `Tracelens refused a connection to its trace socket: ${reason}.\n`,
+              'console',
+            ),
+          );
           this.sendEvent(new Event(TraceEvent.Refused, { reason } satisfies RefusedBody));
         },
       },
@@ -84,11 +104,16 @@ export class TracelensSession extends DebugSession {
     this.sendEvent(new InitializedEvent());
   }
 
-  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+  protected override configurationDoneRequest(
+    response: DebugProtocol.ConfigurationDoneResponse,
+  ): void {
     this.sendResponse(response);
   }
 
-  protected override launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): void {
+  protected override launchRequest(
+    response: DebugProtocol.LaunchResponse,
+    args: DebugProtocol.LaunchRequestArguments,
+  ): void {
     this.reply(response, this.launcher.launch(args as LaunchArguments));
   }
 
@@ -113,7 +138,11 @@ export class TracelensSession extends DebugSession {
     });
   }
 
-  protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+  protected override customRequest(
+    command: string,
+    response: DebugProtocol.Response,
+    args: unknown,
+  ): void {
     switch (command) {
       case TraceRequest.Pause:
         this.reply(response, async () => ({ processes: this.launcher.control({ t: 'pause' }) }));
@@ -140,7 +169,10 @@ export class TracelensSession extends DebugSession {
   }
 
   /** Answers with the work's result as body, or its error. */
-  private reply(response: DebugProtocol.Response, work: Promise<unknown> | (() => Promise<unknown>)): void {
+  private reply(
+    response: DebugProtocol.Response,
+    work: Promise<unknown> | (() => Promise<unknown>),
+  ): void {
     const promise = typeof work === 'function' ? Promise.resolve().then(work) : work;
     promise.then(
       (body) => {
@@ -152,7 +184,11 @@ export class TracelensSession extends DebugSession {
   }
 
   private fail(response: DebugProtocol.Response, error: TracelensError): void {
-    this.sendErrorResponse(response, { id: error.code, format: error.message, showUser: error.showUser });
+    this.sendErrorResponse(response, {
+      id: error.code,
+      format: error.message,
+      showUser: error.showUser,
+    });
   }
 }
 

@@ -17,7 +17,10 @@ let built = false;
 /** Bundles the standalone adapter (once per test process). */
 export function buildAdapter(): void {
   if (built) return;
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'adapter'], { cwd: root, stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'adapter'], {
+    cwd: root,
+    stdio: 'pipe',
+  });
   built = true;
 }
 
@@ -25,7 +28,13 @@ export class RecordingClient extends DebugClient {
   readonly events: DebugProtocol.Event[] = [];
 
   constructor(env: NodeJS.ProcessEnv = {}) {
-    super(process.execPath, adapterJs, 'tracelens', { env: { ...process.env, ...env } }, !!process.env.TRACELENS_TEST_VERBOSE);
+    super(
+      process.execPath,
+      adapterJs,
+      'tracelens',
+      { env: { ...process.env, ...env } },
+      !!process.env.TRACELENS_TEST_VERBOSE,
+    );
     this.defaultTimeout = 15000;
   }
 
@@ -38,11 +47,11 @@ export class RecordingClient extends DebugClient {
   /** A request whose failure is returned as the response (with body.error) instead of thrown. */
   raw(command: string, args?: unknown): Promise<DebugProtocol.Response> {
     return new Promise((resolve) => {
-      (this as unknown as { doSend(c: string, a: unknown, cb: (r: DebugProtocol.Response) => void): void }).doSend(
-        command,
-        args,
-        resolve,
-      );
+      (
+        this as unknown as {
+          doSend(c: string, a: unknown, cb: (r: DebugProtocol.Response) => void): void;
+        }
+      ).doSend(command, args, resolve);
     });
   }
 
@@ -53,13 +62,18 @@ export class RecordingClient extends DebugClient {
   }
 
   /** Waits until an event satisfying `match` has been recorded (already or later). */
-  async eventually<E extends DebugProtocol.Event>(match: (e: DebugProtocol.Event) => boolean, ms = 20000): Promise<E> {
+  async eventually<E extends DebugProtocol.Event>(
+    match: (e: DebugProtocol.Event) => boolean,
+    ms = 20000,
+  ): Promise<E> {
     const t0 = Date.now();
     for (;;) {
       const found = this.events.find(match);
       if (found) return found as E;
       if (Date.now() - t0 > ms) {
-        throw new Error(`no matching event after ${ms} ms; got: ${this.events.map((e) => e.event).join(', ')}`);
+        throw new Error(
+          `no matching event after ${ms} ms; got: ${this.events.map((e) => e.event).join(', ')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -22,7 +22,10 @@ before(() => {
   mkdirSync(path.join(tmp, 'pkgdir'));
   writeFileSync(path.join(tmp, 'old_python'), '#!/bin/sh\necho "(3, 8, 2)"\n');
   chmodSync(path.join(tmp, 'old_python'), 0o755);
-  writeFileSync(path.join(tmp, 'broken_python'), '#!/bin/sh\necho "cannot start: missing libpython" >&2\nexit 127\n');
+  writeFileSync(
+    path.join(tmp, 'broken_python'),
+    '#!/bin/sh\necho "cannot start: missing libpython" >&2\nexit 127\n',
+  );
   chmodSync(path.join(tmp, 'broken_python'), 0o755);
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -31,7 +34,10 @@ afterEach(async () => {
   client = undefined;
 });
 
-async function launchError(args: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<DebugProtocol.Message> {
+async function launchError(
+  args: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<DebugProtocol.Message> {
   client = new RecordingClient(env);
   await client.start();
   const response = await client.launchRaw(args);
@@ -66,7 +72,10 @@ describe('launch errors', () => {
   it('program is a directory', async () => {
     const e = await launchError({ program: path.join(tmp, 'pkgdir') });
     assert.equal(e.id, ErrorCode.ProgramNotFile);
-    assert.match(e.format, /^The program to trace is not a file: .*pkgdir\. Fix `program` in launch\.json/);
+    assert.match(
+      e.format,
+      /^The program to trace is not a file: .*pkgdir\. Fix `program` in launch\.json/,
+    );
   });
 
   it('neither program nor module', async () => {
@@ -85,25 +94,37 @@ describe('launch errors', () => {
     const cwd = path.join(tmp, 'no-such-dir');
     const e = await launchError({ program, cwd });
     assert.equal(e.id, ErrorCode.CwdNotFound);
-    assert.equal(e.format, `The working directory does not exist: ${cwd}. Fix \`cwd\` in launch.json, or remove it to run in the program's folder.`);
+    assert.equal(
+      e.format,
+      `The working directory does not exist: ${cwd}. Fix \`cwd\` in launch.json, or remove it to run in the program's folder.`,
+    );
   });
 
   it('cwd is a file', async () => {
     const e = await launchError({ program, cwd: program });
     assert.equal(e.id, ErrorCode.CwdNotDirectory);
-    assert.equal(e.format, `The working directory is not a directory: ${program}. Fix \`cwd\` in launch.json.`);
+    assert.equal(
+      e.format,
+      `The working directory is not a directory: ${program}. Fix \`cwd\` in launch.json.`,
+    );
   });
 
   it('args not a list of strings', async () => {
     const e = await launchError({ program, args: 'a b' });
     assert.equal(e.id, ErrorCode.InvalidArgument);
-    assert.equal(e.format, '`args` in launch.json must be a list of strings. Fix it and start again.');
+    assert.equal(
+      e.format,
+      '`args` in launch.json must be a list of strings. Fix it and start again.',
+    );
   });
 
   it('env with a non-string value', async () => {
     const e = await launchError({ program, env: { A: 1 } });
     assert.equal(e.id, ErrorCode.InvalidArgument);
-    assert.match(e.format, /^`env` in launch\.json must be an object whose values are strings \(or null/);
+    assert.match(
+      e.format,
+      /^`env` in launch\.json must be an object whose values are strings \(or null/,
+    );
   });
 
   it('python path that does not exist', async () => {
@@ -137,25 +158,37 @@ describe('launch errors', () => {
   });
 
   const old = [...pyenvPythons(/^3\.8\./), ...pyenvPythons(/^3\.[67]\./)][0];
-  it(`python older than 3.9 (a real one: ${old ?? 'none installed, the script above stands in'})`, { skip: !old }, async () => {
-    const e = await launchError({ program, python: old });
-    assert.equal(e.id, ErrorCode.PythonTooOld);
-    assert.match(e.format, new RegExp(`but ${old!.replace(/[.]/g, '\\.')} is Python 3\\.[678]\\.\\d+\\. Set \`python\``));
-  });
+  it(
+    `python older than 3.9 (a real one: ${old ?? 'none installed, the script above stands in'})`,
+    { skip: !old },
+    async () => {
+      const e = await launchError({ program, python: old });
+      assert.equal(e.id, ErrorCode.PythonTooOld);
+      assert.match(
+        e.format,
+        new RegExp(
+          `but ${old!.replace(/[.]/g, '\\.')} is Python 3\\.[678]\\.\\d+\\. Set \`python\``,
+        ),
+      );
+    },
+  );
 
   it('no interpreter on PATH and none configured or selected', async () => {
     const e = await launchError({ program, env: { PATH: path.join(tmp, 'pkgdir') } });
     assert.equal(e.id, ErrorCode.NoPythonFound);
     assert.equal(
       e.format,
-      'No Python interpreter found: none is selected and neither `python3` nor `python` is on PATH. Install Python 3.9 or newer, or set `python` in launch.json to the interpreter\'s path.',
+      "No Python interpreter found: none is selected and neither `python3` nor `python` is on PATH. Install Python 3.9 or newer, or set `python` in launch.json to the interpreter's path.",
     );
   });
 
   it('tracer package missing from the adapter', async () => {
     const e = await launchError({ program }, { TRACELENS_TRACER_DIR: path.join(tmp, 'pkgdir') });
     assert.equal(e.id, ErrorCode.TracerMissing);
-    assert.equal(e.format, `The Tracelens tracer is missing from ${path.join(tmp, 'pkgdir')}. Reinstall the Tracelens extension.`);
+    assert.equal(
+      e.format,
+      `The Tracelens tracer is missing from ${path.join(tmp, 'pkgdir')}. Reinstall the Tracelens extension.`,
+    );
   });
 
   it('attach is refused with a message', async () => {
@@ -164,6 +197,9 @@ describe('launch errors', () => {
     await client.initializeRequest();
     const r = await client.raw('attach', { processId: 1 });
     assert.equal(r.success, false);
-    assert.equal((r.body as { error: DebugProtocol.Message }).error.id, ErrorCode.AttachUnsupported);
+    assert.equal(
+      (r.body as { error: DebugProtocol.Message }).error.id,
+      ErrorCode.AttachUnsupported,
+    );
   });
 });

@@ -33,7 +33,10 @@ afterEach(async () => {
   client = undefined;
 });
 
-async function launch(args: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<RecordingClient> {
+async function launch(
+  args: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RecordingClient> {
   client = new RecordingClient(env);
   await client.start();
   const response = await client.launchRaw(args);
@@ -89,7 +92,10 @@ describe('a traced program', () => {
     await c.eventually((e) => e.event === 'terminated');
     const expected = Array.from({ length: 4000 }, (_, i) => `línea ✓ 😀 ${i}\n`).join('');
     assert.equal(c.output('stdout'), expected);
-    assert.equal(c.output('stderr'), Array.from({ length: 40 }, (_, i) => `é${i * 100}\n`).join(''));
+    assert.equal(
+      c.output('stderr'),
+      Array.from({ length: 40 }, (_, i) => `é${i * 100}\n`).join(''),
+    );
     // Output, trace and exit come in that order: nothing after terminated.
     const names = c.events.map((e) => e.event);
     assert.equal(names.indexOf('exited'), names.length - 2);
@@ -97,21 +103,27 @@ describe('a traced program', () => {
   });
 
   it('gets its arguments and reports its exit code', async () => {
-    const program = write('argv.py', 'import sys\nprint(sys.argv[1:])\nsys.exit(int(sys.argv[1]))\n');
+    const program = write(
+      'argv.py',
+      'import sys\nprint(sys.argv[1:])\nsys.exit(int(sys.argv[1]))\n',
+    );
     const c = await launch({ program, args: ['7', 'two words', 'é'] });
     assert.equal(await exitCodeOf(c), 7);
     await c.eventually((e) => e.event === 'terminated');
     assert.equal(c.output('stdout'), "['7', 'two words', 'é']\n");
   });
 
-  it('runs in cwd with the configured environment merged over the adapter\'s (null removes)', async () => {
+  it("runs in cwd with the configured environment merged over the adapter's (null removes)", async () => {
     const program = write(
       'envy.py',
       'import os\nprint(os.getcwd(), os.environ.get("TL_SET"), "TL_GONE" in os.environ, os.environ.get("TL_KEPT"), os.environ.get("PYTHONUNBUFFERED"))\n',
     );
     const cwd = path.join(tmp, 'elsewhere');
     mkdirSync(cwd);
-    const c = await launch({ program, cwd, env: { TL_SET: 'yes', TL_GONE: null } }, { TL_GONE: '1', TL_KEPT: 'kept' });
+    const c = await launch(
+      { program, cwd, env: { TL_SET: 'yes', TL_GONE: null } },
+      { TL_GONE: '1', TL_KEPT: 'kept' },
+    );
     assert.equal(await exitCodeOf(c), 0);
     await c.eventually((e) => e.event === 'terminated');
     assert.equal(c.output('stdout'), `${cwd} yes False kept 1\n`);
@@ -133,7 +145,10 @@ describe('a traced program', () => {
     await c.terminateRequest();
     assert.equal(await exitCodeOf(c), 128 + os.constants.signals.SIGTERM);
     await c.eventually((e) => e.event === 'terminated');
-    assert.ok(await waitUntil(() => pids.every(processGone), 3000), `still running: ${pids.filter((p) => !processGone(p))}`);
+    assert.ok(
+      await waitUntil(() => pids.every(processGone), 3000),
+      `still running: ${pids.filter((p) => !processGone(p))}`,
+    );
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
   });
 
@@ -152,7 +167,10 @@ describe('a traced program', () => {
     const c = await launch({ program: sleeper(false) });
     const pids = await pidsOf(c);
     await c.disconnectRequest({});
-    assert.ok(await waitUntil(() => pids.every(processGone), 500), `still running: ${pids.filter((p) => !processGone(p))}`);
+    assert.ok(
+      await waitUntil(() => pids.every(processGone), 500),
+      `still running: ${pids.filter((p) => !processGone(p))}`,
+    );
   });
 
   it('relays pause, resume and filter changes to its tracer; checks their arguments', async () => {
@@ -160,11 +178,17 @@ describe('a traced program', () => {
     await c.eventually((e) => e.event === TraceEvent.Hello);
     assert.deepEqual((await c.customRequest(TraceRequest.Pause)).body, { processes: 1 });
     assert.deepEqual((await c.customRequest(TraceRequest.Resume)).body, { processes: 1 });
-    const filter = await c.customRequest(TraceRequest.SetFilter, { include: ['sleeper'], exclude: [] });
+    const filter = await c.customRequest(TraceRequest.SetFilter, {
+      include: ['sleeper'],
+      exclude: [],
+    });
     assert.deepEqual(filter.body, { processes: 1 });
     const bad = await c.raw(TraceRequest.SetFilter, { include: 'x' });
     assert.equal(bad.success, false);
-    assert.equal((bad.body as { error: DebugProtocol.Message }).error.id, ErrorCode.InvalidArgument);
+    assert.equal(
+      (bad.body as { error: DebugProtocol.Message }).error.id,
+      ErrorCode.InvalidArgument,
+    );
     const threads = await c.threadsRequest();
     assert.deepEqual(threads.body.threads, [{ id: 1, name: 'Python' }]);
     await c.terminateRequest();
@@ -190,16 +214,41 @@ describe('a traced program', () => {
     socket.on('error', () => {});
     socket.resume();
     const marker = 'INTRUDER-MARKER';
-    const hello = { t: 'hello', version: WIRE_VERSION, token: 'f'.repeat(64), pid: 1, ppid: 0, python: '3', backend: 'x', argv: [], cwd: '/', start_ns: 0 };
-    const batch = { t: 'batch', seq: 1, strings: [[1, marker]], files: [], codes: [], threads: [], events: [], dropped: 0 };
+    const hello = {
+      t: 'hello',
+      version: WIRE_VERSION,
+      token: 'f'.repeat(64),
+      pid: 1,
+      ppid: 0,
+      python: '3',
+      backend: 'x',
+      argv: [],
+      cwd: '/',
+      start_ns: 0,
+    };
+    const batch = {
+      t: 'batch',
+      seq: 1,
+      strings: [[1, marker]],
+      files: [],
+      codes: [],
+      threads: [],
+      events: [],
+      dropped: 0,
+    };
     socket.write(Buffer.concat([encodeFrame(hello), encodeFrame(batch)]));
     await closed;
     const refused = await c.eventually((e) => e.event === TraceEvent.Refused);
     assert.deepEqual(refused.body, { reason: 'wrong token' });
-    assert.match(c.output('console'), /Tracelens refused a connection to its trace socket: wrong token\./);
+    assert.match(
+      c.output('console'),
+      /Tracelens refused a connection to its trace socket: wrong token\./,
+    );
     await c.terminateRequest();
     await c.eventually((e) => e.event === 'terminated');
-    const stream = c.events.filter((e) => e.event.startsWith('tracelens/') && e.event !== TraceEvent.Refused);
+    const stream = c.events.filter(
+      (e) => e.event.startsWith('tracelens/') && e.event !== TraceEvent.Refused,
+    );
     assert.ok(stream.length >= 1);
     for (const e of stream) assert.deepEqual((e.body as TraceEventBody<unknown>).key.connection, 1);
     assert.equal(c.named(TraceEvent.Hello).length, 1);

@@ -36,7 +36,16 @@ function helloWith(token: string, version = WIRE_VERSION) {
     start_ns: 5,
   };
 }
-const batch = { t: 'batch', seq: 1, strings: [[1, 'v']], files: [], codes: [], threads: [], events: [], dropped: 0 };
+const batch = {
+  t: 'batch',
+  seq: 1,
+  strings: [[1, 'v']],
+  files: [],
+  codes: [],
+  threads: [],
+  events: [],
+  dropped: 0,
+};
 const end = { t: 'end', exit_code: 0, reason: 'exit' };
 
 let servers: TraceServer[] = [];
@@ -48,7 +57,12 @@ afterEach(async () => {
 async function start(helloTimeoutMs = 2000) {
   const { sink, got } = recordingSink();
   const refused: string[] = [];
-  const server = new TraceServer({ sessionId: 's1', sink, helloTimeoutMs, onRefused: (r) => refused.push(r) });
+  const server = new TraceServer({
+    sessionId: 's1',
+    sink,
+    helloTimeoutMs,
+    onRefused: (r) => refused.push(r),
+  });
   servers.push(server);
   const address = await server.listen();
   assert.equal(address.address, '127.0.0.1');
@@ -84,7 +98,11 @@ describe('TraceServer', () => {
   it('accepts the right hello and delivers messages in order, split or coalesced', async () => {
     const { server, got, refused, connect } = await start();
     const socket = await connect();
-    const bytes = Buffer.concat([encodeFrame(helloWith(server.token)), encodeFrame(batch), encodeFrame(end)]);
+    const bytes = Buffer.concat([
+      encodeFrame(helloWith(server.token)),
+      encodeFrame(batch),
+      encodeFrame(end),
+    ]);
     socket.write(bytes.subarray(0, 7));
     await new Promise((r) => setTimeout(r, 50));
     socket.end(bytes.subarray(7));
@@ -108,8 +126,14 @@ describe('TraceServer', () => {
     assert.equal(server.send({ t: 'filter', include: ['app.*'], exclude: [] }), 2);
     for (const s of sockets) {
       const decoder = new FrameDecoder();
-      const frames = await new Promise<Buffer[]>((resolve) => s.once('data', (d: Buffer) => resolve(decoder.push(d))));
-      assert.deepEqual(JSON.parse(frames[0].toString()), { t: 'filter', include: ['app.*'], exclude: [] });
+      const frames = await new Promise<Buffer[]>((resolve) =>
+        s.once('data', (d: Buffer) => resolve(decoder.push(d))),
+      );
+      assert.deepEqual(JSON.parse(frames[0].toString()), {
+        t: 'filter',
+        include: ['app.*'],
+        exclude: [],
+      });
       s.destroy();
     }
   });
@@ -117,9 +141,21 @@ describe('TraceServer', () => {
   const refusals: [string, (token: string) => Buffer, RegExp][] = [
     ['a wrong token', () => encodeFrame(helloWith('0'.repeat(64))), /^wrong token$/],
     ['a token of another length', (t) => encodeFrame(helloWith(t + '0')), /^wrong token$/],
-    ['another wire version', (t) => encodeFrame(helloWith(t, WIRE_VERSION + 1)), /wire version 2 is not supported/],
-    ['a batch before the hello', () => encodeFrame(batch), /first message was "batch", not a hello/],
-    ['a frame that is not JSON', () => Buffer.from([0, 0, 0, 3, 0x7b, 0x7b, 0x7b]), /not valid JSON/],
+    [
+      'another wire version',
+      (t) => encodeFrame(helloWith(t, WIRE_VERSION + 1)),
+      /wire version 2 is not supported/,
+    ],
+    [
+      'a batch before the hello',
+      () => encodeFrame(batch),
+      /first message was "batch", not a hello/,
+    ],
+    [
+      'a frame that is not JSON',
+      () => Buffer.from([0, 0, 0, 3, 0x7b, 0x7b, 0x7b]),
+      /not valid JSON/,
+    ],
     ['an oversize frame header', () => Buffer.from([0x7f, 0, 0, 0]), /exceeds the limit/],
     ['a hello missing fields', (t) => encodeFrame({ t: 'hello', token: t }), /malformed "version"/],
   ];
@@ -128,7 +164,13 @@ describe('TraceServer', () => {
       const { server, got, refused, connect } = await start();
       const socket = await connect();
       // Whatever follows the bad first frame must not be delivered either.
-      socket.write(Buffer.concat([bytes(server.token), encodeFrame(helloWith(server.token)), encodeFrame(batch)]));
+      socket.write(
+        Buffer.concat([
+          bytes(server.token),
+          encodeFrame(helloWith(server.token)),
+          encodeFrame(batch),
+        ]),
+      );
       await closedWithin(socket, 2000);
       assert.deepEqual(got, []);
       assert.equal(refused.length, 1);
@@ -150,14 +192,24 @@ describe('TraceServer', () => {
   it('closes an accepted connection that breaks the protocol, keeping what came before', async () => {
     const { server, got, connect } = await start();
     const socket = await connect();
-    socket.write(Buffer.concat([encodeFrame(helloWith(server.token)), encodeFrame(batch), encodeFrame(helloWith(server.token))]));
+    socket.write(
+      Buffer.concat([
+        encodeFrame(helloWith(server.token)),
+        encodeFrame(batch),
+        encodeFrame(helloWith(server.token)),
+      ]),
+    );
     await closedWithin(socket, 2000);
     const key = { session: 's1', connection: 1 };
     assert.deepEqual(
       got.map(([kind]) => kind),
       ['hello', 'batch', 'error'],
     );
-    assert.deepEqual(got[2], ['error', key, { t: 'error', message: 'protocol error: a second hello on the same connection' }]);
+    assert.deepEqual(got[2], [
+      'error',
+      key,
+      { t: 'error', message: 'protocol error: a second hello on the same connection' },
+    ]);
   });
 });
 

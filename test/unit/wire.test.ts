@@ -6,13 +6,20 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { encodeFrame, FrameDecoder, MAX_FRAME, parseMessage, WireError } from '../../adapter/protocol/wire';
+import {
+  encodeFrame,
+  FrameDecoder,
+  MAX_FRAME,
+  parseMessage,
+  WireError,
+} from '../../adapter/protocol/wire';
 
 const vectorsDir = path.join(__dirname, '..', 'vectors');
 
 function decodeAll(chunks: Buffer[], decoder = new FrameDecoder()): unknown[] {
   const out: unknown[] = [];
-  for (const chunk of chunks) for (const frame of decoder.push(chunk)) out.push(parseMessage(frame));
+  for (const chunk of chunks)
+    for (const frame of decoder.push(chunk)) out.push(parseMessage(frame));
   assert.equal(decoder.pendingBytes, 0, 'bytes left over after the last frame');
   return out;
 }
@@ -53,7 +60,11 @@ describe('FrameDecoder', () => {
 
   it('decodes frames cut at every byte position', () => {
     for (let cut = 0; cut <= stream.length; cut++) {
-      assert.deepEqual(decodeAll([stream.subarray(0, cut), stream.subarray(cut)]), [hello, batch, end], `cut at ${cut}`);
+      assert.deepEqual(
+        decodeAll([stream.subarray(0, cut), stream.subarray(cut)]),
+        [hello, batch, end],
+        `cut at ${cut}`,
+      );
     }
   });
 
@@ -89,8 +100,14 @@ describe('parseMessage', () => {
   it('accepts every kind and keeps unknown extra fields', () => {
     assert.deepEqual(parseMessage(JSON.stringify(hello)), hello);
     assert.deepEqual(parseMessage(JSON.stringify({ ...end, extra: 1 })), { ...end, extra: 1 });
-    assert.deepEqual(parseMessage(JSON.stringify({ t: 'error', message: 'boom' })), { t: 'error', message: 'boom' });
-    assert.deepEqual(parseMessage(JSON.stringify({ ...end, exit_code: null })), { ...end, exit_code: null });
+    assert.deepEqual(parseMessage(JSON.stringify({ t: 'error', message: 'boom' })), {
+      t: 'error',
+      message: 'boom',
+    });
+    assert.deepEqual(parseMessage(JSON.stringify({ ...end, exit_code: null })), {
+      ...end,
+      exit_code: null,
+    });
   });
 
   it('rejects what is not a well-formed message', () => {
@@ -102,7 +119,10 @@ describe('parseMessage', () => {
       ['{}', /unknown message kind undefined/],
       [JSON.stringify({ ...hello, token: 5 }), /hello message has a missing or malformed "token"/],
       [JSON.stringify({ ...hello, version: '1' }), /"version"/],
-      [JSON.stringify({ ...batch, events: {} }), /batch message has a missing or malformed "events"/],
+      [
+        JSON.stringify({ ...batch, events: {} }),
+        /batch message has a missing or malformed "events"/,
+      ],
       [JSON.stringify({ ...batch, dropped: undefined }), /"dropped"/],
       [JSON.stringify({ t: 'error' }), /error message has a missing or malformed "message"/],
       [JSON.stringify({ ...end, exit_code: '0' }), /"exit_code"/],
@@ -123,12 +143,18 @@ describe('shared vectors (test/vectors)', () => {
   for (const name of names) {
     it(`${name} decodes to its .json, whole and cut anywhere`, () => {
       const bytes = readFileSync(path.join(vectorsDir, name));
-      const expected: unknown = JSON.parse(readFileSync(path.join(vectorsDir, name.replace(/\.bin$/, '.json')), 'utf8'));
+      const expected: unknown = JSON.parse(
+        readFileSync(path.join(vectorsDir, name.replace(/\.bin$/, '.json')), 'utf8'),
+      );
       const messages = Array.isArray(expected) ? expected : [expected];
       assert.deepEqual(decodeAll([bytes]), messages);
       const step = Math.max(1, Math.floor(bytes.length / 200));
       for (let cut = 0; cut <= bytes.length; cut += step) {
-        assert.deepEqual(decodeAll([bytes.subarray(0, cut), bytes.subarray(cut)]), messages, `cut at ${cut}`);
+        assert.deepEqual(
+          decodeAll([bytes.subarray(0, cut), bytes.subarray(cut)]),
+          messages,
+          `cut at ${cut}`,
+        );
       }
     });
   }
