@@ -179,6 +179,19 @@ describe('TraceServer', () => {
     });
   }
 
+  it('accepts frames far above the pre-hello limit once the hello is accepted', async () => {
+    const { server, got, connect } = await start();
+    const socket = await connect();
+    const big = { ...batch, strings: [[1, 'x'.repeat(1024 * 1024)]] };
+    socket.end(Buffer.concat([encodeFrame(helloWith(server.token)), encodeFrame(big)]));
+    await waitFor(() => got.length === 2, 3000);
+    assert.deepEqual(
+      got.map(([kind]) => kind),
+      ['hello', 'batch'],
+    );
+    assert.deepEqual(got[1][2], big);
+  });
+
   it('refuses a connection that sends no hello in time', async () => {
     const { got, refused, connect } = await start(300);
     const socket = await connect();
