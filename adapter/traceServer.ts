@@ -152,17 +152,14 @@ export class TraceServer {
 
   private onData(conn: Connection, chunk: Buffer, timer: NodeJS.Timeout): void {
     if (conn.done) return;
-    let frames: Buffer[];
-    try {
-      frames = conn.decoder.push(chunk);
-    } catch (error) {
-      this.fail(conn, (error as Error).message);
-      return;
-    }
-    for (const frame of frames) {
+    conn.decoder.append(chunk);
+    for (;;) {
       if (conn.done) return;
+      let frame: Buffer | undefined;
       let message: TracerMessage;
       try {
+        frame = conn.decoder.next();
+        if (!frame) return;
         message = parseMessage(frame);
       } catch (error) {
         this.fail(conn, (error as Error).message);

@@ -155,25 +155,37 @@ export class FrameDecoder {
 
   /** Adds a chunk; returns the payloads of the frames it completed, in order. */
   push(chunk: Buffer): Buffer[] {
+    this.append(chunk);
     const frames: Buffer[] = [];
+    for (let frame = this.next(); frame; frame = this.next()) frames.push(frame);
+    return frames;
+  }
+
+  /** Adds a chunk without decoding: take frames one by one with next(). */
+  append(chunk: Buffer): void {
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
     }
-    for (;;) {
-      if (this.need < 0) {
-        if (this.buffered < 4) break;
-        const length = this.take(4).readUInt32BE(0);
-        if (length > this.maxFrame) {
-          throw new WireError(`frame of ${length} bytes exceeds the limit of ${this.maxFrame}`);
-        }
-        this.need = length;
+  }
+
+  /**
+   * The next complete frame's payload, or undefined until more bytes arrive. One at a time, so
+   * a reader may change maxFrame between frames (after a hello, say).
+   */
+  next(): Buffer | undefined {
+    if (this.need < 0) {
+      if (this.buffered < 4) return undefined;
+      const length = this.take(4).readUInt32BE(0);
+      if (length > this.maxFrame) {
+        throw new WireError(`frame of ${length} bytes exceeds the limit of ${this.maxFrame}`);
       }
-      if (this.buffered < this.need) break;
-      frames.push(this.take(this.need));
-      this.need = -1;
+      this.need = length;
     }
-    return frames;
+    if (this.buffered < this.need) return undefined;
+    const frame = this.take(this.need);
+    this.need = -1;
+    return frame;
   }
 
   private take(n: number): Buffer {
