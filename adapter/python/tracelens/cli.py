@@ -1,0 +1,277 @@
+# The command line: `python -m tracelens run ...` (trace a program to the adapter or to a trace
+# file) and `python -m tracelens stats ...` (per-function figures of a trace file).
+# Parses arguments, prints clear errors (exit code 2), and wires session, sinks and runner.
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+from typing import Any, Dict, List, Optional
+
+from . import __version__, wire
+
+__all__ = ["main", "RUN_HELP", "MAIN_HELP"]
+
+MAIN_HELP = """\
+usage: python -m tracelens COMMAND [options]
+
+Tracelens records what a Python program does: every call with its arguments, every return
+value and every exception, per thread, with nanosecond timestamps.
+
+commands:
+  run      run a program under the tracer (python -m tracelens run --help)
+  stats    per-function calls and times of a trace file (python -m tracelens stats --help)
+
+options:
+  -h, --help     show this help and exit
+  --version      show the tracer's version and exit
+"""
+
+RUN_HELP = """\
+usage: python -m tracelens run [options] [--] PROGRAM [ARGS...]
+       python -m tracelens run [options] -m MODULE [ARGS...]
+
+Runs PROGRAM (or MODULE, as `python -m` would) under the tracer. The program sees itself exactly
+as under `python PROGRAM ARGS`: __main__, sys.argv, sys.path[0], output and exit code.
+
+options:
+  --connect ADDR    send the trace to the Tracelens adapter listening at ADDR: HOST:PORT
+                    (TCP, loopback) or unix:PATH (Unix socket). The session token is read from
+                    the environment variable TRACELENS_TOKEN (see --token-env), which is
+                    removed before the program runs.
+  --output FILE     write the trace to FILE, a SQLite trace file (Tracelens's store schema;
+                    open it with `sqlite3` or `python -m tracelens stats FILE`). Without
+                    --connect and --output the trace goes to ./tracelens-PROGRAM.db (PROGRAM:
+                    the script's name without .py, or the module name).
+  --include GLOB    trace only modules whose name matches GLOB (fnmatch, e.g. 'mypkg.*';
+                    repeatable). Replaces the default scope, which is the program's own code:
+                    files under the program's directory (under the current directory for -m),
+                    leaving out the standard library, site-packages and tracelens itself.
+  --exclude GLOB    never trace modules whose name matches GLOB (repeatable).
+  --value-limit N   cut value reprs to N characters (default 120; cut ones end with '…').
+  --buffer N        most records held between two batches before new ones are dropped and
+                    counted (default 1000000).
+  --token-env NAME  read the session token from environment variable NAME instead of
+                    TRACELENS_TOKEN.
+  -m MODULE         run library module MODULE as a script (ends the options).
+  --                ends the options; what follows is the program and its arguments.
+  -h, --help        show this help and exit
+
+exit status: the program's own; 2 when the command line is wrong or the program cannot be
+started (as python does for a missing script).
+"""
+
+STATS_HELP = """\
+usage: python -m tracelens stats [--json] FILE
+
+Per function of the trace file FILE: module, function (qualified name), file, first line,
+calls, total time (ns, nested recursive calls counted once) and own time (ns, without callees).
+Sorted by own time, largest first.
+
+options:
+  --json        print a JSON list of objects with the keys module, function, file, line,
+                calls, total_ns, own_ns
+  -h, --help    show this help and exit
+"""
+
+
+class UsageError(Exception):
+    pass
+
+
+def _err(message: str, help_hint: str = "") -> int:
+    sys.stderr.write("tracelens: %s\n" % message)
+    if help_hint:
+        sys.stderr.write("Try 'python -m tracelens %s --help' for the options.\n" % help_hint)
+    return 2
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(MAIN_HELP)
+        return 0 if args else 2
+    if args[0] == "--version":
+        sys.stdout.write("tracelens %s (wire version %d)\n" % (__version__, wire.WIRE_VERSION))
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "run":
+        return run_command(rest)
+    if command == "stats":
+        from .stats import stats_command
+        return stats_command(rest, STATS_HELP)
+    return _err("unknown command %r (commands: run, stats)" % command, "")
+
+
+def parse_run(args: List[str]) -> Dict[str, Any]:
+    opts: Dict[str, Any] = {"connect": None, "output": None, "include": [], "exclude": [],
+                            "value_limit": 120, "buffer": 1_000_000, "token_env": wire.TOKEN_ENV,
+                            "module": None, "program": None, "args": [], "help": False}
+    with_value = {"--connect": "connect", "--output": "output", "--include": "include",
+                  "--exclude": "exclude", "--value-limit": "value_limit", "--buffer": "buffer",
+                  "--token-env": "token_env"}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-h", "--help"):
+            opts["help"] = True
+            return opts
+        if a == "--":
+            if i + 1 >= len(args):
+                raise UsageError("no program given after --")
+            opts["program"], opts["args"] = args[i + 1], args[i + 2:]
+            return opts
+        if a == "-m" or (a.startswith("-m") and len(a) > 2 and not a.startswith("--")):
+            if a == "-m":
+                if i + 1 >= len(args):
+                    raise UsageError("-m needs a module name")
+                opts["module"], opts["args"] = args[i + 1], args[i + 2:]
+            else:
+                opts["module"], opts["args"] = a[2:], args[i + 1:]
+            return opts
+        name, eq, inline = a.partition("=")
+        if name in with_value:
+            if eq:
+                value = inline
+            else:
+                if i + 1 >= len(args):
+                    raise UsageError("%s needs a value" % name)
+                i += 1
+                value = args[i]
+            key = with_value[name]
+            if key in ("include", "exclude"):
+                opts[key].append(value)
+            elif key in ("value_limit", "buffer"):
+                try:
+                    number = int(value)
+                except ValueError:
+                    raise UsageError("%s needs a whole number, got %r" % (name, value)) from None
+                if number < (8 if key == "value_limit" else 1000):
+                    raise UsageError("%s is too small: %d" % (name, number))
+                opts[key] = number
+            else:
+                opts[key] = value
+            i += 1
+            continue
+        if a.startswith("-") and a != "-":
+            raise UsageError("unknown option %r" % a)
+        opts["program"], opts["args"] = a, args[i + 1:]
+        return opts
+    raise UsageError("no program given (python -m tracelens run [options] -- PROGRAM [ARGS...])")
+
+
+def run_command(args: List[str]) -> int:
+    try:
+        opts = parse_run(args)
+    except UsageError as exc:
+        return _err(str(exc), "run")
+    if opts["help"]:
+        sys.stdout.write(RUN_HELP)
+        return 0
+
+    from . import runner
+    from .connection import AddressError, Connection, parse_address
+    from .scope import Scope
+    from .session import Session
+
+    token = os.environ.pop(opts["token_env"], "")
+    try:
+        if opts["module"] is not None:
+            target = runner.prepare("module", opts["module"], opts["args"])
+        else:
+            target = runner.prepare("script", opts["program"], opts["args"])
+    except runner.TargetError as exc:
+        return _err(str(exc))
+
+    output = opts["output"]
+    if output is None and opts["connect"] is None:
+        stem = opts["module"] or os.path.splitext(os.path.basename(target.path.rstrip(os.sep)))[0]
+        output = os.path.abspath("tracelens-%s.db" % stem)
+        note_output = True
+    else:
+        note_output = False
+
+    sinks: List[Any] = []
+    connection = None
+    if opts["connect"] is not None:
+        try:
+            parse_address(opts["connect"])
+            connection = Connection(opts["connect"])
+        except AddressError as exc:
+            return _err("--connect: %s" % exc, "run")
+        except OSError as exc:
+            return _err("cannot connect to the Tracelens adapter at %s: %s"
+                        % (opts["connect"], exc.strerror or exc))
+        sinks.append(connection.send)
+    writer = None
+    if output is not None:
+        from .tracefile import TraceFileWriter
+        try:
+            writer = TraceFileWriter(output)
+        except Exception as exc:
+            return _err("cannot write the trace file %s: %s" % (output, exc))
+        sinks.append(writer.send)
+
+    if len(sinks) == 1:
+        send = sinks[0]
+    else:
+        def send(message: Dict[str, Any]) -> None:
+            for s in sinks:
+                s(message)
+
+    scope = Scope(target.root, opts["include"], opts["exclude"])
+    session = Session(send, scope, argv=target.argv, token=token,
+                      value_limit=opts["value_limit"], capacity=opts["buffer"])
+    if connection is not None:
+        connection.on_lost = session.connection_lost
+        connection.on_control = session.control
+
+    state: Dict[str, Any] = {"outcome": None}
+
+    def finish() -> None:
+        # Runs at interpreter exit, after the program's own atexit handlers.
+        outcome = state["outcome"]
+        if outcome is None:
+            session.end(None, "exit")
+        else:
+            session.end(outcome.exit_code, outcome.reason)
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception as exc:
+                sys.stderr.write("tracelens: could not finish the trace file %s: %s\n" % (output, exc))
+            else:
+                if note_output:
+                    sys.stderr.write("tracelens: trace written to %s\n" % output)
+        if connection is not None:
+            connection.close()
+        if outcome is not None and isinstance(outcome.exc, KeyboardInterrupt):
+            # As the interpreter does for an uncaught KeyboardInterrupt: die of SIGINT.
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except Exception:
+                pass
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    atexit.register(finish)
+    try:
+        session.start()
+    except Exception as exc:
+        sys.stderr.write("tracelens: could not start tracing (%s: %s); running untraced\n"
+                         % (type(exc).__name__, exc))
+        session.internal_error(exc)
+    if connection is not None:
+        connection.start_reader()
+
+    outcome = runner.run(target)
+    state["outcome"] = outcome
+    if outcome.reason == "exception":
+        runner.print_uncaught(outcome.exc)  # type: ignore[arg-type]
+        outcome.exc = outcome.exc if isinstance(outcome.exc, KeyboardInterrupt) else None
+        raise SystemExit(1)
+    if outcome.exc is not None:
+        raise outcome.exc
+    return 0

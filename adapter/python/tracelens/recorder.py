@@ -1,0 +1,243 @@
+# The bounded buffer between the hot callbacks and the writer thread. Callbacks append small
+# tuples (kind, thread ident, code object, perf_counter_ns, ...); the writer thread interns code
+# objects, files, threads and value strings, and hands wire `batch` messages to a sink every
+# ~10 ms. Knows nothing of sys.monitoring/settrace or of where batches go (see sinks).
+from __future__ import annotations
+
+import threading
+import time
+from bisect import bisect_right
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import wire
+
+__all__ = ["Recorder", "exception_type_name"]
+
+CodeInfo = Tuple[Any, str, str]  # (code object, module name, qualname)
+
+
+def exception_type_name(t: type) -> str:
+    """Qualified name of an exception type as Python's traceback prints it."""
+    try:
+        module = t.__module__
+        name = t.__qualname__
+    except Exception:
+        return "<unknown>"
+    if module in ("builtins", "__main__") or not isinstance(module, str):
+        return name
+    return module + "." + name
+
+
+class Recorder:
+    """Collects records from the callbacks and sends them as batches from a writer thread."""
+
+    def __init__(self, send: Callable[[Dict[str, Any]], None], *, offsets: bool,
+                 capacity: int = 1_000_000, interval: float = 0.01) -> None:
+        self.buf: List[Any] = []
+        self.origin = time.perf_counter_ns()
+        self.start_ns = time.time_ns()
+        self._send = send
+        self._offsets = offsets  # records carry instruction offsets (sys.monitoring) not lines
+        self._capacity = capacity
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._seq = 0
+        self.dropped = 0
+        self.recorded = 0
+        self.closed = False
+        self.on_error: Optional[Callable[[BaseException], None]] = None
+        # Interning tables (writer side).
+        self.code_info: Dict[int, CodeInfo] = {}
+        self._codes: Dict[int, int] = {}
+        self._files: Dict[str, int] = {}
+        self._strings: Dict[str, int] = {}
+        self._threads: Dict[int, int] = {}
+        self._types: Dict[type, int] = {}
+        self._lines: Dict[int, Tuple[List[int], List[int]]] = {}
+        self.thread_names: Dict[int, Tuple[int, str]] = {}
+
+    # -- called by the backends, outside the hot path -----------------------------------------
+    def describe(self, code: Any, module: str, qualname: str) -> None:
+        """Remembers what a code object in scope is called (once, when first decided)."""
+        self.code_info[id(code)] = (code, module, qualname)
+
+    def note_thread(self) -> None:
+        """Records that the current thread started, with its name and native id (once per
+        thread, before its first event). Thread idents are reused, so this starts a new thread."""
+        t = threading.current_thread()
+        self.buf.append((8, threading.get_ident(), getattr(t, "native_id", None) or 0, t.name))
+
+    # -- writer thread ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tracelens-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        wait = self._stop.wait
+        while not wait(self._interval):
+            try:
+                self.flush()
+            except BaseException as exc:  # the writer must never die silently
+                if self.on_error is not None:
+                    self.on_error(exc)
+                return
+
+    def flush(self) -> None:
+        """Turns what the callbacks recorded so far into one batch and sends it."""
+        with self._lock:
+            if self.closed:
+                return
+            buf = self.buf
+            events = buf[:]
+            del buf[:len(events)]
+            if len(buf) > self._capacity:
+                extra = len(buf) - self._capacity
+                del buf[self._capacity:]
+                self.dropped += extra
+            if len(events) > self._capacity:
+                self.dropped += len(events) - self._capacity
+                del events[self._capacity:]
+            self._send_batch(events)
+
+    def close(self) -> None:
+        """Stops the writer thread after a last batch; later records are ignored."""
+        self._stop.set()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(2.0)
+        self.flush()
+        with self._lock:
+            self.closed = True
+
+    # -- interning ----------------------------------------------------------------------------
+    def _string(self, text: str, out: List[Any]) -> int:
+        sid = self._strings.get(text)
+        if sid is None:
+            if len(self._strings) >= 200_000:
+                self._strings.clear()  # bound memory: re-sent strings get new ids
+            sid = self._next_string = getattr(self, "_next_string", 0) + 1
+            self._strings[text] = sid
+            out.append([sid, text])
+        return sid
+
+    def _thread_id(self, ident: int, out: List[Any]) -> int:
+        tid = self._threads.get(ident)
+        if tid is None:
+            tid = self._next_thread = getattr(self, "_next_thread", 0) + 1
+            self._threads[ident] = tid
+            native, name = self.thread_names.pop(ident, (0, ""))
+            if not name:
+                t = threading._active.get(ident)  # type: ignore[attr-defined]
+                if t is not None:
+                    native, name = getattr(t, "native_id", None) or 0, t.name
+                else:
+                    name = "Thread %d" % ident
+            out.append([tid, native, name])
+        return tid
+
+    def _code_id(self, code: Any, files: List[Any], codes: List[Any]) -> int:
+        key = id(code)
+        cid = self._codes.get(key)
+        if cid is None:
+            info = self.code_info.get(key)
+            module, qualname = (info[1], info[2]) if info else ("", code.co_name)
+            path = code.co_filename
+            fid = self._files.get(path)
+            if fid is None:
+                fid = len(self._files) + 1
+                self._files[path] = fid
+                files.append([fid, path])
+            names, flags = code_signature(code)
+            cid = len(self._codes) + 1
+            self._codes[key] = cid
+            if info is None:
+                self.code_info[key] = (code, module, qualname)  # keep it alive: ids stay unique
+            codes.append([cid, fid, module, qualname, code.co_firstlineno, list(names), flags])
+        return cid
+
+    def _type_name(self, t: type, strings: List[Any]) -> int:
+        sid = self._types.get(t)
+        if sid is None:
+            sid = self._string(exception_type_name(t), strings)
+            self._types[t] = sid
+        return sid
+
+    def _line(self, code: Any, offset: int) -> int:
+        table = self._lines.get(id(code))
+        if table is None:
+            starts: List[int] = []
+            lines: List[int] = []
+            for start, _end, line in code.co_lines():
+                starts.append(start)
+                lines.append(line if line is not None else (lines[-1] if lines else code.co_firstlineno))
+            table = self._lines[id(code)] = (starts, lines)
+        i = bisect_right(table[0], offset) - 1
+        return table[1][i] if i >= 0 else code.co_firstlineno
+
+    def _send_batch(self, events: List[Any]) -> None:
+        strings: List[Any] = []
+        files: List[Any] = []
+        codes: List[Any] = []
+        threads: List[Any] = []
+        out: List[Any] = []
+        origin = self.origin
+        string = self._string
+        thread_id = self._thread_id
+        code_id = self._code_id
+        offsets = self._offsets
+        line_of = self._line
+        for rec in events:
+            kind = rec[0]
+            if kind == 0:
+                continue  # a Handled the program re-raised: cancelled
+            if kind == 8:
+                self._threads.pop(rec[1], None)
+                self.thread_names[rec[1]] = (rec[2], rec[3])
+                continue
+            thread = thread_id(rec[1], threads)
+            code = rec[2]
+            cid = code_id(code, files, codes)
+            ts = rec[3] - origin
+            if kind == 1:
+                ev = [1, thread, cid, ts]
+                for text in rec[4]:
+                    ev.append(string(text, strings))
+            elif kind == 2 or kind == 6:
+                line = line_of(code, rec[4]) if offsets else rec[4]
+                ev = [kind, thread, cid, ts, line, string(rec[5], strings)]
+            elif kind == 7:
+                ev = [7, thread, cid, ts]
+            else:
+                ev = [kind, thread, cid, ts, rec[4], self._type_name(rec[5], strings),
+                      string(rec[6], strings)]
+            out.append(ev)
+        self.recorded += len(out)
+        if not out and not self.dropped and self._seq > 0:
+            return
+        self._seq += 1
+        message = {"t": "batch", "seq": self._seq, "strings": strings, "files": files,
+                   "codes": codes, "threads": threads, "events": out, "dropped": self.dropped}
+        self.dropped = 0
+        self._send(message)
+
+
+def code_signature(code: Any) -> Tuple[Tuple[str, ...], int]:
+    """Argument names (positional, keyword-only, *args, **kwargs) and wire CodeFlags of a code."""
+    flags_in = code.co_flags
+    n = code.co_argcount + code.co_kwonlyargcount
+    flags = 0
+    if flags_in & 0x04:
+        n += 1
+        flags |= wire.VARARGS
+    if flags_in & 0x08:
+        n += 1
+        flags |= wire.VARKEYWORDS
+    if flags_in & 0x20:
+        flags |= wire.GENERATOR
+    if flags_in & 0x80:
+        flags |= wire.COROUTINE
+    if flags_in & 0x200:
+        flags |= wire.ASYNC_GENERATOR
+    return tuple(code.co_varnames[:n]), flags

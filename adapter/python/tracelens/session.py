@@ -1,0 +1,181 @@
+# One tracing session inside the traced process: builds the recorder and the backend for this
+# interpreter, sends hello, applies control messages, and ends exactly once (exit, exception,
+# signal, detach, lost connection, internal error) restoring the hooks it replaced.
+# Does not run the program (runner.py) or parse the command line (cli.py).
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import Any, Callable, Dict, List, Optional
+
+from . import wire
+from .recorder import Recorder
+from .scope import Scope
+from .values import DEFAULT_LIMIT, make_repr
+
+__all__ = ["Session", "backend_name"]
+
+
+def backend_name() -> str:
+    return "monitoring" if sys.version_info >= (3, 12) else "settrace"
+
+
+class Session:
+    def __init__(self, send: Callable[[Dict[str, Any]], None], scope: Scope, *,
+                 argv: List[str], token: str = "", value_limit: int = DEFAULT_LIMIT,
+                 capacity: int = 1_000_000) -> None:
+        self._send = send
+        self.scope = scope
+        self.argv = argv
+        self.token = token
+        self.recorder = Recorder(send, offsets=backend_name() == "monitoring", capacity=capacity)
+        self.recorder.on_error = self.internal_error
+        self.rep = make_repr(value_limit)
+        self.backend: Any = None
+        self.ended = False
+        self.errored = False
+        self._lock = threading.RLock()
+        self._sigterm_installed = False
+        self._thread_hook_installed = False
+
+    # -- life cycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._send({
+            "t": "hello", "version": wire.WIRE_VERSION, "token": self.token,
+            "pid": os.getpid(), "ppid": os.getppid(),
+            "python": "%d.%d.%d" % sys.version_info[:3], "backend": backend_name(),
+            "argv": list(self.argv), "cwd": os.getcwd(), "start_ns": self.recorder.start_ns,
+        })
+        self.recorder.note_thread()
+        if sys.version_info >= (3, 12):
+            from .monitoring import MonitoringBackend
+            self.backend = MonitoringBackend(self.recorder, self.scope, self.rep, self.internal_error)
+        else:
+            from .settrace import SettraceBackend
+            self.backend = SettraceBackend(self.recorder, self.scope, self.rep, self.internal_error)
+        self._install_thread_hook()
+        self._install_sigterm()
+        self.recorder.start()
+        self.backend.start()
+
+    def _install_thread_hook(self) -> None:
+        # New threads report their name once, then remove the hook (profile hook is unused else).
+        if getattr(threading, "_profile_hook", None) is not None:
+            return
+        recorder = self.recorder
+
+        def hook(frame: Any, event: str, arg: Any) -> None:
+            sys.setprofile(None)
+            try:
+                recorder.note_thread()
+            except Exception:
+                pass
+
+        threading.setprofile(hook)
+        self._thread_hook_installed = True
+
+    def _install_sigterm(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+                return  # the program (or its parent) chose what SIGTERM does: leave it
+            signal.signal(signal.SIGTERM, self._on_sigterm)
+            self._sigterm_installed = True
+        except (ValueError, OSError, AttributeError):
+            pass
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        self.end(-signum, "signal")
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    def _stop_hooks(self) -> None:
+        backend = self.backend
+        if backend is not None:
+            backend.stop()
+        if self._thread_hook_installed:
+            self._thread_hook_installed = False
+            try:
+                threading.setprofile(None)  # type: ignore[arg-type]
+            except Exception:
+                pass
+        if self._sigterm_installed:
+            self._sigterm_installed = False
+            try:
+                if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            except Exception:
+                pass
+
+    def end(self, exit_code: Optional[int], reason: str) -> None:
+        """Stops tracing, sends the last batch and `end` (once; later calls do nothing)."""
+        with self._lock:
+            if self.ended:
+                return
+            self.ended = True
+            try:
+                self._stop_hooks()
+                self.recorder.close()
+                self._send({"t": "end", "exit_code": exit_code, "reason": reason})
+            except Exception:
+                pass
+
+    # -- failures and control ---------------------------------------------------------------------
+    def internal_error(self, exc: BaseException) -> None:
+        """An error inside the tracer: stop tracing, tell the adapter once, let the program go on."""
+        if self.errored:
+            return
+        self.errored = True
+        message = "%s: %s" % (type(exc).__name__, exc)
+        try:
+            self.backend.stop()
+        except Exception:
+            pass
+        try:
+            sys.stderr.write("tracelens: tracing stopped after an internal error (%s); "
+                             "the program goes on untraced\n" % message)
+        except Exception:
+            pass
+        try:
+            self._send({"t": "error", "message": message})
+        except Exception:
+            pass
+
+    def connection_lost(self) -> None:
+        """The adapter went away: stop tracing quietly."""
+        with self._lock:
+            if self.ended:
+                return
+            self.ended = True
+            try:
+                self._stop_hooks()
+                self.recorder.closed = True
+            except Exception:
+                pass
+
+    def control(self, message: Dict[str, Any]) -> None:
+        kind = message.get("t")
+        backend = self.backend
+        if backend is None or self.ended:
+            return
+        try:
+            if kind == "pause":
+                backend.pause()
+            elif kind == "resume":
+                backend.resume()
+            elif kind == "detach":
+                self.end(None, "detach")
+            elif kind == "filter":
+                include = [str(g) for g in message.get("include") or []]
+                exclude = [str(g) for g in message.get("exclude") or []]
+                backend.set_scope(Scope(self.scope.root, include, exclude))
+        except Exception as exc:
+            self.internal_error(exc)

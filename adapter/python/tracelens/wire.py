@@ -1,0 +1,96 @@
+# The tracer wire protocol, Python side: mirrors adapter/protocol/wire.ts exactly (framing,
+# constants, event kinds, code flags). Both sides are checked against test/vectors/.
+# Holds constants and the frame codec only; knows nothing of tracing or sockets.
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any, Dict, List, Optional, Tuple
+
+__all__ = [
+    "WIRE_VERSION", "MAX_FRAME", "TOKEN_ENV",
+    "CALL", "RETURN", "RAISE", "UNWIND", "HANDLED", "YIELD", "RESUME",
+    "GENERATOR", "COROUTINE", "ASYNC_GENERATOR", "VARARGS", "VARKEYWORDS",
+    "encode_payload", "encode_frame", "FrameReader", "decode_frames", "WireError",
+]
+
+WIRE_VERSION = 1
+MAX_FRAME = 64 * 1024 * 1024
+#: Environment variable through which the adapter hands the session token to the tracer.
+TOKEN_ENV = "TRACELENS_TOKEN"
+
+# Event kinds: the first element of every event array (wire.ts EventKind).
+CALL = 1      # [1, thread, code, ts, *argValue]
+RETURN = 2    # [2, thread, code, ts, line, value]
+RAISE = 3     # [3, thread, code, ts, line, excType, excMessage]
+UNWIND = 4    # [4, thread, code, ts, line, excType, excMessage]
+HANDLED = 5   # [5, thread, code, ts, line, excType, excMessage]
+YIELD = 6     # [6, thread, code, ts, line, value]
+RESUME = 7    # [7, thread, code, ts]
+
+# Bits of CodeDef flags (wire.ts CodeFlags).
+GENERATOR = 1
+COROUTINE = 2
+ASYNC_GENERATOR = 4
+VARARGS = 8
+VARKEYWORDS = 16
+
+_LEN = struct.Struct(">I")
+
+
+class WireError(Exception):
+    """A broken frame or message: the connection that carried it is closed."""
+
+
+def encode_payload(message: Dict[str, Any]) -> bytes:
+    """The UTF-8 JSON of one message, byte for byte what wire.ts's JSON.stringify produces."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (from a user __repr__): escape them as JSON.stringify does.
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def encode_frame(message: Dict[str, Any]) -> bytes:
+    """Encodes one message as a frame: 4-byte big-endian payload length, then the payload."""
+    payload = encode_payload(message)
+    if len(payload) > MAX_FRAME:
+        raise WireError("frame of %d bytes exceeds the limit of %d" % (len(payload), MAX_FRAME))
+    return _LEN.pack(len(payload)) + payload
+
+
+class FrameReader:
+    """Splits a byte stream into messages; feed() returns the messages completed so far."""
+
+    def __init__(self, max_frame: int = MAX_FRAME) -> None:
+        self._buf = bytearray()
+        self._max = max_frame
+
+    def feed(self, data: bytes) -> List[Dict[str, Any]]:
+        self._buf += data
+        out: List[Dict[str, Any]] = []
+        while len(self._buf) >= 4:
+            (n,) = _LEN.unpack_from(self._buf, 0)
+            if n > self._max:
+                raise WireError("frame of %d bytes exceeds the limit of %d" % (n, self._max))
+            if len(self._buf) < 4 + n:
+                break
+            payload = bytes(self._buf[4:4 + n])
+            del self._buf[:4 + n]
+            try:
+                message = json.loads(payload.decode("utf-8"))
+            except ValueError as exc:
+                raise WireError("frame is not valid JSON: %s" % exc) from None
+            if not isinstance(message, dict) or not isinstance(message.get("t"), str):
+                raise WireError("frame is not a message object")
+            out.append(message)
+        return out
+
+
+def decode_frames(data: bytes) -> Tuple[List[Dict[str, Any]], Optional[bytes]]:
+    """Decodes a whole byte stream; returns the messages and the incomplete tail (or None)."""
+    reader = FrameReader()
+    messages = reader.feed(data)
+    rest = bytes(reader._buf)
+    return messages, (rest or None)
