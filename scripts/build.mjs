@@ -32,6 +32,7 @@ const builds = [
   { ...node, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { storeWorker: 'extension/store/worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { adapter: 'adapter/standalone.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { server: 'extension/languageServer/server.ts' }, outdir: 'dist' },
   {
     ...common,
     platform: 'browser',
