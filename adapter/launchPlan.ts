@@ -16,7 +16,7 @@ export type InterpreterResolver = (
 
 export interface LaunchPlan {
   interpreter: Interpreter;
-  /** `['-m', 'tracelens', 'run', '--connect', ADDR, ...filters, '--', ...target]` once addressed. */
+  /** `-m tracelens run --connect ADDR [filters] -- PROGRAM ARGS` (or `-m MODULE ARGS`). */
   tracerArgs(connect: string): string[];
   cwd: string;
   /** The program's environment without the token (added by tracerEnv). */
@@ -93,6 +93,7 @@ export async function planLaunch(
     cwd,
     env,
     target: hasProgram ? target[0] : `-m ${args.module}`,
+    // `-- PROGRAM ARGS` or `-m MODULE ARGS` (`-m` ends the tracer's options, as python's does).
     tracerArgs: (connect) => [
       '-m',
       'tracelens',
@@ -100,7 +101,7 @@ export async function planLaunch(
       '--connect',
       connect,
       ...filters,
-      '--',
+      ...(hasProgram ? ['--'] : []),
       ...target,
       ...programArgs,
     ],

@@ -97,7 +97,15 @@ describe('planLaunch', () => {
         resolveInterpreter: () => process.env.TRACELENS_TEST_PYTHON ?? 'python3',
       },
     );
-    assert.deepEqual(plan.tracerArgs('h:1').slice(-3), ['--', '-m', 'pkg.tool']);
+    assert.deepEqual(plan.tracerArgs('h:1'), [
+      '-m',
+      'tracelens',
+      'run',
+      '--connect',
+      'h:1',
+      '-m',
+      'pkg.tool',
+    ]);
     assert.equal(plan.target, '-m pkg.tool');
   });
 });
