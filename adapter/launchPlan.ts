@@ -54,8 +54,9 @@ export async function planLaunch(
 
   const baseCwd = options.baseCwd ?? process.cwd();
   let cwd: string;
-  if (args.cwd !== undefined && args.cwd !== '') {
-    cwd = path.resolve(baseCwd, args.cwd);
+  const hasCwd = args.cwd !== undefined && args.cwd !== '';
+  if (hasCwd) {
+    cwd = path.resolve(baseCwd, args.cwd!);
     const kind = await kindOf(cwd);
     if (kind === 'missing') throw errors.cwdNotFound(cwd);
     if (kind !== 'directory') throw errors.cwdNotDirectory(cwd);
@@ -65,7 +66,8 @@ export async function planLaunch(
 
   let target: string[];
   if (hasProgram) {
-    const program = path.resolve(cwd, args.program!);
+    // Relative to cwd when given, else to the adapter's own directory (then cwd is its folder).
+    const program = path.resolve(hasCwd ? cwd : baseCwd, args.program!);
     const kind = await kindOf(program);
     if (kind === 'missing') throw errors.programNotFound(program);
     if (kind !== 'file') throw errors.programNotFile(program);
