@@ -5,10 +5,7 @@
 import * as vscode from 'vscode';
 import type { ITraceStore } from '../store/api';
 import { pathKey } from '../editor/tracePaths';
-
-export interface ICallRevealer {
-  reveal(callId: number): Promise<void>;
-}
+import type { ICallRevealer } from './timelineController';
 
 export class CallRevealer implements ICallRevealer {
   constructor(private readonly store: ITraceStore) {}

@@ -1,31 +1,31 @@
 // The "Tracelens Timeline" WebviewPanel: creates or revives it (a WebviewPanelSerializer brings it
-// back after a reload), answers the webview's typed requests (webview/protocol.ts) from the store,
-// pushes the store's summary as it changes (throttled), and hands "reveal" to the CallRevealer.
-// Holds no trace data itself; no retainContextWhenHidden (the webview keeps its own state).
+// back after a reload), sets its HTML (CSP with a nonce, resources only from dist/ and media/),
+// and connects its messages to a TimelineController; store changes reach it throttled. Holds no
+// trace data; no retainContextWhenHidden (the webview keeps its own state with setState).
 
 import * as vscode from 'vscode';
 import { REFRESH_INTERVAL_MS, TIMELINE_TITLE, Views } from '../constants';
 import type { ITraceStore } from '../store/api';
 import { Throttle } from '../throttle';
 import type { FromWebview, ToWebview } from '../../webview/protocol';
-import type { ICallRevealer } from './callRevealer';
+import { TimelineController, type ICallRevealer } from './timelineController';
 import { timelineHtml } from './timelineHtml';
-
-const MAX_PAGE = 5000;
 
 export class TimelinePanel implements vscode.Disposable, vscode.WebviewPanelSerializer {
   private panel: vscode.WebviewPanel | undefined;
   private panelSubscriptions: vscode.Disposable[] = [];
+  private readonly controller: TimelineController;
   private readonly throttle: Throttle;
   private readonly storeSubscription: vscode.Disposable;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly store: ITraceStore,
-    private readonly revealer: ICallRevealer,
-    private readonly log: (message: string) => void,
+    store: ITraceStore,
+    revealer: ICallRevealer,
+    log: (message: string) => void,
   ) {
-    this.throttle = new Throttle(() => this.pushSummary(), REFRESH_INTERVAL_MS);
+    this.controller = new TimelineController(store, revealer, (m) => this.post(m), log);
+    this.throttle = new Throttle(() => this.controller.pushSummary(), REFRESH_INTERVAL_MS);
     this.storeSubscription = store.onDidChange(() => {
       if (this.panel?.visible) this.throttle.schedule();
     });
@@ -54,8 +54,7 @@ export class TimelinePanel implements vscode.Disposable, vscode.WebviewPanelSeri
 
   /** The store was emptied: the webview drops what it shows. */
   cleared(): void {
-    this.post({ type: 'cleared' });
-    this.throttle.schedule();
+    if (this.panel) void this.controller.cleared();
   }
 
   private webviewOptions(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
@@ -69,20 +68,18 @@ export class TimelinePanel implements vscode.Disposable, vscode.WebviewPanelSeri
   }
 
   private attach(panel: vscode.WebviewPanel): void {
-    this.panel?.dispose();
+    if (this.panel && this.panel !== panel) this.panel.dispose();
     this.panel = panel;
     const webview = panel.webview;
+    const uri = (...parts: string[]) =>
+      webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...parts)).toString();
     webview.html = timelineHtml({
       cspSource: webview.cspSource,
-      styleUri: webview
-        .asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'timeline.css'))
-        .toString(),
-      scriptUri: webview
-        .asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'))
-        .toString(),
+      styleUri: uri('media', 'timeline.css'),
+      scriptUri: uri('dist', 'webview.js'),
     });
     this.panelSubscriptions = [
-      webview.onDidReceiveMessage((msg: FromWebview) => void this.onMessage(msg)),
+      webview.onDidReceiveMessage((msg: FromWebview) => void this.controller.handle(msg)),
       panel.onDidChangeViewState(() => {
         if (panel.visible) this.throttle.schedule();
       }),
@@ -92,43 +89,6 @@ export class TimelinePanel implements vscode.Disposable, vscode.WebviewPanelSeri
         this.panelSubscriptions = [];
       }),
     ];
-  }
-
-  private async onMessage(msg: FromWebview): Promise<void> {
-    try {
-      switch (msg.type) {
-        case 'ready':
-          await this.pushSummary();
-          break;
-        case 'getChildren': {
-          const limit = Math.min(MAX_PAGE, Math.max(1, msg.limit));
-          const calls = await this.store.children(msg.parent, Math.max(0, msg.offset), limit);
-          this.post({
-            type: 'children',
-            requestId: msg.requestId,
-            parent: msg.parent,
-            offset: msg.offset,
-            calls,
-          });
-          break;
-        }
-        case 'reveal':
-          await this.revealer.reveal(msg.callId);
-          break;
-      }
-    } catch (error) {
-      this.log(`Timeline request ${msg.type} failed: ${String(error)}`);
-      this.post({
-        type: 'error',
-        message: 'Tracelens could not read the trace store; see the Tracelens output.',
-      });
-    }
-  }
-
-  private async pushSummary(): Promise<void> {
-    if (!this.panel) return;
-    const summary = await this.store.summary();
-    this.post({ type: 'summary', summary });
   }
 
   private post(message: ToWebview): void {
