@@ -64,6 +64,7 @@ class TraceFileWriter:
 
     def hello(self, m: Dict[str, Any]) -> None:
         db = self.db
+        self.last_hello = m
         db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [
             ("format", "tracelens"), ("schema_version", str(SCHEMA_VERSION)),
             ("origin_ns", str(m["start_ns"])), ("created_by", "tracelens (Python)")])
@@ -91,6 +92,7 @@ class TraceFileWriter:
         for ev in m["events"]:
             self._event(ev)
         self._write_rows()
+        db.commit()  # what was sent survives os._exit and kills
 
     def _event(self, ev: List[int]) -> None:
         kind, thread, code, ts = ev[0], ev[1], ev[2], ev[3]
