@@ -1,0 +1,93 @@
+# The program behaves exactly as untraced: same stdout, stderr and exit status (including
+# sys.exit codes and messages, uncaught exceptions, KeyboardInterrupt, SIGTERM, os._exit,
+# RecursionError), same __main__, sys.argv and sys.path[0]; and the trace records how it ended.
+import os
+import signal
+import sys
+import unittest
+
+from support import FIXTURES, fixture, run_python, run_traced
+
+
+class FidelityTest(unittest.TestCase):
+    def compare(self, target, cwd=None):
+        plain = run_python(target, cwd=cwd)
+        proc, trace = run_traced(target, cwd=cwd)
+        self.assertEqual(proc.stdout.decode(), plain.stdout.decode())
+        self.assertEqual(proc.stderr.decode(), plain.stderr.decode())
+        self.assertEqual(proc.returncode, plain.returncode)
+        return plain, trace
+
+    def test_argv_name_path_and_exit_codes(self):
+        for args in (["0"], ["3"], ["a", "b c"], ["-x", "--y=1", "9"]):
+            with self.subTest(args=args):
+                plain, trace = self.compare([fixture("argv_exit.py")] + args)
+                out = plain.stdout.decode()
+                self.assertIn("name __main__\n", out)
+                self.assertIn("path0 %s\n" % FIXTURES, out)
+                self.assertIn("main is me True\npickle 3\n", out)
+        plain, trace = self.compare(["argv_exit.py", "5"])  # relative path, as typed
+        self.assertEqual(plain.returncode, 5)
+        self.assertIn("argv ['argv_exit.py', '5']", plain.stdout.decode())
+        self.assertEqual(trace.process[4:6], (5, "exit"))
+
+    def test_sys_exit_with_a_message(self):
+        plain, trace = self.compare([fixture("argv_exit.py"), "stopped: bad input"])
+        self.assertEqual(plain.returncode, 1)
+        self.assertEqual(plain.stderr.decode(), "stopped: bad input\n")
+
+    def test_module_mode(self):
+        plain, trace = self.compare(["-m", "argv_exit", "4"], cwd=FIXTURES)
+        out = plain.stdout.decode()
+        self.assertIn("argv ['%s', '4']" % fixture("argv_exit.py"), out)
+        self.assertIn("path0 %s\n" % FIXTURES, out)
+        self.assertEqual(plain.returncode, 4)
+
+    def test_uncaught_exception_traceback(self):
+        plain, trace = self.compare([fixture("exceptions.py")])
+        self.assertEqual(plain.returncode, 1)
+        self.assertTrue(plain.stderr.decode().startswith("Traceback (most recent call last):\n"))
+        self.assertNotIn("tracelens", plain.stderr.decode())
+        plain, trace = self.compare(["-m", "exceptions"], cwd=FIXTURES)
+
+    def test_keyboard_interrupt(self):
+        plain, trace = self.compare([fixture("signals.py"), "interrupt"])
+        self.assertEqual(plain.returncode, -signal.SIGINT)
+        self.assertEqual(trace.process[5], "exception")
+
+    def test_sigterm(self):
+        plain, trace = self.compare([fixture("signals.py"), "sigterm"])
+        self.assertEqual(plain.returncode, -signal.SIGTERM)
+        self.assertEqual(trace.process[4:6], (-signal.SIGTERM, "signal"))
+        self.assertIn(("work", 2, ["1"], "2"), trace.calls())
+
+    def test_os_exit_keeps_what_was_sent(self):
+        plain, trace = self.compare([fixture("signals.py"), "hard"])
+        self.assertEqual(plain.returncode, 7)
+        self.assertIn(("work", 2, ["1"], "2"), trace.calls())
+
+    def test_recursion_error(self):
+        plain, trace = self.compare([fixture("signals.py"), "deep"])
+        self.assertEqual(plain.stdout.decode().splitlines()[1], "caught RecursionError")
+
+    def test_syntax_error(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="tracelens-syntax-")
+        path = os.path.join(d, "broken.py")
+        with open(path, "w") as f:
+            f.write("print('hi')\ndef (:\n")
+        plain, trace = self.compare([path])
+        self.assertEqual(plain.returncode, 1)
+        self.assertIn("SyntaxError", plain.stderr.decode())
+
+    def test_missing_program(self):
+        proc, trace = run_traced([os.path.join(FIXTURES, "no_such_program.py")])
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.decode(),
+                         "tracelens: can't open file %r: [Errno 2] No such file or directory\n"
+                         % os.path.join(FIXTURES, "no_such_program.py"))
+        self.assertIsNone(trace)
+
+
+if __name__ == "__main__":
+    unittest.main()
