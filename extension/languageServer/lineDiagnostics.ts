@@ -13,7 +13,10 @@ export function lineDiagnostics(text: string, names?: TraceNames): Diagnostic[] 
   text.split(/\r?\n/).forEach((line, lineNo) => {
     for (const p of analyzeQuery(line, names).problems) {
       diagnostics.push({
-        range: { start: { line: lineNo, character: p.start }, end: { line: lineNo, character: p.end } },
+        range: {
+          start: { line: lineNo, character: p.start },
+          end: { line: lineNo, character: p.end },
+        },
         severity: p.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
         source: DIAGNOSTIC_SOURCE,
         message: p.message,

@@ -62,11 +62,17 @@ async function validate(doc: TextDocument): Promise<void> {
   const version = doc.version;
   const n = await currentNames();
   if (documents.get(doc.uri)?.version !== version) return; // a newer edit will report
-  await connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: lineDiagnostics(doc.getText(), n) });
+  await connection.sendDiagnostics({
+    uri: doc.uri,
+    version,
+    diagnostics: lineDiagnostics(doc.getText(), n),
+  });
 }
 
 documents.onDidChangeContent((e) => void validate(e.document));
-documents.onDidClose((e) => void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] }));
+documents.onDidClose(
+  (e) => void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] }),
+);
 
 connection.onNotification(NAMES_CHANGED_NOTIFICATION, () => {
   names = undefined;
@@ -85,13 +91,17 @@ connection.onCompletion(async (params): Promise<CompletionItem[]> => {
   const doc = documents.get(params.textDocument.uri);
   if (!doc) return [];
   const line = params.position.line;
-  const text = doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }).replace(/\r?\n$/, '');
+  const text = doc
+    .getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } })
+    .replace(/\r?\n$/, '');
   const result = completeAt(text, params.position.character, await currentNames());
   return result.items.map((item, i) => ({
     label: item.label,
     kind: KINDS[item.kind],
     detail: item.detail,
-    documentation: item.documentation ? { kind: MarkupKind.Markdown, value: item.documentation } : undefined,
+    documentation: item.documentation
+      ? { kind: MarkupKind.Markdown, value: item.documentation }
+      : undefined,
     sortText: String(i).padStart(4, '0'),
     insertTextFormat: InsertTextFormat.PlainText,
     textEdit: {
@@ -105,7 +115,9 @@ connection.onHover((params) => {
   const doc = documents.get(params.textDocument.uri);
   if (!doc) return null;
   const line = params.position.line;
-  const text = doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }).replace(/\r?\n$/, '');
+  const text = doc
+    .getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } })
+    .replace(/\r?\n$/, '');
   const h = hoverAt(text, params.position.character);
   if (!h) return null;
   return {
@@ -115,8 +127,14 @@ connection.onHover((params) => {
 });
 
 // The timeline's filter box, through the extension: the same answers for a single query.
-connection.onRequest(CHECK_REQUEST, async (p: CheckParams): Promise<CheckResult> => analyzeQuery(p.text, await currentNames()).problems);
-connection.onRequest(COMPLETE_REQUEST, async (p: CompleteParams): Promise<CompleteResult> => completeAt(p.text, p.offset, await currentNames()));
+connection.onRequest(
+  CHECK_REQUEST,
+  async (p: CheckParams): Promise<CheckResult> =>
+    analyzeQuery(p.text, await currentNames()).problems,
+);
+connection.onRequest(COMPLETE_REQUEST, async (p: CompleteParams): Promise<CompleteResult> =>
+  completeAt(p.text, p.offset, await currentNames()),
+);
 connection.onRequest(HOVER_REQUEST, (p: HoverParams): HoverResult => hoverAt(p.text, p.offset));
 
 documents.listen(connection);

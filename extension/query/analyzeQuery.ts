@@ -22,7 +22,15 @@ export function analyzeQuery(text: string, names?: TraceNames): Analysis {
     if (!(e instanceof QueryError)) throw e;
     return {
       query: null,
-      problems: [{ severity: 'error', start: e.offset, end: e.end, message: e.reason, suggestion: e.suggestion }],
+      problems: [
+        {
+          severity: 'error',
+          start: e.offset,
+          end: e.end,
+          message: e.reason,
+          suggestion: e.suggestion,
+        },
+      ],
     };
   }
   return { query, problems: names ? checkValues(query, names) : [] };

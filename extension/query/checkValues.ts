@@ -55,12 +55,13 @@ export function checkValues(query: Query | null, names: TraceNames): QueryProble
         break;
       case 'startswith':
         matches = (n) => n.startsWith(s);
-        candidates = () => new Set(list.map((n) => n.slice(0, s.length)));
+        candidates = () => slices(list, s.length, (n, k) => n.slice(0, k));
         what = `no ${noun} in this trace starts with ${quote(s)}`;
         break;
       case 'endswith':
         matches = (n) => n.endsWith(s);
-        candidates = () => new Set(list.map((n) => n.slice(Math.max(0, n.length - s.length))));
+        candidates = () =>
+          slices(list, s.length, (n, k) => (k <= n.length ? n.slice(n.length - k) : n));
         what = `no ${noun} in this trace ends with ${quote(s)}`;
         break;
       case 'contains':
@@ -94,14 +95,32 @@ function quote(s: string): string {
   return `'${s}'`;
 }
 
+/** Lengths tried for a partial name: one longer first (a missed letter), then equal, then shorter. */
+function lengths(n: number): number[] {
+  return [n + 1, n, n - 1].filter((k) => k > 0);
+}
+
+/** Prefixes or suffixes of the names, of lengths near the written value's. */
+function slices(
+  list: string[],
+  length: number,
+  cut: (name: string, k: number) => string,
+): Set<string> {
+  const out = new Set<string>();
+  for (const k of lengths(length)) for (const n of list) out.add(cut(n, k));
+  return out;
+}
+
 function* substrings(list: string[], length: number): Iterable<string> {
   const seen = new Set<string>();
-  for (const n of list.slice(0, 2000)) {
-    for (let i = 0; i + length <= n.length; i++) {
-      const sub = n.slice(i, i + length);
-      if (!seen.has(sub)) {
-        seen.add(sub);
-        yield sub;
+  for (const k of lengths(length)) {
+    for (const n of list.slice(0, 2000)) {
+      for (let i = 0; i + k <= n.length; i++) {
+        const sub = n.slice(i, i + k);
+        if (!seen.has(sub)) {
+          seen.add(sub);
+          yield sub;
+        }
       }
     }
   }

@@ -136,10 +136,15 @@ function compileCall(expr: Expr): Frag {
       const parts = order.map((o) => {
         if (typeof o !== 'string') return compileCall(o);
         const items = groups.get(o)!;
-        const sub: Expr = items.length === 1 ? items[0] : { type: expr.type, items, start: items[0].start, end: items[items.length - 1].end };
+        const sub: Expr =
+          items.length === 1
+            ? items[0]
+            : { type: expr.type, items, start: items[0].start, end: items[items.length - 1].end };
         return compileCall(sub);
       });
-      return parts.length === 1 ? parts[0] : frag`(${join(parts, expr.type === 'and' ? ' AND ' : ' OR ')})`;
+      return parts.length === 1
+        ? parts[0]
+        : frag`(${join(parts, expr.type === 'and' ? ' AND ' : ' OR ')})`;
     }
     default:
       return callLeaf(expr);
@@ -160,7 +165,6 @@ function compileInside(expr: Expr): Frag {
     default: {
       const def = expr.field.def;
       let column: string;
-      let nullable = false;
       switch (def.name) {
         case 'function':
           column = 'k.qualname';
@@ -185,7 +189,7 @@ function compileInside(expr: Expr): Frag {
         default:
           throw new Error(`no table for field ${def.name}`);
       }
-      return leaf(raw(column), nullable, expr);
+      return leaf(raw(column), false, expr); // codes and processes columns are NOT NULL
     }
   }
 }
@@ -225,7 +229,9 @@ function callLeaf(expr: Exclude<Expr, { type: 'and' | 'or' | 'not' }>): Frag {
   if (column) {
     // Interned values: find the matching strings once, then the calls that refer to them.
     const negated = expr.type === 'compare' && (expr.op === '!=' || expr.op === '!~');
-    const positive = negated ? { ...expr, op: expr.op === '!=' ? '==' : '~' } as typeof expr : expr;
+    const positive = negated
+      ? ({ ...expr, op: expr.op === '!=' ? '==' : '~' } as typeof expr)
+      : expr;
     const test = frag`COALESCE(${raw(column)} IN (SELECT s.id FROM strings s WHERE ${leaf(raw('s.text'), false, positive)}), 0)`;
     return negated ? frag`NOT ${test}` : test;
   }
@@ -242,7 +248,9 @@ function callLeaf(expr: Exclude<Expr, { type: 'and' | 'or' | 'not' }>): Frag {
     }
     case 'arg': {
       const negated = expr.type === 'compare' && (expr.op === '!=' || expr.op === '!~');
-      const positive = negated ? { ...expr, op: expr.op === '!=' ? '==' : '~' } as typeof expr : expr;
+      const positive = negated
+        ? ({ ...expr, op: expr.op === '!=' ? '==' : '~' } as typeof expr)
+        : expr;
       const test = frag`EXISTS (SELECT 1 FROM json_each(c.args) av JOIN strings s ON s.id = av.value WHERE ${leaf(raw('s.text'), false, positive)})`;
       return negated ? frag`NOT ${test}` : test;
     }
@@ -252,7 +260,11 @@ function callLeaf(expr: Exclude<Expr, { type: 'and' | 'or' | 'not' }>): Frag {
 }
 
 /** One comparison of `column` (SQL); two-valued (never NULL) when the column may be NULL. */
-function leaf(column: Frag, nullable: boolean, expr: Exclude<Expr, { type: 'and' | 'or' | 'not' | 'has' }>): Frag {
+function leaf(
+  column: Frag,
+  nullable: boolean,
+  expr: Exclude<Expr, { type: 'and' | 'or' | 'not' | 'has' }>,
+): Frag {
   const guard = (f: Frag): Frag => (nullable ? frag`COALESCE(${f}, 0)` : f);
   if (expr.type === 'in') {
     const list = join(

@@ -6,8 +6,7 @@
 import type { Expr, Query, Span } from './ast';
 
 export type TracerFilterResult =
-  | { ok: true; include: string[]; exclude: string[] }
-  | { ok: false; reason: string; span?: Span };
+  { ok: true; include: string[]; exclude: string[] } | { ok: false; reason: string; span?: Span };
 
 /** A set of modules: those matching any include glob and no exclude glob. */
 interface Globs {
@@ -85,7 +84,10 @@ function toGlobs(expr: Expr): Globs {
       const inner = toGlobs(expr.expr);
       if (!inner.exclude.length) return { include: [ALL], exclude: inner.include };
       if (isAll(inner)) return { include: inner.exclude, exclude: [] };
-      throw new NotExpressible("'not' around both included and excluded modules cannot be expressed as globs", expr);
+      throw new NotExpressible(
+        "'not' around both included and excluded modules cannot be expressed as globs",
+        expr,
+      );
     }
     case 'has':
       throw notModule(expr.field.def.name, expr);

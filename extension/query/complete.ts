@@ -15,7 +15,8 @@ export function writeValue(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`;
 }
 
-type State = 'field' | 'op' | 'negop' | 'value' | 'listOpen' | 'listValue' | 'listSep' | 'after' | 'lost';
+type State =
+  'field' | 'op' | 'negop' | 'value' | 'listOpen' | 'listValue' | 'listSep' | 'after' | 'lost';
 
 const OP_WORDS = new Set(['contains', 'startswith', 'endswith', 'in']);
 
@@ -33,7 +34,11 @@ export function completeAt(text: string, offset: number, names?: TraceNames): Co
   let from = offset;
   let typing: Token | undefined;
   const last = tokens[tokens.length - 1];
-  if (last && last.end === offset && (last.kind === 'word' || (last.kind === 'string' && !last.closed) || last.kind === 'number')) {
+  if (
+    last &&
+    last.end === offset &&
+    (last.kind === 'word' || (last.kind === 'string' && !last.closed) || last.kind === 'number')
+  ) {
     typing = tokens.pop();
     from = typing!.start;
   }
@@ -67,13 +72,19 @@ export function completeAt(text: string, offset: number, names?: TraceNames): Co
         else state = 'lost';
         break;
       case 'value':
-        state = t.kind === 'word' || t.kind === 'string' || t.kind === 'number' || t.kind === 'duration' ? 'after' : 'lost';
+        state =
+          t.kind === 'word' || t.kind === 'string' || t.kind === 'number' || t.kind === 'duration'
+            ? 'after'
+            : 'lost';
         break;
       case 'listOpen':
         state = t.kind === '(' ? 'listValue' : 'lost';
         break;
       case 'listValue':
-        state = t.kind === 'word' || t.kind === 'string' || t.kind === 'number' || t.kind === 'duration' ? 'listSep' : 'lost';
+        state =
+          t.kind === 'word' || t.kind === 'string' || t.kind === 'number' || t.kind === 'duration'
+            ? 'listSep'
+            : 'lost';
         break;
       case 'listSep':
         state = t.kind === ',' ? 'listValue' : t.kind === ')' ? 'after' : 'lost';
@@ -101,7 +112,8 @@ export function completeAt(text: string, offset: number, names?: TraceNames): Co
       break;
     case 'negop':
       for (const w of ['in', 'contains', 'startswith', 'endswith']) {
-        if (w === 'in' || field!.type === 'text') items.push(operatorItem(w, w === 'in' ? 'in (' : w));
+        if (w === 'in' || field!.type === 'text')
+          items.push(operatorItem(w, w === 'in' ? 'in (' : w));
       }
       break;
     case 'value':
@@ -143,9 +155,12 @@ function operatorItem(text: string, insertText = text): QueryCompletion {
 }
 
 function operatorItems(field: FieldDef): QueryCompletion[] {
-  const items = OPERATORS.filter((o) => o.types.includes(field.type)).map((o) => operatorItem(o.text, o.text === 'in' ? 'in (' : o.text));
+  const items = OPERATORS.filter((o) => o.types.includes(field.type)).map((o) =>
+    operatorItem(o.text, o.text === 'in' ? 'in (' : o.text),
+  );
   if (field.type === 'text') {
-    for (const w of ['not in', 'not contains', 'not startswith', 'not endswith']) items.push(operatorItem(w, w === 'not in' ? 'not in (' : w));
+    for (const w of ['not in', 'not contains', 'not startswith', 'not endswith'])
+      items.push(operatorItem(w, w === 'not in' ? 'not in (' : w));
   } else {
     items.push(operatorItem('not in', 'not in ('));
   }
@@ -160,7 +175,11 @@ function punctuation(p: string): QueryCompletion {
   return { label: p, kind: 'punctuation', insertText: p };
 }
 
-function valueItems(field: FieldDef, names: TraceNames | undefined, quoted: boolean): QueryCompletion[] {
+function valueItems(
+  field: FieldDef,
+  names: TraceNames | undefined,
+  quoted: boolean,
+): QueryCompletion[] {
   let values: string[] = [];
   if (field.values) values = field.values;
   else if (field.names && names) values = [...new Set(names[field.names])].sort();
@@ -171,7 +190,8 @@ function valueItems(field: FieldDef, names: TraceNames | undefined, quoted: bool
     detail: field.name === 'arg.' ? 'argument' : field.name,
   }));
   if (field.type === 'duration' && !quoted) {
-    for (const d of ['1ms', '10ms', '100ms', '1s']) items.push({ label: d, kind: 'value', insertText: d, detail: 'duration' });
+    for (const d of ['1ms', '10ms', '100ms', '1s'])
+      items.push({ label: d, kind: 'value', insertText: d, detail: 'duration' });
   }
   return items;
 }

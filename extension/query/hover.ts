@@ -9,7 +9,9 @@ import { KEYWORDS, lookupField, OPERATORS } from './vocabulary';
 /** Markdown for the token at `offset` of `text`, or null. */
 export function hoverAt(text: string, offset: number): HoverResult {
   const tokens = lexUpTo(text);
-  const t = tokens.find((tok) => tok.start <= offset && offset < tok.end) ?? tokens.find((tok) => tok.end === offset && tok.kind !== 'eof');
+  const t =
+    tokens.find((tok) => tok.start <= offset && offset < tok.end) ??
+    tokens.find((tok) => tok.end === offset && tok.kind !== 'eof');
   if (!t) return null;
   const at = (markdown: string): HoverResult => ({ start: t.start, end: t.end, markdown });
   if (t.kind === 'word') {
@@ -19,13 +21,21 @@ export function hoverAt(text: string, offset: number): HoverResult {
     if (op) return at(`**${op.text}** (${op.types.join(', ')})\n\n${op.doc}`);
     const prev = tokens[tokens.indexOf(t) - 1];
     // A word after an operator is a value, not a field.
-    if (prev && (prev.kind === 'op' || prev.kind === '(' || prev.kind === ',') && (prev.kind !== '(' || isListOpen(tokens, prev))) {
+    if (
+      prev &&
+      (prev.kind === 'op' || prev.kind === '(' || prev.kind === ',') &&
+      (prev.kind !== '(' || isListOpen(tokens, prev))
+    ) {
       return null;
     }
     const def = lookupField(t.text);
     if (!def) return null;
     const title = def.name === 'arg.' ? `arg.${t.text.slice(t.text.indexOf('.') + 1)}` : def.name;
-    const lines = [`**${title}** — ${def.type}${def.aliases.length ? ` (also written ${def.aliases.join(', ')})` : ''}`, '', def.doc];
+    const lines = [
+      `**${title}** — ${def.type}${def.aliases.length ? ` (also written ${def.aliases.join(', ')})` : ''}`,
+      '',
+      def.doc,
+    ];
     if (def.presence) lines.push('', `Alone, \`${t.text}\` means: ${def.presence}.`);
     if (def.values) lines.push('', `Values: ${def.values.join(', ')}.`);
     lines.push('', `Example: \`${def.example}\``);

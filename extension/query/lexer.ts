@@ -36,7 +36,13 @@ export interface LexOptions {
 export function lex(text: string, options: LexOptions = {}): Token[] {
   const tokens: Token[] = [];
   let i = 0;
-  const fail = (start: number, end: number, reason: string, expected?: string[], suggestion?: string): never => {
+  const fail = (
+    start: number,
+    end: number,
+    reason: string,
+    expected?: string[],
+    suggestion?: string,
+  ): never => {
     throw new QueryError(text, { start, end }, reason, { expected, suggestion });
   };
   while (i < text.length) {
@@ -71,9 +77,11 @@ export function lex(text: string, options: LexOptions = {}): Token[] {
           }
           if (e === 'u') {
             const m = /^u\{([0-9a-fA-F]{1,6})\}|^u([0-9a-fA-F]{4})/.exec(text.slice(i + 1, i + 10));
-            if (!m) fail(i, i + 2, "'\\u' needs four hex digits or {hex}, e.g. \\u00e9 or \\u{1F600}");
+            if (!m)
+              fail(i, i + 2, "'\\u' needs four hex digits or {hex}, e.g. \\u00e9 or \\u{1F600}");
             const code = parseInt(m![1] ?? m![2], 16);
-            if (code > 0x10ffff) fail(i, i + 1 + m![0].length, `'\\${m![0]}' is beyond the last Unicode character`);
+            if (code > 0x10ffff)
+              fail(i, i + 1 + m![0].length, `'\\${m![0]}' is beyond the last Unicode character`);
             value += String.fromCodePoint(code);
             i += 1 + m![0].length;
             continue;
@@ -104,9 +112,22 @@ export function lex(text: string, options: LexOptions = {}): Token[] {
         const unit = u[0];
         if (!(unit in UNITS)) {
           const lower = unit.toLowerCase();
-          fail(start, i, `unknown unit '${unit}' in '${text.slice(start, i)}': use ns, us, ms, s or m`, ['ns', 'us', 'ms', 's', 'm'], lower in UNITS ? lower : undefined);
+          fail(
+            start,
+            i,
+            `unknown unit '${unit}' in '${text.slice(start, i)}': use ns, us, ms, s or m`,
+            ['ns', 'us', 'ms', 's', 'm'],
+            lower in UNITS ? lower : undefined,
+          );
         }
-        tokens.push({ kind: 'duration', text: text.slice(start, i), value: Math.round(n * UNITS[unit]), unit, start, end: i });
+        tokens.push({
+          kind: 'duration',
+          text: text.slice(start, i),
+          value: Math.round(n * UNITS[unit]),
+          unit,
+          start,
+          end: i,
+        });
       } else {
         tokens.push({ kind: 'number', text: m[0], value: n, start, end: i });
       }
@@ -137,10 +158,16 @@ export function lex(text: string, options: LexOptions = {}): Token[] {
     }
     if (two === '&&') fail(start, start + 2, "'&&' is written 'and' here", ["'and'"], 'and');
     if (two === '||') fail(start, start + 2, "'||' is written 'or' here", ["'or'"], 'or');
-    if (ch === '=') fail(start, start + 1, "'=' is not an operator: use '==' to compare", ["'=='"], '==');
-    if (ch === '!') fail(start, start + 1, "'!' is written 'not' here (or use '!=' / '!~')", ["'not'"], 'not');
+    if (ch === '=')
+      fail(start, start + 1, "'=' is not an operator: use '==' to compare", ["'=='"], '==');
+    if (ch === '!')
+      fail(start, start + 1, "'!' is written 'not' here (or use '!=' / '!~')", ["'not'"], 'not');
     const cp = String.fromCodePoint(text.codePointAt(i)!);
-    fail(start, start + cp.length, `unexpected character '${cp}': put text in quotes, e.g. "${cp}"`);
+    fail(
+      start,
+      start + cp.length,
+      `unexpected character '${cp}': put text in quotes, e.g. "${cp}"`,
+    );
   }
   tokens.push({ kind: 'eof', text: '', start: text.length, end: text.length });
   return tokens;

@@ -16,7 +16,12 @@ export interface TraceNames {
   threads: string[];
 }
 
-export const EMPTY_NAMES: TraceNames = { functions: [], modules: [], exceptionTypes: [], threads: [] };
+export const EMPTY_NAMES: TraceNames = {
+  functions: [],
+  modules: [],
+  exceptionTypes: [],
+  threads: [],
+};
 
 /** Server -> client request: the names in the current trace. Params: none. Result: TraceNames. */
 export const NAMES_REQUEST = 'tracelens/names';

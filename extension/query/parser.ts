@@ -60,7 +60,9 @@ class Parser {
       this.next();
       items.push(this.andExpr());
     }
-    return items.length === 1 ? items[0] : { type: 'or', items, start: items[0].start, end: items[items.length - 1].end };
+    return items.length === 1
+      ? items[0]
+      : { type: 'or', items, start: items[0].start, end: items[items.length - 1].end };
   }
 
   private andExpr(): Expr {
@@ -69,7 +71,9 @@ class Parser {
       this.next();
       items.push(this.unary());
     }
-    return items.length === 1 ? items[0] : { type: 'and', items, start: items[0].start, end: items[items.length - 1].end };
+    return items.length === 1
+      ? items[0]
+      : { type: 'and', items, start: items[0].start, end: items[items.length - 1].end };
   }
 
   private unary(): Expr {
@@ -106,24 +110,40 @@ class Parser {
     const what = inParens ? "'and', 'or' or ')'" : "'and', 'or' or the end of the query";
     if (t.kind === 'word') {
       const suggestion = didYouMean(t.text, ['and', 'or']);
-      this.fail(t, `expected ${what}, found '${t.text}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`, expected, suggestion);
+      this.fail(
+        t,
+        `expected ${what}, found '${t.text}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`,
+        expected,
+        suggestion,
+      );
     }
     this.fail(t, `expected ${what}, found ${describe(t)}`, expected);
   }
 
-  private field(t: Token): FieldRef {
+  private field(t: Token, prev: Token | undefined): FieldRef {
     if (t.kind !== 'word' || RESERVED.has(t.text.toLowerCase())) {
-      const after = this.pos > 0 ? ` after ${describe(this.tokens[this.pos - 1])}` : '';
-      if (t.kind === 'eof') this.fail(t, `expected a field${after}, e.g. function, module, duration`, ['a field']);
+      const after = prev ? ` after ${describe(prev)}` : '';
+      if (t.kind === 'eof')
+        this.fail(t, `expected a field${after}, e.g. function, module, duration`, ['a field']);
       this.fail(t, `expected a field${after}, found ${describe(t)}`, ['a field']);
     }
     const def = lookupField(t.text);
     if (!def) {
       if (t.text === 'arg.' || t.text === 'args.') {
-        this.fail(t, "expected an argument name after 'arg.', e.g. arg.user_id", ['an argument name']);
+        this.fail(t, "expected an argument name after 'arg.', e.g. arg.user_id", [
+          'an argument name',
+        ]);
       }
-      const suggestion = didYouMean(t.text, FIELD_NAMES.filter((n) => n !== 'arg.'));
-      this.fail(t, `unknown field '${t.text}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`, ['a field'], suggestion);
+      const suggestion = didYouMean(
+        t.text,
+        FIELD_NAMES.filter((n) => n !== 'arg.'),
+      );
+      this.fail(
+        t,
+        `unknown field '${t.text}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`,
+        ['a field'],
+        suggestion,
+      );
     }
     const ref: FieldRef = { text: t.text, def, start: t.start, end: t.end };
     if (def.name === 'arg.') ref.argName = t.text.slice(t.text.indexOf('.') + 1);
@@ -131,13 +151,16 @@ class Parser {
   }
 
   private condition(): Expr {
+    const prev = this.pos > 0 ? this.tokens[this.pos - 1] : undefined;
     const ft = this.next();
-    const field = this.field(ft);
+    const field = this.field(ft, prev);
     const t = this.peek();
     // A bare field: `exception`, `return`, `arg.user_id`.
     if (t.kind === 'eof' || t.kind === ')' || this.isKeyword(t, 'and') || this.isKeyword(t, 'or')) {
       if (!field.def.presence) {
-        this.fail(t, `expected an operator after '${field.text}' (${opsFor(field.def)})`, ['an operator']);
+        this.fail(t, `expected an operator after '${field.text}' (${opsFor(field.def)})`, [
+          'an operator',
+        ]);
       }
       return { type: 'has', field, start: field.start, end: field.end };
     }
@@ -147,14 +170,22 @@ class Parser {
       const n = this.peek();
       const word = n.kind === 'word' ? n.text.toLowerCase() : '';
       if (!['in', 'contains', 'startswith', 'endswith'].includes(word)) {
-        this.fail(n, `expected 'in', 'contains', 'startswith' or 'endswith' after 'not'`, ["'in'", "'contains'", "'startswith'", "'endswith'"]);
+        this.fail(n, `expected 'in', 'contains', 'startswith' or 'endswith' after 'not'`, [
+          "'in'",
+          "'contains'",
+          "'startswith'",
+          "'endswith'",
+        ]);
       }
     }
     const opTok = this.next();
     let op: CompareOp | 'in';
     if (opTok.kind === 'op') {
       op = opTok.text;
-    } else if (opTok.kind === 'word' && ['in', 'contains', 'startswith', 'endswith'].includes(opTok.text.toLowerCase())) {
+    } else if (
+      opTok.kind === 'word' &&
+      ['in', 'contains', 'startswith', 'endswith'].includes(opTok.text.toLowerCase())
+    ) {
       op = opTok.text.toLowerCase() as CompareOp | 'in';
     } else if (opTok.kind === 'word') {
       const suggestion = didYouMean(opTok.text, OPERATOR_WORDS);
@@ -165,7 +196,11 @@ class Parser {
         suggestion,
       );
     } else {
-      this.fail(opTok, `expected an operator after '${field.text}' (${opsFor(field.def)}), found ${describe(opTok)}`, ['an operator']);
+      this.fail(
+        opTok,
+        `expected an operator after '${field.text}' (${opsFor(field.def)}), found ${describe(opTok)}`,
+        ['an operator'],
+      );
     }
     const opSpan: Span = { start: negate?.start ?? opTok.start, end: opTok.end };
     const opText = opTok.text.toLowerCase();
@@ -187,7 +222,11 @@ class Parser {
           continue;
         }
         if (sep.kind === ')') break;
-        this.fail(sep, `expected ',' or ')' in the list after ${describe(v)}, found ${describe(sep)}`, ["','", "')'"]);
+        this.fail(
+          sep,
+          `expected ',' or ')' in the list after ${describe(v)}, found ${describe(sep)}`,
+          ["','", "')'"],
+        );
       }
       const close = this.next();
       expr = { type: 'in', field, opSpan, values, start: field.start, end: close.end };
@@ -205,15 +244,47 @@ class Parser {
     const where = op === 'in' ? 'in the list' : `after '${opText}'`;
     let value: Value;
     if (t.kind === 'string') {
-      value = { kind: 'string', value: t.value, text: t.text, bare: false, start: t.start, end: t.end };
+      value = {
+        kind: 'string',
+        value: t.value,
+        text: t.text,
+        bare: false,
+        start: t.start,
+        end: t.end,
+      };
     } else if (t.kind === 'number') {
-      value = { kind: 'number', value: t.value, text: t.text, bare: false, start: t.start, end: t.end };
+      value = {
+        kind: 'number',
+        value: t.value,
+        text: t.text,
+        bare: false,
+        start: t.start,
+        end: t.end,
+      };
     } else if (t.kind === 'duration') {
-      value = { kind: 'duration', value: t.value, text: t.text, bare: false, start: t.start, end: t.end };
+      value = {
+        kind: 'duration',
+        value: t.value,
+        text: t.text,
+        bare: false,
+        start: t.start,
+        end: t.end,
+      };
     } else if (t.kind === 'word' && !RESERVED.has(t.text.toLowerCase())) {
-      value = { kind: 'string', value: t.text, text: t.text, bare: true, start: t.start, end: t.end };
+      value = {
+        kind: 'string',
+        value: t.text,
+        text: t.text,
+        bare: true,
+        start: t.start,
+        end: t.end,
+      };
     } else if (t.kind === 'word') {
-      this.fail(t, `expected a value ${where}, found '${t.text}' (put it in quotes if you mean the text: "${t.text}")`, ['a value']);
+      this.fail(
+        t,
+        `expected a value ${where}, found '${t.text}' (put it in quotes if you mean the text: "${t.text}")`,
+        ['a value'],
+      );
     } else if (t.kind === 'eof') {
       this.fail(t, `expected a value ${where}`, ['a value']);
     } else {
@@ -244,17 +315,28 @@ function describe(t: Token): string {
 function checkOperator(text: string, field: FieldRef, op: CompareOp | 'in', opTok: Token): void {
   const type = field.def.type;
   const numeric = op === '<' || op === '<=' || op === '>' || op === '>=';
-  const textual = op === '~' || op === '!~' || op === 'contains' || op === 'startswith' || op === 'endswith';
+  const textual =
+    op === '~' || op === '!~' || op === 'contains' || op === 'startswith' || op === 'endswith';
   if (type === 'text' && numeric) {
-    throw new QueryError(text, opTok, `'${opTok.text}' compares numbers and durations, and ${field.text} is text: use ${TEXT_OPS}`, {
-      expected: ['an operator'],
-    });
+    throw new QueryError(
+      text,
+      opTok,
+      `'${opTok.text}' compares numbers and durations, and ${field.text} is text: use ${TEXT_OPS}`,
+      {
+        expected: ['an operator'],
+      },
+    );
   }
   if (type !== 'text' && textual) {
     const kind = type === 'duration' ? 'a duration' : 'a number';
-    throw new QueryError(text, opTok, `'${opTok.text}' works on text, and ${field.text} is ${kind}: use ${NUMBER_OPS}`, {
-      expected: ['an operator'],
-    });
+    throw new QueryError(
+      text,
+      opTok,
+      `'${opTok.text}' works on text, and ${field.text} is ${kind}: use ${NUMBER_OPS}`,
+      {
+        expected: ['an operator'],
+      },
+    );
   }
 }
 
@@ -264,10 +346,15 @@ function checkValue(text: string, field: FieldRef, op: CompareOp | 'in', v: Valu
   if (def.type === 'text') {
     if (v.kind !== 'string') {
       // thread == 1234 compares the native id; elsewhere a number is its text: arg.n == 3.
-      if (def.numberMeans && v.kind === 'number' && (op === '==' || op === '!=' || op === 'in')) return v;
+      if (def.numberMeans && v.kind === 'number' && (op === '==' || op === '!=' || op === 'in'))
+        return v;
       v = { ...v, kind: 'string', value: v.text };
     }
-    if (def.values && (op === '==' || op === '!=' || op === 'in') && !def.values.includes(v.value as string)) {
+    if (
+      def.values &&
+      (op === '==' || op === '!=' || op === 'in') &&
+      !def.values.includes(v.value as string)
+    ) {
       const suggestion = didYouMean(v.value as string, def.values);
       throw new QueryError(
         text,
@@ -280,9 +367,14 @@ function checkValue(text: string, field: FieldRef, op: CompareOp | 'in', v: Valu
       try {
         compileRegExp(v.value as string);
       } catch (e) {
-        throw new QueryError(text, v, `invalid regular expression ${v.text}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`, {
-          expected: ['a regular expression'],
-        });
+        throw new QueryError(
+          text,
+          v,
+          `invalid regular expression ${v.text}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`,
+          {
+            expected: ['a regular expression'],
+          },
+        );
       }
     }
     return v;
@@ -290,19 +382,33 @@ function checkValue(text: string, field: FieldRef, op: CompareOp | 'in', v: Valu
   if (def.type === 'number') {
     if (v.kind === 'number') return v;
     if (v.kind === 'duration') {
-      throw new QueryError(text, v, `${field.text} is a number, not a duration: write it without a unit, e.g. ${field.text} ${op === 'in' ? '==' : op} ${Number.parseFloat(v.text)}`, {
-        expected: ['a number'],
-      });
+      throw new QueryError(
+        text,
+        v,
+        `${field.text} is a number, not a duration: write it without a unit, e.g. ${field.text} ${op === 'in' ? '==' : op} ${Number.parseFloat(v.text)}`,
+        {
+          expected: ['a number'],
+        },
+      );
     }
-    throw new QueryError(text, v, `${field.text} is a number: write e.g. ${def.example}`, { expected: ['a number'] });
+    throw new QueryError(text, v, `${field.text} is a number: write e.g. ${def.example}`, {
+      expected: ['a number'],
+    });
   }
   // duration
   if (v.kind === 'duration') return v;
   if (v.kind === 'number' && v.value === 0) return { ...v, kind: 'duration', value: 0 };
   if (v.kind === 'number') {
-    throw new QueryError(text, v, `${field.text} needs a unit: write e.g. ${v.text}ms (units: ns, us, ms, s, m)`, {
-      expected: ['a duration'],
-    });
+    throw new QueryError(
+      text,
+      v,
+      `${field.text} needs a unit: write e.g. ${v.text}ms (units: ns, us, ms, s, m)`,
+      {
+        expected: ['a duration'],
+      },
+    );
   }
-  throw new QueryError(text, v, `${field.text} is a duration: write e.g. ${def.example}`, { expected: ['a duration'] });
+  throw new QueryError(text, v, `${field.text} is a duration: write e.g. ${def.example}`, {
+    expected: ['a duration'],
+  });
 }

@@ -190,17 +190,7 @@ export function lookupField(written: string): FieldDef | undefined {
 
 /** Comparison operators, as the AST names them. */
 export type CompareOp =
-  | '=='
-  | '!='
-  | '~'
-  | '!~'
-  | 'contains'
-  | 'startswith'
-  | 'endswith'
-  | '<'
-  | '<='
-  | '>'
-  | '>=';
+  '==' | '!=' | '~' | '!~' | 'contains' | 'startswith' | 'endswith' | '<' | '<=' | '>' | '>=';
 
 export interface OperatorDef {
   /** As written. */
@@ -211,14 +201,42 @@ export interface OperatorDef {
 }
 
 export const OPERATORS: readonly OperatorDef[] = [
-  { text: '==', types: ['text', 'number', 'duration'], doc: 'Equal: exactly this value (text is compared case-sensitively).' },
-  { text: '!=', types: ['text', 'number', 'duration'], doc: 'Not equal. A call without the value (no exception, still running) counts as not equal.' },
-  { text: '~', types: ['text'], doc: 'Matches a regular expression anywhere in the text (JavaScript syntax; start with `(?i)` to ignore case): `function ~ "^test_"`.' },
+  {
+    text: '==',
+    types: ['text', 'number', 'duration'],
+    doc: 'Equal: exactly this value (text is compared case-sensitively).',
+  },
+  {
+    text: '!=',
+    types: ['text', 'number', 'duration'],
+    doc: 'Not equal. A call without the value (no exception, still running) counts as not equal.',
+  },
+  {
+    text: '~',
+    types: ['text'],
+    doc: 'Matches a regular expression anywhere in the text (JavaScript syntax; start with `(?i)` to ignore case): `function ~ "^test_"`.',
+  },
   { text: '!~', types: ['text'], doc: 'Does not match the regular expression.' },
-  { text: 'contains', types: ['text'], doc: 'The text contains this (case-sensitive): `arg.path contains "tmp"`.' },
-  { text: 'startswith', types: ['text'], doc: 'The text starts with this: `module startswith "app."`.' },
-  { text: 'endswith', types: ['text'], doc: 'The text ends with this: `file endswith "_test.py"`.' },
-  { text: 'in', types: ['text', 'number', 'duration'], doc: 'Equal to one of a list: `exception.type in (KeyError, IndexError)`. `not in` is its opposite.' },
+  {
+    text: 'contains',
+    types: ['text'],
+    doc: 'The text contains this (case-sensitive): `arg.path contains "tmp"`.',
+  },
+  {
+    text: 'startswith',
+    types: ['text'],
+    doc: 'The text starts with this: `module startswith "app."`.',
+  },
+  {
+    text: 'endswith',
+    types: ['text'],
+    doc: 'The text ends with this: `file endswith "_test.py"`.',
+  },
+  {
+    text: 'in',
+    types: ['text', 'number', 'duration'],
+    doc: 'Equal to one of a list: `exception.type in (KeyError, IndexError)`. `not in` is its opposite.',
+  },
   { text: '<', types: ['number', 'duration'], doc: 'Less than: `duration < 1ms`.' },
   { text: '<=', types: ['number', 'duration'], doc: 'Less than or equal.' },
   { text: '>', types: ['number', 'duration'], doc: 'Greater than: `duration > 5ms`.' },

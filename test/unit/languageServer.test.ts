@@ -7,8 +7,17 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import type { CompletionItem, Hover, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
+import type {
+  CompletionItem,
+  Hover,
+  PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol';
 import {
   CHECK_REQUEST,
   COMPLETE_REQUEST,
@@ -35,9 +44,16 @@ let namesAsked = 0;
 const diagnostics = new Map<string, PublishDiagnosticsParams[]>();
 const waiters: (() => void)[] = [];
 
-function nextDiagnostics(uri: string, count: number, timeoutMs = 10000): Promise<PublishDiagnosticsParams> {
+function nextDiagnostics(
+  uri: string,
+  count: number,
+  timeoutMs = 10000,
+): Promise<PublishDiagnosticsParams> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no diagnostics #${count} for ${uri}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no diagnostics #${count} for ${uri}`)),
+      timeoutMs,
+    );
     const check = () => {
       const list = diagnostics.get(uri) ?? [];
       if (list.length >= count) {
@@ -53,14 +69,25 @@ function nextDiagnostics(uri: string, count: number, timeoutMs = 10000): Promise
 
 let version = 1;
 function open(uri: string, text: string): void {
-  void conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: LANGUAGE_ID, version: version++, text } });
+  void conn.sendNotification('textDocument/didOpen', {
+    textDocument: { uri, languageId: LANGUAGE_ID, version: version++, text },
+  });
 }
 
 describe('query language server over LSP', () => {
   before(async () => {
-    execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs'), 'server'], { cwd: root, stdio: 'pipe' });
-    server = spawn(process.execPath, [path.join(root, 'dist/server.js'), '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
-    conn = createMessageConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+    execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs'), 'server'], {
+      cwd: root,
+      stdio: 'pipe',
+    });
+    server = spawn(process.execPath, [path.join(root, 'dist/server.js'), '--stdio'], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    conn = createMessageConnection(
+      new StreamMessageReader(server.stdout!),
+      new StreamMessageWriter(server.stdin!),
+    );
     conn.onRequest(NAMES_REQUEST, () => {
       namesAsked++;
       return names;
@@ -70,7 +97,9 @@ describe('query language server over LSP', () => {
       for (const w of waiters.splice(0)) w();
     });
     conn.listen();
-    const init = await conn.sendRequest<{ capabilities: { hoverProvider: boolean; completionProvider: object } }>('initialize', {
+    const init = await conn.sendRequest<{
+      capabilities: { hoverProvider: boolean; completionProvider: object };
+    }>('initialize', {
       processId: process.pid,
       rootUri: null,
       capabilities: {},
@@ -106,11 +135,25 @@ describe('query language server over LSP', () => {
     );
     const p = await nextDiagnostics(uri, 1);
     assert.deepEqual(
-      p.diagnostics.map((d) => [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character, d.severity, d.message]),
+      p.diagnostics.map((d) => [
+        d.range.start.line,
+        d.range.start.character,
+        d.range.end.line,
+        d.range.end.character,
+        d.severity,
+        d.message,
+      ]),
       [
         [2, 11, 2, 11, 1, "expected a value after '=='"],
         [4, 0, 4, 8, 1, "unknown field 'fucntion' (did you mean 'function'?)"],
-        [5, 13, 5, 22, 2, "no exception type named 'ValueEror' in this trace (did you mean 'ValueError'?)"],
+        [
+          5,
+          13,
+          5,
+          22,
+          2,
+          "no exception type named 'ValueEror' in this trace (did you mean 'ValueError'?)",
+        ],
         [6, 35, 6, 35, 1, "expected ')' to close '('"],
       ],
     );
@@ -123,7 +166,12 @@ describe('query language server over LSP', () => {
     assert.deepEqual((await nextDiagnostics(uri, 1)).diagnostics, []);
     void conn.sendNotification('textDocument/didChange', {
       textDocument: { uri, version: version++ },
-      contentChanges: [{ range: { start: { line: 0, character: 12 }, end: { line: 0, character: 16 } }, text: 'mian' }],
+      contentChanges: [
+        {
+          range: { start: { line: 0, character: 12 }, end: { line: 0, character: 16 } },
+          text: 'mian',
+        },
+      ],
     });
     const p = await nextDiagnostics(uri, 2);
     assert.deepEqual(
@@ -137,20 +185,38 @@ describe('query language server over LSP', () => {
     open(uri, 'dur\nexception.type == Val\nfunction startswith "Par\nduration \nmodule == app ');
     await nextDiagnostics(uri, 1);
     const at = (line: number, character: number) =>
-      conn.sendRequest<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line, character } });
+      conn.sendRequest<CompletionItem[]>('textDocument/completion', {
+        textDocument: { uri },
+        position: { line, character },
+      });
 
     const fields = await at(0, 3);
     assert.ok(fields.some((i) => i.label === 'duration'));
     assert.ok(fields.some((i) => i.label === 'arg.NAME'));
     const dur = fields.find((i) => i.label === 'duration')!;
-    assert.deepEqual(dur.textEdit, { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } }, newText: 'duration' });
+    assert.deepEqual(dur.textEdit, {
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } },
+      newText: 'duration',
+    });
 
     const types = await at(1, 21);
     assert.deepEqual(
       types.filter((i) => i.kind === 12).map((i) => [i.label, i.textEdit]),
       [
-        ['KeyError', { range: { start: { line: 1, character: 18 }, end: { line: 1, character: 21 } }, newText: 'KeyError' }],
-        ['ValueError', { range: { start: { line: 1, character: 18 }, end: { line: 1, character: 21 } }, newText: 'ValueError' }],
+        [
+          'KeyError',
+          {
+            range: { start: { line: 1, character: 18 }, end: { line: 1, character: 21 } },
+            newText: 'KeyError',
+          },
+        ],
+        [
+          'ValueError',
+          {
+            range: { start: { line: 1, character: 18 }, end: { line: 1, character: 21 } },
+            newText: 'ValueError',
+          },
+        ],
       ],
     );
 
@@ -179,12 +245,24 @@ describe('query language server over LSP', () => {
     open(uri, 'exception.type in (KeyError) or duration >= 1.5ms');
     await nextDiagnostics(uri, 1);
     const hover = (character: number) =>
-      conn.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line: 0, character } });
+      conn.sendRequest<Hover | null>('textDocument/hover', {
+        textDocument: { uri },
+        position: { line: 0, character },
+      });
     const field = await hover(3);
-    assert.deepEqual(field?.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 14 } });
-    assert.match((field?.contents as { value: string }).value, /^\*\*exception\.type\*\* — text \(also written exc\.type\)\n\nThe type of the exception that ended the call/);
+    assert.deepEqual(field?.range, {
+      start: { line: 0, character: 0 },
+      end: { line: 0, character: 14 },
+    });
+    assert.match(
+      (field?.contents as { value: string }).value,
+      /^\*\*exception\.type\*\* — text \(also written exc\.type\)\n\nThe type of the exception that ended the call/,
+    );
     const op = await hover(15);
-    assert.match((op?.contents as { value: string }).value, /^\*\*in\*\* \(text, number, duration\)\n\nEqual to one of a list/);
+    assert.match(
+      (op?.contents as { value: string }).value,
+      /^\*\*in\*\* \(text, number, duration\)\n\nEqual to one of a list/,
+    );
     const ge = await hover(41);
     assert.match((ge?.contents as { value: string }).value, /^\*\*>=\*\*/);
     const ms = await hover(45);
@@ -193,12 +271,24 @@ describe('query language server over LSP', () => {
   });
 
   it('answers the filter box requests and asks for names again when the trace changes', async () => {
-    const problems = await conn.sendRequest<CheckResult>(CHECK_REQUEST, { text: 'module == ap or duration > 5' });
-    assert.deepEqual(problems, [{ severity: 'error', start: 27, end: 28, message: 'duration needs a unit: write e.g. 5ms (units: ns, us, ms, s, m)' }]);
+    const problems = await conn.sendRequest<CheckResult>(CHECK_REQUEST, {
+      text: 'module == ap or duration > 5',
+    });
+    assert.deepEqual(problems, [
+      {
+        severity: 'error',
+        start: 27,
+        end: 28,
+        message: 'duration needs a unit: write e.g. 5ms (units: ns, us, ms, s, m)',
+      },
+    ]);
     const before = namesAsked;
     names = { ...names, modules: ['service', 'service.api'] };
     await conn.sendNotification(NAMES_CHANGED_NOTIFICATION);
-    const complete = await conn.sendRequest<CompleteResult>(COMPLETE_REQUEST, { text: 'module == s', offset: 11 });
+    const complete = await conn.sendRequest<CompleteResult>(COMPLETE_REQUEST, {
+      text: 'module == s',
+      offset: 11,
+    });
     assert.equal(namesAsked, before + 1);
     assert.deepEqual(complete, {
       from: 10,
@@ -210,9 +300,18 @@ describe('query language server over LSP', () => {
     });
     const warn = await conn.sendRequest<CheckResult>(CHECK_REQUEST, { text: 'module == servce' });
     assert.deepEqual(warn, [
-      { severity: 'warning', start: 10, end: 16, message: "no module named 'servce' in this trace (did you mean 'service'?)", suggestion: 'service' },
+      {
+        severity: 'warning',
+        start: 10,
+        end: 16,
+        message: "no module named 'servce' in this trace (did you mean 'service'?)",
+        suggestion: 'service',
+      },
     ]);
-    const hover = await conn.sendRequest<HoverResult>(HOVER_REQUEST, { text: 'not exception', offset: 1 });
+    const hover = await conn.sendRequest<HoverResult>(HOVER_REQUEST, {
+      text: 'not exception',
+      offset: 1,
+    });
     assert.match(hover!.markdown, /^\*\*not\*\*/);
   });
 });

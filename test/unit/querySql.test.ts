@@ -18,7 +18,10 @@ function ids(query: string): number[] {
   const res = db.exec(sql, params);
   const got = res.length ? res[0].values.map((r) => Number(r[0])) : [];
   // The condition is two-valued: never NULL for any row.
-  const nulls = db.exec(`SELECT count(*) FROM calls c WHERE (${filter.where}) IS NULL`, filter.params);
+  const nulls = db.exec(
+    `SELECT count(*) FROM calls c WHERE (${filter.where}) IS NULL`,
+    filter.params,
+  );
   assert.equal(nulls[0].values[0][0], 0, `NULL rows for ${query}`);
   return got;
 }
@@ -151,8 +154,14 @@ describe('compileToSql over real sql.js', () => {
   }
 
   it('passes every value as a parameter, never in the SQL text', () => {
-    const f = compileToSql(parseQuery('function == "zz_secret" and duration > 7ms and arg.q == "yy_value"'));
-    assert.ok(!f.where.includes('zz_secret') && !f.where.includes('yy_value') && !f.where.includes('7000000'));
+    const f = compileToSql(
+      parseQuery('function == "zz_secret" and duration > 7ms and arg.q == "yy_value"'),
+    );
+    assert.ok(
+      !f.where.includes('zz_secret') &&
+        !f.where.includes('yy_value') &&
+        !f.where.includes('7000000'),
+    );
     assert.deepEqual(f.params, ['zz_secret', 7000000, 'q', 'yy_value']);
   });
 
@@ -169,19 +178,30 @@ describe('compileToSql over real sql.js', () => {
   });
 
   it('compiles conditions on code, threads and processes to sub-selects the indexes can use', () => {
-    const f = compileToSql(parseQuery('module == a and function == b and duration > 1ms and thread == t'));
+    const f = compileToSql(
+      parseQuery('module == a and function == b and duration > 1ms and thread == t'),
+    );
     assert.equal(
       f.where,
       '(c.code IN (SELECT k.id FROM codes k JOIN files f ON f.id = k.file WHERE (k.module = ? AND k.qualname = ?)) AND COALESCE((c.end_ns - c.start_ns) > ?, 0) AND c.thread IN (SELECT t.id FROM threads t WHERE COALESCE(t.name = ?, 0)))',
     );
     assert.deepEqual(f.params, ['a', 'b', 1000000, 't']);
-    const plan = db.exec(`EXPLAIN QUERY PLAN SELECT c.id FROM calls c WHERE ${compileToSql(parseQuery('function == index')).where}`, ['index']);
+    const plan = db.exec(
+      `EXPLAIN QUERY PLAN SELECT c.id FROM calls c WHERE ${compileToSql(parseQuery('function == index')).where}`,
+      ['index'],
+    );
     assert.match(JSON.stringify(plan[0].values), /calls_code/);
   });
 
   it('selectCalls pages with parameters', () => {
-    const { sql, params } = selectCalls(compileToSql(parseQuery('depth == 0')), { limit: 2, offset: 1 });
-    assert.equal(sql, 'SELECT c.id FROM calls c WHERE c.depth = ? ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?');
+    const { sql, params } = selectCalls(compileToSql(parseQuery('depth == 0')), {
+      limit: 2,
+      offset: 1,
+    });
+    assert.equal(
+      sql,
+      'SELECT c.id FROM calls c WHERE c.depth = ? ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?',
+    );
     assert.deepEqual(db.exec(sql, params)[0].values, [[4], [5]]);
   });
 });

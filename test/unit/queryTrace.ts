@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import initSqlJs, { type Database } from 'sql.js';
 
-export const SCHEMA = readFileSync(path.join(__dirname, '../../adapter/python/tracelens/schema.sql'), 'utf8');
+export const SCHEMA = readFileSync(
+  path.join(__dirname, '../../adapter/python/tracelens/schema.sql'),
+  'utf8',
+);
 
 /**
  * Calls (id: function, thread, depth, duration, args, outcome):
