@@ -44,6 +44,8 @@ export class Launcher {
   private state: 'idle' | 'starting' | 'running' | 'finished' = 'idle';
   private finished!: Promise<void>;
   private killTimer?: NodeJS.Timeout;
+  private starting?: Promise<void>;
+  private stopRequested = false;
   private readonly finder: InterpreterFinder;
 
   constructor(
@@ -60,9 +62,14 @@ export class Launcher {
   }
 
   /** Checks the arguments, starts the program under the tracer; rejects with a TracelensError. */
-  async launch(args: LaunchArguments): Promise<void> {
-    if (this.state !== 'idle') throw errors.alreadyRunning();
+  launch(args: LaunchArguments): Promise<void> {
+    if (this.state !== 'idle') return Promise.reject(errors.alreadyRunning());
     this.state = 'starting';
+    this.starting = this.start(args);
+    return this.starting;
+  }
+
+  private async start(args: LaunchArguments): Promise<void> {
     try {
       const plan = await planLaunch(args, {
         finder: this.finder,
@@ -100,6 +107,8 @@ export class Launcher {
       this.child = child;
       this.state = 'running';
       this.finished = this.watch(child, server);
+      // Terminate or disconnect came while the interpreter was being checked.
+      if (this.stopRequested) this.terminate();
     } catch (error) {
       this.state = 'idle';
       throw error;
@@ -114,6 +123,7 @@ export class Launcher {
 
   /** Asks the process group to end (SIGTERM), then forces it (SIGKILL) after KILL_GRACE_MS. */
   terminate(): void {
+    if (this.state === 'starting') this.stopRequested = true;
     if (this.state !== 'running' || this.killTimer) return;
     this.signalGroup('SIGTERM');
     this.killTimer = setTimeout(() => this.signalGroup('SIGKILL'), KILL_GRACE_MS);
@@ -121,6 +131,10 @@ export class Launcher {
 
   /** Ends the process tree if it runs and waits until it has, then closes the server. */
   async shutdown(): Promise<void> {
+    if (this.state === 'starting') {
+      this.stopRequested = true;
+      await this.starting?.catch(() => undefined);
+    }
     if (this.state === 'running') {
       this.terminate();
       await Promise.race([this.finished, delay(KILL_GRACE_MS + 500)]);

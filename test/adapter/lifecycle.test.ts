@@ -163,6 +163,18 @@ describe('a traced program', () => {
     assert.ok(await waitUntil(() => pids.every(processGone), 3000));
   });
 
+  it('is ended when terminate comes while the launch is still being checked', async () => {
+    const c = (client = new RecordingClient());
+    await c.start();
+    await c.initializeRequest();
+    const launching = c.raw('launch', { program: sleeper(false) });
+    const terminating = c.raw('terminate');
+    assert.equal((await launching).success, true);
+    assert.equal((await terminating).success, true);
+    assert.equal(await exitCodeOf(c), 128 + os.constants.signals.SIGTERM);
+    await c.eventually((e) => e.event === 'terminated');
+  });
+
   it('is ended with its child by disconnect before the response', async () => {
     const c = await launch({ program: sleeper(false) });
     const pids = await pidsOf(c);
