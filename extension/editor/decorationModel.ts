@@ -23,6 +23,20 @@ export interface DecorationOptions {
   maxValueLength: number;
   /** Lines in the document; annotations past its end are not drawn. */
   lineCount: number;
+  /**
+   * The text of a 1-based line of the document. When given, values are drawn only on lines that
+   * hold a `return` or `yield` (or a lambda): a function or module that ends without one returns
+   * None at its last line, which is noise there.
+   */
+  lineText?: (line: number) => string;
+}
+
+const RETURN_SYNTAX = /\b(return|yield|lambda)\b/;
+
+/** Whether a value returned at this line belongs at it (see DecorationOptions.lineText). */
+export function isReturnLine(text: string): boolean {
+  const code = text.replace(/#.*$/, '');
+  return RETURN_SYNTAX.test(code);
 }
 
 export const RETURN_PREFIX = '→ ';
@@ -69,6 +83,7 @@ export function buildDecorations(ann: FileAnnotations, opts: DecorationOptions):
   }
   for (const [line, r] of returns) {
     if (!inDocument(line, opts.lineCount) || raises.has(line)) continue;
+    if (opts.lineText && !isReturnLine(opts.lineText(line))) continue;
     const prefix = r.kind === 'yield' ? YIELD_PREFIX : RETURN_PREFIX;
     out.push({
       line: line - 1,

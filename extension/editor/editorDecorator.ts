@@ -114,7 +114,11 @@ export class EditorDecorator implements vscode.Disposable {
         const ann = show ? await this.annotationsFor(editor.document) : EMPTY;
         const doc = editor.document;
         const groups = groupByKind(
-          buildDecorations(ann, { maxValueLength, lineCount: doc.lineCount }),
+          buildDecorations(ann, {
+            maxValueLength,
+            lineCount: doc.lineCount,
+            lineText: (line) => doc.lineAt(line - 1).text,
+          }),
         );
         for (const kind of DECORATION_KINDS) {
           const options = groups[kind].map((d): vscode.DecorationOptions => {

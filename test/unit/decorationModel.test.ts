@@ -10,6 +10,7 @@ import {
   escapeMarkdown,
   groupByKind,
   hoverMarkdown,
+  isReturnLine,
 } from '../../extension/editor/decorationModel';
 
 const ann: FileAnnotations = {
@@ -96,4 +97,34 @@ test('hoverMarkdown: values with backticks cannot break the code fence; names ar
     '**A\\.\\_\\_init\\_\\_** returned (call #1)\n\n````python\n"```"\n````\n\nNo arguments.',
   );
   assert.equal(escapeMarkdown('f<x>[0]'), 'f\\<x\\>\\[0\\]');
+});
+
+test('with the document text, values go only on return / yield / lambda lines', () => {
+  const source = [
+    'def f(x):', // 1
+    '    print(x)  # return later', // 2: falls off the end here, returns None
+    'def g():', // 3
+    '    return 1', // 4
+    'h = lambda: 2', // 5
+    'def gen():', // 6
+    '    yield 3', // 7
+  ];
+  const value = (line: number, v: string) => ({
+    line,
+    value: v,
+    callId: line,
+    args: [],
+    qualname: 'q',
+  });
+  const decorations = buildDecorations(
+    { returns: [value(2, 'None'), value(4, '1'), value(5, '2'), value(7, '3')], raises: [] },
+    { maxValueLength: 60, lineCount: source.length, lineText: (n) => source[n - 1] },
+  );
+  assert.deepEqual(
+    decorations.map((d) => `${d.line + 1} ${d.text}`),
+    ['4 → 1', '5 → 2', '7 → 3'],
+  );
+  assert.equal(isReturnLine('    return'), true);
+  assert.equal(isReturnLine('    returned = 1'), false);
+  assert.equal(isReturnLine('    x = 1  # return'), false);
 });
