@@ -4,10 +4,12 @@
 //
 // fileAnnotations: at each line where a call of the file's code returned (or yielded: kind
 // 'yield'), the value of the call that returned there last (greatest end_ns). At each line where
-// an exception was raised (kind 3), the last raise there (greatest ts_ns); it counts as handled
-// when a Handled event of the same call follows it before any Unwind of that call, or, with
-// neither, when the call has ended normally (it returned or yielded, so something caught it).
-// A raise in a call still running with no Handled after it is reported as not handled (yet).
+// an exception was raised (kind 3), the last raise there (greatest ts_ns), and whether it was
+// handled: follow the exception from the raising call outwards. In each call, the first Handled
+// (5) or Unwind (4) event after it decides: Handled means caught there; Unwind means it left the
+// call, so look at the parent call's first such event after that unwind (no parent: uncaught).
+// With neither event, a call that has ended without an exception caught it (a backend that
+// reports no Handled); a call still running has not handled it (yet).
 
 import type initSqlJs from 'sql.js';
 import type { CallArg, CallRow, FileAnnotations } from './api';
@@ -36,7 +38,8 @@ export class TraceQueries {
   private readonly fileByPath: Statement;
   private readonly lastReturns: Statement;
   private readonly lastRaises: Statement;
-  private readonly afterRaise: Statement;
+  private readonly nextExit: Statement;
+  private readonly callEnd: Statement;
 
   constructor(
     db: Database,
@@ -63,14 +66,15 @@ export class TraceQueries {
       WHERE co.file = ? AND c.return_line IS NOT NULL
       GROUP BY c.return_line ORDER BY c.return_line`);
     this.lastRaises = prepare(`
-      SELECT e.line, max(e.ts_ns), e.id, e.call, ty.text, msg.text, c.end_ns, c.flags
+      SELECT e.line, max(e.ts_ns), e.id, e.call, ty.text, msg.text
       FROM exceptions e JOIN calls c ON c.id = e.call JOIN codes co ON co.id = c.code
       JOIN strings ty ON ty.id = e.type JOIN strings msg ON msg.id = e.message
       WHERE co.file = ? AND e.kind = 3 AND e.line IS NOT NULL
       GROUP BY e.line ORDER BY e.line`);
-    this.afterRaise = prepare(`
-      SELECT (SELECT min(id) FROM exceptions WHERE call = ?1 AND id > ?2 AND kind = 5),
-             (SELECT min(id) FROM exceptions WHERE call = ?1 AND id > ?2 AND kind = 4)`);
+    this.nextExit = prepare(
+      'SELECT id, kind FROM exceptions WHERE call = ? AND id > ? AND kind IN (4, 5) ORDER BY id LIMIT 1',
+    );
+    this.callEnd = prepare('SELECT parent, end_ns, flags FROM calls WHERE id = ?');
   }
 
   children(parent: number | null, offset: number, limit: number): CallRow[] {
@@ -98,11 +102,7 @@ export class TraceQueries {
       });
     }
     for (const r of this.all(this.lastRaises, [fileId])) {
-      const [handledId, unwindId] = this.all(this.afterRaise, [r[3], r[2]])[0] as (number | null)[];
-      let handled: boolean;
-      if (handledId !== null && (unwindId === null || handledId < unwindId)) handled = true;
-      else if (unwindId !== null) handled = false;
-      else handled = r[6] !== null && ((r[7] as number) & 4) === 0;
+      const handled = this.handled(r[3] as number, r[2] as number);
       out.raises.push({
         line: r[0] as number,
         type: r[4] as string,
@@ -116,6 +116,23 @@ export class TraceQueries {
 
   free(): void {
     for (const s of this.statements) s.free();
+  }
+
+  /** Whether the exception event `excId` in call `callId` was caught (see the top of the file). */
+  private handled(callId: number, excId: number): boolean {
+    let call: number | null = callId;
+    let after = excId;
+    for (let hops = 0; call !== null && hops < 10_000; hops++) {
+      const next = this.all(this.nextExit, [call, after])[0];
+      if (next === undefined) {
+        const row = this.all(this.callEnd, [call])[0];
+        return row !== undefined && row[1] !== null && ((row[2] as number) & 4) === 0;
+      }
+      if (next[1] === 5) return true;
+      after = next[0] as number;
+      call = this.all(this.callEnd, [call])[0]?.[0] as number | null;
+    }
+    return false;
   }
 
   private all(s: Statement, params: SqlValue[]): SqlValue[][] {
