@@ -216,13 +216,32 @@ describe('trace store on a recorded stream', () => {
 
   test('onDidChange is throttled and reports the new summary', async () => {
     const s = store();
+    await s.summary(); // the worker is up
     const seen: StoreSummary[] = [];
-    s.onDidChange((summary) => seen.push(summary));
+    let first!: () => void;
+    const heard = new Promise<void>((r) => (first = r));
+    s.onDidChange((summary) => {
+      seen.push(summary);
+      first();
+    });
+    const t0 = Date.now();
     replay(s, stream);
-    await new Promise((r) => setTimeout(r, 500));
+    await heard;
+    assert.ok(Date.now() - t0 >= 150, 'not before the delay');
+    await new Promise((r) => setTimeout(r, 600));
+    // One notification for the whole burst, with everything in it; nothing new after it.
     assert.deepEqual(seen, [
       { processes: 2, calls: 13, dropped: 5, running: false, generation: 7 },
     ]);
+    replay(s, [{ key: 3, message: { ...stream[0].message } }]);
+    while (seen.length < 2) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(seen[1], {
+      processes: 3,
+      calls: 13,
+      dropped: 5,
+      running: true,
+      generation: 8,
+    });
   });
 
   test('clear empties the store and forgets processes still sending', async () => {
