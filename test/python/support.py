@@ -81,7 +81,7 @@ class Trace:
                 "return_line, exc_type, exc_message, exc_line, flags FROM calls ORDER BY id"
             ).fetchall()
             self.exception_rows = db.execute(
-                "SELECT call, kind, line, type, message FROM exceptions ORDER BY id").fetchall()
+                "SELECT call, kind, line, type, message FROM exceptions ORDER BY ts_ns, id").fetchall()
             self.process = db.execute(
                 "SELECT pid, python, backend, argv, exit_code, end_reason, dropped, error "
                 "FROM processes").fetchone()

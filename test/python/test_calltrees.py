@@ -2,6 +2,7 @@
 # read back from the trace file: qualname, depth, arguments, return values, exceptions, threads.
 # Runs real tracer processes; touches only temporary files.
 import os
+import sys
 import unittest
 
 from support import FIXTURES, fixture, run_traced
@@ -126,6 +127,78 @@ class CallTreeTest(unittest.TestCase):
         code = [c for c in t.codes.values() if c[1] == "f"][0]
         self.assertEqual(code[4], '["a", "b", "c", "d", "rest", "kw"]')
         self.assertEqual(code[5], 8 | 16)
+
+
+LIFECYCLE = """\
+def inner():
+    raise KeyError("k")
+
+def middle():
+    try:
+        inner()
+    except ValueError:
+        pass
+
+def outer():
+    try:
+        middle()
+    except KeyError:
+        return "caught"
+
+def cleanup():
+    try:
+        raise TypeError("t")
+    finally:
+        pass
+
+def gen():
+    yield 1
+    yield 2
+
+def first():
+    for x in gen():
+        return x
+
+outer()
+try:
+    cleanup()
+except TypeError:
+    pass
+first()
+"""
+
+
+if sys.version_info >= (3, 13):
+    # 3.13 closes a generator suspended outside any try block without running it again.
+    CLOSED_EARLY, CLOSED_SEGMENT = [], []
+else:
+    # Closed early by the for loop's return: GeneratorExit raised at the yield, unwinding.
+    CLOSED_EARLY = [("gen", 3, 23, "GeneratorExit", ""), ("gen", 4, 23, "GeneratorExit", "")]
+    CLOSED_SEGMENT = [("gen", 2, None, None, "GeneratorExit", "", 23, 5)]
+
+
+class ExceptionLifeCycleTest(unittest.TestCase):
+    def test_raised_propagated_handled_and_reraised(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="tracelens-exc-")
+        path = os.path.join(d, "lifecycle.py")
+        with open(path, "w") as f:
+            f.write(LIFECYCLE)
+        proc, t = run_traced([path])
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(t.exceptions(), [
+            ("inner", 3, 2, "KeyError", "'k'"),
+            ("inner", 4, 2, "KeyError", "'k'"),
+            ("middle", 4, 6, "KeyError", "'k'"),  # a non-matching except is not a catch
+            ("outer", 5, 12, "KeyError", "'k'"),
+            ("cleanup", 3, 18, "TypeError", "t"),
+            ("cleanup", 4, 18, "TypeError", "t"),  # finally runs, then re-raises
+            ("<module>", 5, 32, "TypeError", "t"),
+        ] + CLOSED_EARLY)
+        self.assertEqual([d[:4] + d[5:] for d in t.detailed() if d[0] in ("gen", "first")], [
+            ("first", 1, [], "1", None, None, None, 0),
+            ("gen", 2, [], "1", None, None, None, 2),
+        ] + CLOSED_SEGMENT)
 
 
 class ScopeTest(unittest.TestCase):

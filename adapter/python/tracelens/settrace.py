@@ -91,7 +91,7 @@ class SettraceBackend:
         _id = id
         _tuple = tuple
         _type = type
-        pending: Dict[int, Tuple[Any, int, type, str]] = {}  # id(frame) -> exception in flight
+        pending: Dict[int, Tuple[int, int, int, type, str, int]] = {}  # id(frame) -> exception in flight
         unwound: Dict[int, int] = {}
 
         def safe_str(exc: BaseException) -> str:
@@ -112,7 +112,12 @@ class SettraceBackend:
                         p = pending.pop(_id(frame), None)
                     else:
                         p = None
-                    if op == RETURN_VALUE:
+                    if p is not None and p[5] == i:
+                        # Stopped where the exception arrived (a throw() at a yield included).
+                        tid = get_ident()
+                        unwound[tid] = p[0]
+                        append((4, tid, code, perf(), p[2], p[3], p[4]))
+                    elif op == RETURN_VALUE:
                         if p is not None:
                             append((5, get_ident(), code, p[1], p[2], p[3], p[4]))
                         append((2, get_ident(), code, perf(), frame.f_lineno, rep(arg)))
@@ -124,7 +129,7 @@ class SettraceBackend:
                         tid = get_ident()
                         if p is not None:
                             unwound[tid] = p[0]
-                            append((4, tid, code, perf(), frame.f_lineno, p[3], p[4]))
+                            append((4, tid, code, perf(), p[2], p[3], p[4]))
                         else:
                             append((4, tid, code, perf(), frame.f_lineno, BaseException, ""))
                 elif event == "exception":
@@ -144,7 +149,7 @@ class SettraceBackend:
                         append((5, tid, code, p[1], p[2], p[3], p[4]))
                     line = frame.f_lineno
                     message = safe_str(exc)
-                    pending[key] = (_id(exc), now, line, etype, message)
+                    pending[key] = (_id(exc), now, line, etype, message, frame.f_lasti)
                     tb = arg[2]
                     if not (unwound.get(tid) == _id(exc) and tb is not None and tb.tb_next is not None):
                         if p is None or p[0] != _id(exc):
