@@ -243,15 +243,20 @@ function callLeaf(expr: Exclude<Expr, { type: 'and' | 'or' | 'not' }>): Frag {
     case 'start':
       return leaf(raw('c.start_ns'), false, expr);
     case 'arg.': {
-      const value = frag`(SELECT s.text FROM codes ak JOIN json_each(ak.argnames) an JOIN json_each(c.args) av ON av.key = an.key JOIN strings s ON s.id = av.value WHERE ak.id = c.code AND an.value = ${param(expr.field.argName!)})`;
-      return leaf(value, true, expr);
+      const name = expr.field.argName!;
+      const value = frag`(SELECT s.text FROM codes ak JOIN json_each(ak.argnames) an JOIN json_each(c.args) av ON av.key = an.key JOIN strings s ON s.id = av.value WHERE ak.id = c.code AND an.value = ${param(name)})`;
+      const test = leaf(value, true, expr);
+      if (expr.type === 'compare' && (expr.op === '!=' || expr.op === '!~')) return test;
+      // Only calls of functions with that parameter can match: found through the calls_code index.
+      return frag`(c.code IN (SELECT ak.id FROM codes ak JOIN json_each(ak.argnames) an WHERE an.value = ${param(name)}) AND ${test})`;
     }
     case 'arg': {
+      // Each call's argument ids against the matching strings, found once.
       const negated = expr.type === 'compare' && (expr.op === '!=' || expr.op === '!~');
       const positive = negated
         ? ({ ...expr, op: expr.op === '!=' ? '==' : '~' } as typeof expr)
         : expr;
-      const test = frag`EXISTS (SELECT 1 FROM json_each(c.args) av JOIN strings s ON s.id = av.value WHERE ${leaf(raw('s.text'), false, positive)})`;
+      const test = frag`EXISTS (SELECT 1 FROM json_each(c.args) av WHERE av.value IN (SELECT s.id FROM strings s WHERE ${leaf(raw('s.text'), false, positive)}))`;
       return negated ? frag`NOT ${test}` : test;
     }
     default:

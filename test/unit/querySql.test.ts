@@ -162,7 +162,7 @@ describe('compileToSql over real sql.js', () => {
         !f.where.includes('yy_value') &&
         !f.where.includes('7000000'),
     );
-    assert.deepEqual(f.params, ['zz_secret', 7000000, 'q', 'yy_value']);
+    assert.deepEqual(f.params, ['zz_secret', 7000000, 'q', 'q', 'yy_value']);
   });
 
   it('keeps SQL injection attempts as values', () => {
