@@ -47,6 +47,20 @@ export const HANDLED_SUFFIX = ' (caught)';
 type Ret = FileAnnotations['returns'][number];
 type Raise = FileAnnotations['raises'][number];
 
+/**
+ * Whether recorded lines still match the file: not when it has unsaved edits or was written
+ * after the trace started (mtime and start both wall-clock ms; unknown values count as a match).
+ */
+export function valuesMatchFile(
+  dirty: boolean,
+  mtimeMs: number | undefined,
+  traceStartedMs: number | undefined,
+): boolean {
+  if (dirty) return false;
+  if (mtimeMs === undefined || traceStartedMs === undefined) return true;
+  return mtimeMs <= traceStartedMs;
+}
+
 /** Keeps, per 1-based line, the entry of the most recent call (highest call id). */
 function latestPerLine<T extends { line: number; callId: number }>(
   items: readonly T[],
@@ -118,7 +132,7 @@ export function escapeMarkdown(text: string): string {
 function returnHover(r: Ret): string {
   const verb = r.kind === 'yield' ? 'yielded' : 'returned';
   const parts = [
-    `**${escapeMarkdown(r.qualname)}** ${verb} (call #${r.callId})`,
+    `**${escapeMarkdown(r.qualname)}** ${verb} (call ${r.callId})`,
     codeBlock(r.value),
   ];
   if (r.args.length)
@@ -130,7 +144,7 @@ function returnHover(r: Ret): string {
 function raiseHover(r: Raise): string {
   const how = r.handled ? 'raised here and was caught' : 'raised here and was not caught';
   return [
-    `**${escapeMarkdown(r.type)}** ${how} (call #${r.callId})`,
+    `**${escapeMarkdown(r.type)}** ${how} (call ${r.callId})`,
     codeBlock(oneLine(r.message) || '(no message)', 'text'),
   ].join('\n\n');
 }

@@ -3,6 +3,7 @@
 // the store changes (throttled) and when the visible editors change; also answers hovers' lookups
 // from the same per-file cache. What goes where is decided by the pure decorationModel.
 
+import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { Colors, REFRESH_INTERVAL_MS, Settings } from '../constants';
 import type { FileAnnotations, ITraceStore } from '../store/api';
@@ -11,6 +12,7 @@ import {
   buildDecorations,
   DECORATION_KINDS,
   groupByKind,
+  valuesMatchFile,
   type DecorationKind,
 } from './decorationModel';
 import { candidatePaths } from './tracePaths';
@@ -46,6 +48,8 @@ export class EditorDecorator implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private generation = -1;
   private hasData = false;
+  /** Wall clock (ms) when the current trace started; files changed after it are stale. */
+  private traceStartedMs: number | undefined;
 
   constructor(private readonly store: ITraceStore) {
     for (const kind of DECORATION_KINDS) this.types.set(kind, decorationType(kind));
@@ -60,6 +64,16 @@ export class EditorDecorator implements vscode.Disposable {
         }
       }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.throttle.schedule()),
+      // An edit or a save can make the values stale: hide them (never draw at wrong lines).
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (
+          this.hasData &&
+          vscode.window.visibleTextEditors.some((v) => v.document === e.document)
+        ) {
+          this.throttle.schedule();
+        }
+      }),
+      vscode.workspace.onDidSaveTextDocument(() => this.hasData && this.throttle.schedule()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (
           e.affectsConfiguration(Settings.ShowValues) ||
@@ -79,16 +93,29 @@ export class EditorDecorator implements vscode.Disposable {
     );
   }
 
-  /** Forgets everything drawn (the store was emptied). */
-  reset(): void {
+  /** Forgets everything drawn: the store was emptied, a new trace starts at `startedMs`. */
+  reset(startedMs: number = Date.now()): void {
     this.cache.clear();
     this.hasData = false;
+    this.traceStartedMs = startedMs;
     this.throttle.schedule();
+  }
+
+  private isStale(document: vscode.TextDocument): boolean {
+    let mtimeMs: number | undefined;
+    try {
+      mtimeMs = statSync(document.uri.fsPath).mtimeMs;
+    } catch {
+      mtimeMs = undefined;
+    }
+    return !valuesMatchFile(document.isDirty, mtimeMs, this.traceStartedMs);
   }
 
   /** The annotations of a document's file, from the cache of the current store generation. */
   annotationsFor(document: vscode.TextDocument): Promise<FileAnnotations> {
-    if (document.uri.scheme !== 'file' || !this.hasData) return Promise.resolve(EMPTY);
+    if (document.uri.scheme !== 'file' || !this.hasData || this.isStale(document)) {
+      return Promise.resolve(EMPTY);
+    }
     const key = document.uri.toString();
     const cached = this.cache.get(key);
     if (cached && cached.generation === this.generation) return cached.annotations;

@@ -11,6 +11,7 @@ import {
   groupByKind,
   hoverMarkdown,
   isReturnLine,
+  valuesMatchFile,
 } from '../../extension/editor/decorationModel';
 
 const ann: FileAnnotations = {
@@ -75,15 +76,15 @@ test('groupByKind keeps every kind, so an empty kind clears its ranges', () => {
 test('hoverMarkdown: full value, arguments and qualname; exception and value on one line', () => {
   assert.equal(
     hoverMarkdown(ann, 4),
-    '**fib** returned (call #3)\n\n```python\n1\n```\n\nArguments:\n\n```python\nn=1\n```',
+    '**fib** returned (call 3)\n\n```python\n1\n```\n\nArguments:\n\n```python\nn=1\n```',
   );
   assert.equal(
     hoverMarkdown(ann, 9),
-    '**ValueError** raised here and was not caught (call #10)\n\n```text\nbad input\n```' +
-      '\n\n---\n\n**shadowed** returned (call #8)\n\n```python\nNone\n```\n\nNo arguments.',
+    '**ValueError** raised here and was not caught (call 10)\n\n```text\nbad input\n```' +
+      '\n\n---\n\n**shadowed** returned (call 8)\n\n```python\nNone\n```\n\nNo arguments.',
   );
   assert.ok(hoverMarkdown(ann, 12)!.includes("'" + 'a'.repeat(100) + "'"));
-  assert.ok(hoverMarkdown(ann, 15)!.startsWith('**gen** yielded (call #11)'));
+  assert.ok(hoverMarkdown(ann, 15)!.startsWith('**gen** yielded (call 11)'));
   assert.equal(hoverMarkdown(ann, 2), undefined);
 });
 
@@ -94,7 +95,7 @@ test('hoverMarkdown: values with backticks cannot break the code fence; names ar
   };
   assert.equal(
     hoverMarkdown(tricky, 1),
-    '**A\\.\\_\\_init\\_\\_** returned (call #1)\n\n````python\n"```"\n````\n\nNo arguments.',
+    '**A\\.\\_\\_init\\_\\_** returned (call 1)\n\n````python\n"```"\n````\n\nNo arguments.',
   );
   assert.equal(escapeMarkdown('f<x>[0]'), 'f\\<x\\>\\[0\\]');
 });
@@ -127,4 +128,13 @@ test('with the document text, values go only on return / yield / lambda lines', 
   assert.equal(isReturnLine('    return'), true);
   assert.equal(isReturnLine('    returned = 1'), false);
   assert.equal(isReturnLine('    x = 1  # return'), false);
+});
+
+test('values match the file only when it is saved and unchanged since the trace started', () => {
+  assert.equal(valuesMatchFile(false, 1_000, 2_000), true);
+  assert.equal(valuesMatchFile(false, 2_000, 2_000), true);
+  assert.equal(valuesMatchFile(false, 2_001, 2_000), false);
+  assert.equal(valuesMatchFile(true, 1_000, 2_000), false);
+  assert.equal(valuesMatchFile(false, undefined, 2_000), true);
+  assert.equal(valuesMatchFile(false, 5_000, undefined), true);
 });
