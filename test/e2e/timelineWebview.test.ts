@@ -163,7 +163,7 @@ test(
     await page.keyboard.press('Enter');
     const selected = await page.locator('.call-row.selected').getAttribute('data-call-id');
     assert.equal(selected, '3');
-  assert.deepEqual(revealed, [2, 3]);
+    assert.deepEqual(revealed, [2, 3]);
 
     // Hidden and shown again (the page reloads): expansion and selection come back.
     await page.reload();
