@@ -24,7 +24,24 @@ export const enum CallFlags {
   Raised = 4,
 }
 
-class CallRec {
+/** The latest raise at one line of a file. */
+export interface RaiseMark {
+  exception: number;
+  call: number;
+  ts: number;
+  type: number;
+  message: number;
+}
+
+/** What fileAnnotations needs from one code object. */
+export interface CodeInfo {
+  file: number;
+  qualname: string;
+  /** JSON array, as in codes.argnames. */
+  argnames: string;
+}
+
+export class CallRec {
   end: number | null = null;
   value: number | null = null;
   line: number | null = null;
@@ -105,6 +122,12 @@ export class Ingestor {
   private nextCode = 0;
   private nextThread = 0;
   private nextFile = 0;
+  /** Per store file id: the call that returned (or yielded) last at each line. */
+  readonly lastReturns: Map<number, CallRec>[] = [];
+  /** Per store file id: the last raise at each line. */
+  readonly lastRaises: Map<number, RaiseMark>[] = [];
+  /** Per store code id. */
+  readonly codes: CodeInfo[] = [];
   private pending: CallRec[] = [];
   private updates: CallRec[] = [];
   private readonly callRows: MultiInsert;
@@ -169,6 +192,11 @@ export class Ingestor {
   /** Text of a string id, or undefined. */
   text(id: number): string | undefined {
     return this.texts[id];
+  }
+
+  /** The store id of a file path, or undefined. */
+  fileId(path: string): number | undefined {
+    return this.fileIds.get(path);
   }
 
   /** Returns false when the message changed nothing (a repeated hello). */
@@ -264,16 +292,9 @@ export class Ingestor {
     for (const [id, file, module, qualname, line, argnames, flags] of batch.codes ?? []) {
       const storeId = ++this.nextCode;
       const fileId = c.files[file] ?? this.file('<unknown>');
-      this.insertCode.run([
-        storeId,
-        c.process,
-        fileId,
-        module,
-        qualname,
-        line,
-        JSON.stringify(argnames),
-        flags,
-      ]);
+      const names = JSON.stringify(argnames);
+      this.insertCode.run([storeId, c.process, fileId, module, qualname, line, names, flags]);
+      this.codes[storeId] = { file: fileId, qualname, argnames: names };
       c.codes[id] = storeId;
     }
     for (const [id, nativeId, name] of batch.threads ?? []) {
@@ -312,6 +333,7 @@ export class Ingestor {
         if (rec) {
           rec.line = ev[4];
           rec.value = c.strings[ev[5]] ?? null;
+          this.returned(rec);
         }
         return;
       }
@@ -319,7 +341,19 @@ export class Ingestor {
       case 5: {
         const stack = c.stacks[ev[1]];
         const i = stack === undefined ? -1 : frameOf(stack, ev[2]);
-        if (i >= 0) this.exception(c, stack[i].id, ev);
+        if (i >= 0) {
+          const id = this.exception(c, stack[i].id, ev);
+          if (ev[0] === 3 && typeof ev[4] === 'number') {
+            const m = this.lastRaises[this.codes[stack[i].code].file];
+            const prev = m.get(ev[4]);
+            const ts = ev[3] + c.offset;
+            if (prev === undefined || prev.ts <= ts) {
+              const type = this.stringOf(c, ev[5]);
+              const message = this.stringOf(c, ev[6]);
+              m.set(ev[4], { exception: id, call: stack[i].id, ts, type, message });
+            }
+          }
+        }
         return;
       }
       case 4: {
@@ -339,6 +373,7 @@ export class Ingestor {
           rec.flags |= CallFlags.Suspended;
           rec.line = ev[4];
           rec.value = c.strings[ev[5]] ?? null;
+          this.returned(rec);
         }
         return;
       }
@@ -399,10 +434,18 @@ export class Ingestor {
     return rec;
   }
 
-  private exception(c: Connection, call: number, ev: Event): void {
+  /** Notes the call as the last to return at its line, unless a later one did already. */
+  private returned(rec: CallRec): void {
+    const m = this.lastReturns[this.codes[rec.code].file];
+    const prev = m.get(rec.line!);
+    if (prev === undefined || prev.end! <= rec.end!) m.set(rec.line!, rec);
+  }
+
+  private exception(c: Connection, call: number, ev: Event): number {
     const v = this.exceptionRows.values;
+    const id = ++this.nextException;
     v.push(
-      ++this.nextException,
+      id,
       call,
       ev[0],
       ev[3] + c.offset,
@@ -411,6 +454,7 @@ export class Ingestor {
       this.stringOf(c, ev[6]),
     );
     this.exceptionRows.added();
+    return id;
   }
 
   private stringOf(c: Connection, wireId: number): number {
@@ -435,6 +479,8 @@ export class Ingestor {
       id = ++this.nextFile;
       this.insertFile.run([id, path]);
       this.fileIds.set(path, id);
+      this.lastReturns[id] = new Map();
+      this.lastRaises[id] = new Map();
     }
     return id;
   }

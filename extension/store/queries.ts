@@ -2,9 +2,10 @@
 // file's annotations), answered from the sql.js database into the plain rows of api.ts.
 // Runs inside the store worker; never writes.
 //
-// fileAnnotations: at each line where a call of the file's code returned (or yielded: kind
-// 'yield'), the value of the call that returned there last (greatest end_ns). At each line where
-// an exception was raised (kind 3), the last raise there (greatest ts_ns), and whether it was
+// fileAnnotations (from the Ingestor's in-memory index of the last return and raise per line, so
+// it costs the same on a million calls): at each line where a call of the file's code returned
+// (or yielded: kind 'yield'), the value of the call that returned there last (greatest end_ns).
+// At each line where an exception was raised (kind 3), the last raise there, and whether it was
 // handled: follow the exception from the raising call outwards. In each call, the first Handled
 // (5) or Unwind (4) event after it decides: Handled means caught there; Unwind means it left the
 // call, so look at the parent call's first such event after that unwind (no parent: uncaught).
@@ -13,6 +14,7 @@
 
 import type initSqlJs from 'sql.js';
 import type { CallArg, CallRow, FileAnnotations } from './api';
+import type { Ingestor } from './ingestor';
 
 type Database = initSqlJs.Database;
 type Statement = initSqlJs.Statement;
@@ -35,16 +37,13 @@ export class TraceQueries {
   private readonly topLevel: Statement;
   private readonly childrenOf: Statement;
   private readonly byId: Statement;
-  private readonly fileByPath: Statement;
-  private readonly lastReturns: Statement;
-  private readonly lastRaises: Statement;
   private readonly nextExit: Statement;
   private readonly callEnd: Statement;
 
   constructor(
     db: Database,
-    /** Text of a string id (the ingestor keeps them in memory). */
-    private readonly text: (id: number) => string | undefined,
+    /** Keeps the strings and the last return / raise per line in memory. */
+    private readonly index: Ingestor,
   ) {
     const prepare = (sql: string): Statement => {
       const s = db.prepare(sql);
@@ -58,19 +57,6 @@ export class TraceQueries {
       `${CALL_SELECT} WHERE c.parent = ? ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?`,
     );
     this.byId = prepare(`${CALL_SELECT} WHERE c.id = ?`);
-    this.fileByPath = prepare('SELECT id FROM files WHERE path = ?');
-    // Bare columns next to max() come from the row holding the maximum (SQLite).
-    this.lastReturns = prepare(`
-      SELECT c.return_line, max(c.end_ns), c.id, rv.text, c.args, co.qualname, co.argnames, c.flags
-      FROM calls c JOIN codes co ON co.id = c.code LEFT JOIN strings rv ON rv.id = c.return_value
-      WHERE co.file = ? AND c.return_line IS NOT NULL
-      GROUP BY c.return_line ORDER BY c.return_line`);
-    this.lastRaises = prepare(`
-      SELECT e.line, max(e.ts_ns), e.id, e.call, ty.text, msg.text
-      FROM exceptions e JOIN calls c ON c.id = e.call JOIN codes co ON co.id = c.code
-      JOIN strings ty ON ty.id = e.type JOIN strings msg ON msg.id = e.message
-      WHERE co.file = ? AND e.kind = 3 AND e.line IS NOT NULL
-      GROUP BY e.line ORDER BY e.line`);
     this.nextExit = prepare(
       'SELECT id, kind FROM exceptions WHERE call = ? AND id > ? AND kind IN (4, 5) ORDER BY id LIMIT 1',
     );
@@ -88,29 +74,31 @@ export class TraceQueries {
 
   fileAnnotations(path: string): FileAnnotations {
     const out: FileAnnotations = { returns: [], raises: [] };
-    const file = this.all(this.fileByPath, [path])[0];
-    if (!file) return out;
-    const fileId = file[0];
-    for (const r of this.all(this.lastReturns, [fileId])) {
+    const file = this.index.fileId(path);
+    if (file === undefined) return out;
+    const text = (id: number | null): string => (id === null ? '' : (this.index.text(id) ?? ''));
+    for (const [line, r] of this.index.lastReturns[file]) {
+      const code = this.index.codes[r.code];
       out.returns.push({
-        line: r[0] as number,
-        value: (r[3] as string | null) ?? '',
-        callId: r[2] as number,
-        args: this.args(r[6] as string, r[4] as string | null),
-        qualname: r[5] as string,
-        kind: ((r[7] as number) & 2) !== 0 ? 'yield' : 'return',
+        line,
+        value: text(r.value),
+        callId: r.id,
+        args: this.args(code.argnames, r.args),
+        qualname: code.qualname,
+        kind: (r.flags & 2) !== 0 ? 'yield' : 'return',
       });
     }
-    for (const r of this.all(this.lastRaises, [fileId])) {
-      const handled = this.handled(r[3] as number, r[2] as number);
+    for (const [line, r] of this.index.lastRaises[file]) {
       out.raises.push({
-        line: r[0] as number,
-        type: r[4] as string,
-        message: r[5] as string,
-        callId: r[3] as number,
-        handled,
+        line,
+        type: text(r.type),
+        message: text(r.message),
+        callId: r.call,
+        handled: this.handled(r.call, r.exception),
       });
     }
+    out.returns.sort((a, b) => a.line - b.line);
+    out.raises.sort((a, b) => a.line - b.line);
     return out;
   }
 
@@ -186,7 +174,7 @@ export class TraceQueries {
     const ids = JSON.parse(args) as (number | null)[];
     return ids.map((id, i) => ({
       name: names[i] ?? `arg${i}`,
-      value: id === null ? '' : (this.text(id) ?? ''),
+      value: id === null ? '' : (this.index.text(id) ?? ''),
     }));
   }
 }

@@ -41,8 +41,14 @@ export class TraceStore {
     if (this.ingestor.hello(key, hello)) this.generation++;
   }
 
-  batch(key: ProcessKey, batch: Batch): void {
+  /** Returns a warning when some events did not fit the protocol and were skipped. */
+  batch(key: ProcessKey, batch: Batch): string | undefined {
+    const bad = this.ingestor.badEvents;
     if (this.ingestor.batch(key, batch)) this.generation++;
+    const skipped = this.ingestor.badEvents - bad;
+    return skipped > 0
+      ? `${skipped} event(s) of batch ${batch.seq} did not fit the wire protocol and were skipped.`
+      : undefined;
   }
 
   error(key: ProcessKey, error: TracerError): void {
@@ -100,6 +106,6 @@ export class TraceStore {
   private open(): void {
     this.db = createTraceDb(this.SQL);
     this.ingestor = new Ingestor(this.db);
-    this.queries = new TraceQueries(this.db, (id) => this.ingestor.text(id));
+    this.queries = new TraceQueries(this.db, this.ingestor);
   }
 }

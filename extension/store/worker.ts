@@ -57,9 +57,11 @@ function handle(m: ClientMessage): void {
         case 'hello':
           store.hello(m.key, m.hello);
           break;
-        case 'batch':
-          store.batch(m.key, m.batch);
+        case 'batch': {
+          const warning = store.batch(m.key, m.batch);
+          if (warning) post({ t: 'ingestError', message: `Tracelens: ${warning}` });
           break;
+        }
         case 'error':
           store.error(m.key, m.error);
           break;

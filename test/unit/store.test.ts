@@ -180,7 +180,9 @@ describe('trace store on a recorded stream', () => {
   });
 
   test('events of frames not on the stack are ignored; a lost return closes the frames above', async () => {
-    const s = store();
+    const errors: string[] = [];
+    const s = startStore({ onError: (m) => errors.push(m) });
+    clients.push(s);
     replay(s, stream.slice(0, 1));
     s.batch(keyOf(1), {
       t: 'batch',
@@ -212,6 +214,9 @@ describe('trace store on a recorded stream', () => {
       '2 1 1 t1 inner() null@null [20,30] f0 c0',
     ]);
     assert.equal((await s.summary()).calls, 2);
+    assert.deepEqual(errors, [
+      'Tracelens: 1 event(s) of batch 1 did not fit the wire protocol and were skipped.',
+    ]);
   });
 
   test('onDidChange is throttled and reports the new summary', async () => {
