@@ -14,6 +14,7 @@ import { TraceHoverProvider } from './editor/traceHoverProvider';
 import { TraceStatusBar } from './status/traceStatusBar';
 import type { ITraceStore } from './store/api';
 import { StoreClient } from './store/storeClient';
+import { LazyTraceStore } from './lazyTraceStore';
 import { CallRevealer } from './timeline/callRevealer';
 import { TimelinePanel } from './timeline/timelinePanel';
 
@@ -21,8 +22,9 @@ import { TimelinePanel } from './timeline/timelinePanel';
  * How the object graph is wired (by hand, in activate; no container):
  *
  *   log ─────────────────────────────────────────────── the "Tracelens" output channel
- *   store: ITraceStore = StoreClient(dist/storeWorker.js, dist/sql-wasm.wasm)
- *     │   sql.js in a worker thread; also the TraceSink every inline adapter writes into
+ *   store: ITraceStore = LazyTraceStore(() => StoreClient(dist/storeWorker.js, dist/sql-wasm.wasm))
+ *     │   sql.js in a worker thread, started when the first trace begins (or a save asks);
+ *     │   also the TraceSink every inline adapter writes into
  *     ├── EditorDecorator(store)        end-of-line values/exceptions; per-file annotation cache
  *     │     └── TraceHoverProvider(decorator as IAnnotationSource)
  *     ├── CallRevealer(store) ◄──────── TimelinePanel(extensionUri, store, revealer, log)
@@ -47,18 +49,21 @@ export function activate(context: vscode.ExtensionContext): void {
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath;
   let toldUser = false;
 
-  const traceStore = new StoreClient({
-    workerPath: path.join(dist, 'storeWorker.js'),
-    wasmPath: path.join(dist, 'sql-wasm.wasm'),
-    onError: (message) => {
-      log(message);
-      if (toldUser) return;
-      toldUser = true;
-      void vscode.window.showErrorMessage(
-        `Tracelens: part of the trace could not be stored (see the Tracelens output). If it keeps happening, reload the window.`,
-      );
-    },
-  });
+  const traceStore = new LazyTraceStore(
+    () =>
+      new StoreClient({
+        workerPath: path.join(dist, 'storeWorker.js'),
+        wasmPath: path.join(dist, 'sql-wasm.wasm'),
+        onError: (message) => {
+          log(message);
+          if (toldUser) return;
+          toldUser = true;
+          void vscode.window.showErrorMessage(
+            `Tracelens: part of the trace could not be stored (see the Tracelens output). If it keeps happening, reload the window.`,
+          );
+        },
+      }),
+  );
   store = traceStore;
 
   const decorator = new EditorDecorator(traceStore);
@@ -94,6 +99,10 @@ export function activate(context: vscode.ExtensionContext): void {
     timeline,
     statusBar,
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, adapterFactory),
+    // The last batches may land just after the session ends: draw once more from the final state.
+    vscode.debug.onDidTerminateDebugSession((s) => {
+      if (s.type === DEBUG_TYPE) setTimeout(() => decorator.refresh(), 500);
+    }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, configProvider),
     vscode.debug.registerDebugConfigurationProvider(
       DEBUG_TYPE,

@@ -101,6 +101,19 @@ export class EditorDecorator implements vscode.Disposable {
     this.throttle.schedule();
   }
 
+  /** Re-reads every file's annotations and redraws (a trace session just ended). */
+  refresh(): void {
+    this.cache.clear();
+    void this.store.summary().then(
+      (s) => {
+        this.hasData = s.calls > 0;
+        this.generation = s.generation;
+        this.throttle.schedule();
+      },
+      () => undefined,
+    );
+  }
+
   private isStale(document: vscode.TextDocument): boolean {
     let mtimeMs: number | undefined;
     try {
