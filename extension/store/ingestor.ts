@@ -314,7 +314,7 @@ export class Ingestor {
           this.badEvents++;
           return;
         }
-        let args: string | null = null;
+        let args = '[]';
         const n = ev.length;
         if (n > 4) {
           let s = '[';

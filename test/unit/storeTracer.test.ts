@@ -1,10 +1,12 @@
 // Store tests on real streams: the Python tracer (`python -m tracelens run --connect`) runs the
 // fixtures in test/fixtures under sys.monitoring (3.12) and settrace (3.11); a loopback server
 // takes its frames and the bundled store worker ingests them. Asserts the exact call trees,
-// values, exceptions and file annotations, and that times nest.
+// values, exceptions and file annotations, that times nest, and that a saved store holds the same
+// calls as the trace file the tracer writes itself (`--output`).
 
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -38,9 +40,32 @@ function findPython(version: string): string | undefined {
 }
 
 const clients: StoreClient[] = [];
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'tracelens-store-real-'));
+
+/** Calls (in start order, parents as positions) and exception events of a trace file, as JSON. */
+const COMPARE = `
+import json, sqlite3, sys
+def rows(path):
+    db = sqlite3.connect(path)
+    text = dict(db.execute("SELECT id, text FROM strings"))
+    pos, calls = {}, []
+    for r in db.execute('''SELECT c.id, c.parent, c.depth, co.module, co.qualname, co.line, co.argnames,
+            c.args, c.return_value, c.return_line, c.exc_type, c.exc_message, c.exc_line, c.flags,
+            c.end_ns IS NULL FROM calls c JOIN codes co ON co.id = c.code ORDER BY c.start_ns, c.id'''):
+        pos[r[0]] = len(pos)
+        args = None if r[7] is None else [text.get(a) for a in json.loads(r[7])]
+        calls.append([pos.get(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]), args, text.get(r[8]), r[9],
+                      text.get(r[10]), text.get(r[11]), r[12], r[13], r[14]])
+    exceptions = [[pos[e[0]], e[1], e[2], text[e[3]], text[e[4]]] for e in db.execute(
+        'SELECT call, kind, line, type, message FROM exceptions ORDER BY ts_ns, id')]
+    processes = db.execute('SELECT count(*), sum(end_ns IS NULL), group_concat(end_reason) FROM processes').fetchall()
+    return [calls, exceptions, processes]
+print(json.dumps([rows(sys.argv[1]), rows(sys.argv[2])]))
+`;
 before(() => buildWorker());
 after(async () => {
   await Promise.all(clients.map((c) => c.dispose()));
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 async function ingest(rec: Recording): Promise<StoreClient> {
@@ -190,6 +215,23 @@ for (const { version, backend, python } of PYTHONS) {
         a.returns.map((r) => `${r.line} ${r.kind} ${r.value}`),
         ['7 yield 1', "9 return 'done'", '16 return 6', '19 return None'],
       );
+    });
+
+    test("the saved store and the tracer's own trace file hold the same calls", async () => {
+      for (const name of ['recursion.py', 'exceptions.py', 'generators.py', 'classes.py']) {
+        const program = path.join(FIXTURES, name);
+        const s = await ingest(await recordTrace(python, program));
+        const saved = path.join(tmp, `store-${version}-${name}.db`);
+        const own = path.join(tmp, `cli-${version}-${name}.db`);
+        await s.save(saved);
+        spawnSync(python, ['-m', 'tracelens', 'run', '--output', own, '--', program], {
+          cwd: FIXTURES,
+          env: { ...process.env, PYTHONPATH: path.join(ROOT, 'adapter', 'python') },
+        });
+        const out = execFileSync(python, ['-c', COMPARE, saved, own], { encoding: 'utf8' });
+        const [a, b] = JSON.parse(out) as unknown[];
+        assert.deepEqual(a, b, name);
+      }
     });
 
     test('classes and threads', async () => {
