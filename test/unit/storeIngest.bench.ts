@@ -232,10 +232,14 @@ async function main(): Promise<void> {
   };
   const top = await client.children(null, 0, 100);
   await query('children(null, 0, 100) [top level]', () => client.children(null, 0, 100));
-  await query('children(null, 40000, 100) [top level, deep page]', () => client.children(null, 40000, 100));
+  await query('children(null, 40000, 100) [top level, deep page]', () =>
+    client.children(null, 40000, 100),
+  );
   await query('children(call) [one child]', () => client.children(top[0].id));
   await query('call(id)', () => client.call(top[50].id + 5));
-  await query('fileAnnotations [1 file, all calls in it]', () => client.fileAnnotations('/bench/bench.py'));
+  await query('fileAnnotations [1 file, all calls in it]', () =>
+    client.fileAnnotations('/bench/bench.py'),
+  );
   const file = path.join(os.tmpdir(), `tracelens-bench-${process.pid}.db`);
   await client.save(file);
   const size = statSync(file).size;
