@@ -102,7 +102,8 @@ class TraceFileWriter:
             stack = self.stacks[thread] = []
         if kind == 1 or kind == 7:
             parent = stack[-1].id if stack else None
-            args = json.dumps(ev[4:], separators=(",", ":")) if kind == 1 else None
+            # The JSON array of string ids, built directly (same text as json.dumps, compact).
+            args = "[" + ",".join(map(str, ev[4:])) + "]" if kind == 1 else None
             stack.append(_Open(self.next_call, code, ts, parent, len(stack), args,
                                0 if kind == 1 else 1))
             self.next_call += 1
@@ -132,6 +133,8 @@ class TraceFileWriter:
 
     def _pop_to(self, stack: List[_Open], code: int, ts: int, thread: int) -> Optional[_Open]:
         """Pops the innermost open call of `code`; calls above it (their end was dropped) end too."""
+        if stack and stack[-1].code == code:
+            return stack.pop()
         if self._find(stack, code) is None:
             return None
         while stack:
