@@ -49,6 +49,8 @@ const settings = {
   'editor.minimap.enabled': false,
   'debug.internalConsoleOpenBehavior': 'openOnSessionStart',
   'window.commandCenter': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
 };
 
 export interface WorkbenchOptions {
@@ -307,9 +309,10 @@ export class Workbench {
 
   /**
    * Palette entries whose titles contain the text (the palette is left closed). Extensions
-   * register a moment after the workbench shows, so it retries until something matches.
+   * register a moment after the workbench shows, so it retries until something matches (or,
+   * given `expect`, until that title is listed).
    */
-  async paletteCommands(text: string, timeoutMs = 30_000): Promise<string[]> {
+  async paletteCommands(text: string, expect?: string, timeoutMs = 30_000): Promise<string[]> {
     let labels: string[] = [];
     const input = this.page.locator('.quick-input-widget input');
     try {
@@ -325,7 +328,7 @@ export class Workbench {
           labels = await rows.evaluateAll((els) =>
             els.map((e) => (e.getAttribute('aria-label') ?? '').split(',')[0].trim()),
           );
-          return labels.some((l) => l.includes(text));
+          return expect ? labels.includes(expect) : labels.some((l) => l.includes(text));
         },
         timeoutMs,
         1000,
