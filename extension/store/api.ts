@@ -73,6 +73,101 @@ export interface StoreSummary {
   generation: number;
 }
 
+/** A thread (or asyncio task track) of a traced process, for the flame chart's lanes. */
+export interface TrackInfo {
+  /** threads.id */
+  thread: number;
+  process: number;
+  pid: number;
+  name: string;
+  startNs: number;
+  endNs: number | null;
+  calls: number;
+  maxDepth: number;
+}
+
+/** Asks for what a flame chart shows of one thread between two times. */
+export interface WindowQuery {
+  thread: number;
+  startNs: number;
+  endNs: number;
+  /** Calls shorter than this (about one pixel) come back merged into buckets, not as boxes. */
+  minDurationNs: number;
+  /** A query-language sentence; calls that match get `match: true` (others false). */
+  filter?: string;
+  /** At most this many boxes (default 20000); the rest become buckets. */
+  maxBoxes?: number;
+}
+
+/** One call drawn as a box. */
+export interface FlameBox {
+  id: number;
+  depth: number;
+  startNs: number;
+  /** null: still running (draw to the window's end). */
+  endNs: number | null;
+  qualname: string;
+  module: string;
+  flags: number;
+  /** The call ended by an exception. */
+  exception: boolean;
+  /** With a filter: whether the call matches. */
+  match?: boolean;
+}
+
+/** Calls too small to draw one by one: a count per depth and pixel-sized time slot. */
+export interface FlameBucket {
+  depth: number;
+  startNs: number;
+  endNs: number;
+  count: number;
+  /** The module most of them belong to (for the colour). */
+  module: string;
+  /** With a filter: how many of them match. */
+  matches?: number;
+}
+
+export interface FlameWindow {
+  boxes: FlameBox[];
+  buckets: FlameBucket[];
+}
+
+/** Per-function figures (calls, total time counting a recursive call once, own time). */
+export interface FunctionStats {
+  code: number;
+  module: string;
+  qualname: string;
+  file: string;
+  line: number;
+  calls: number;
+  totalNs: number;
+  ownNs: number;
+  exceptions: number;
+}
+
+/** Per-line figures for a file: exact (line mode) or sampled. */
+export interface LineStats {
+  line: number;
+  hits: number;
+  ownNs: number;
+  totalNs: number;
+  sampled: boolean;
+}
+
+/** Answer to a filter query: the total matching and one page of calls in start order. */
+export interface QueryResult {
+  total: number;
+  calls: CallRow[];
+}
+
+/** Names in the trace, for completion and did-you-mean. */
+export interface TraceNamesResult {
+  functions: string[];
+  modules: string[];
+  exceptionTypes: string[];
+  threads: string[];
+}
+
 export interface ITraceStore extends TraceSink {
   summary(): Promise<StoreSummary>;
   /** Calls whose parent is `parent` (null: top-level calls), in start order (limit: 5000). */
@@ -84,6 +179,24 @@ export interface ITraceStore extends TraceSink {
   clear(): Promise<void>;
   /** Writes the whole store as a SQLite file (schema.sql). */
   save(path: string): Promise<void>;
+  /** Lanes of the flame chart: every thread of every process. */
+  tracks(): Promise<TrackInfo[]>;
+  /** What the flame chart draws of one thread in a time window. */
+  window(query: WindowQuery): Promise<FlameWindow>;
+  /** Per-function aggregates, optionally of the calls matching a filter sentence. */
+  functionStats(filter?: string): Promise<FunctionStats[]>;
+  /** Per-line figures of a file (absolute path). */
+  lineStats(path: string): Promise<LineStats[]>;
+  /** Calls of the function whose code starts at `line` in `path`, in start order. */
+  callsOf(path: string, line: number, offset?: number, limit?: number): Promise<CallRow[]>;
+  /** Calls matching a query-language sentence (rejects with the parse error's message). */
+  query(filter: string, offset?: number, limit?: number): Promise<QueryResult>;
+  /** Names for completion. */
+  names(): Promise<TraceNamesResult>;
+  /** Replaces the store's contents with a saved trace file (rejects with a clear message). */
+  open(path: string): Promise<void>;
+  /** Writes Chrome trace JSON (opens in Perfetto). */
+  exportChrome(path: string): Promise<void>;
   /** Called with the new summary when ingested data changed (throttled). */
   onDidChange(listener: (summary: StoreSummary) => void): { dispose(): void };
   dispose(): Promise<void>;
