@@ -42,6 +42,21 @@ export const enum EventKind {
   Yield = 6,
   /** [7, thread, code, ts]: a generator/coroutine resumed: a new segment of the same call. */
   Resume = 7,
+  /**
+   * [8, thread, code, ts, line, name, detail]: an instant probe event (names: 'gc.start',
+   * 'gc.stop', 'audit'; detail a string id, e.g. "gen=2 collected=14" or the audit event and its
+   * arguments). code 0 / line 0 when no Python frame caused it.
+   */
+  Probe = 8,
+  /**
+   * [9, thread, code, ts, taskName]: the next Call or Resume of `code` on `thread` runs inside the
+   * asyncio task named by the string id taskName.
+   */
+  Task = 9,
+  /** [10, thread, code, ts]: a call into a C function named by code (a code def with file 0). */
+  CCall = 10,
+  /** [11, thread, code, ts]: the C call returned (or raised). */
+  CReturn = 11,
 }
 
 /** Bits of CodeDef flags. */
@@ -107,7 +122,19 @@ export interface End {
   reason: 'exit' | 'exception' | 'signal' | 'detach';
 }
 
-export type TracerMessage = Hello | Batch | TracerError | End;
+/**
+ * Per-line figures since the previous `lines` message of this connection (deltas): exact ones
+ * from line mode, or sampled ones (hits = samples, times estimated from the sampling period).
+ * Uses file ids from batches already sent.
+ */
+export interface Lines {
+  t: 'lines';
+  sampled: boolean;
+  /** [file id, line, hits, own ns, total ns (including callees)] */
+  stats: [number, number, number, number, number][];
+}
+
+export type TracerMessage = Hello | Batch | Lines | TracerError | End;
 
 /** Control messages, adapter -> tracer. */
 export type ControlMessage =

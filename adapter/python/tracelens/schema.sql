@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS calls (
   exc_type INTEGER,       -- strings.id of the exception that ended the call
   exc_message INTEGER,
   exc_line INTEGER,
-  flags INTEGER NOT NULL DEFAULT 0 -- 1 resumed segment, 2 suspended (yield/await), 4 ended by exception
+  flags INTEGER NOT NULL DEFAULT 0, -- 1 resumed segment, 2 suspended (yield/await), 4 ended by exception, 8 C call
+  task INTEGER            -- strings.id of the asyncio task's name, when the call ran in one
 );
 
 -- Every exception event: raised (3), propagated out of the frame (4), handled (5) (wire kinds).
@@ -85,7 +86,32 @@ CREATE TABLE IF NOT EXISTS exceptions (
   message INTEGER NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS calls_parent ON calls (parent);
+-- Per-line figures (line mode exact, or sampled), summed per process.
+CREATE TABLE IF NOT EXISTS line_stats (
+  process INTEGER NOT NULL,
+  file INTEGER NOT NULL,
+  line INTEGER NOT NULL,
+  hits INTEGER NOT NULL,
+  own_ns INTEGER NOT NULL,
+  total_ns INTEGER NOT NULL,
+  sampled INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (process, file, line, sampled)
+);
+
+-- Instant probe events (garbage collection, audit events).
+CREATE TABLE IF NOT EXISTS probes (
+  id INTEGER PRIMARY KEY,
+  process INTEGER NOT NULL,
+  thread INTEGER NOT NULL,
+  call INTEGER,           -- the call it happened in, if known
+  ts_ns INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  detail INTEGER,         -- strings.id
+  file INTEGER,
+  line INTEGER
+);
+
+CREATE INDEX IF NOT EXISTS calls_parent ON calls (parent, start_ns);
 CREATE INDEX IF NOT EXISTS calls_code ON calls (code);
 CREATE INDEX IF NOT EXISTS calls_thread_start ON calls (thread, start_ns);
 CREATE INDEX IF NOT EXISTS exceptions_call ON exceptions (call);
