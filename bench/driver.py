@@ -1,0 +1,163 @@
+# Runs the tracer benchmark under ONE interpreter (the one running this file) and prints a JSON
+# object: per workload and mode, wall times of every run (interleaved, rotated order), peak RSS
+# (wait4's ru_maxrss of that very child) and what the trace file holds. Called by scripts/bench.mjs;
+# runs only child processes and writes only in a temporary directory.
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List, Optional
+
+__all__ = ["main", "WORKLOADS"]
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TRACER_DIR = os.path.join(ROOT, "adapter", "python")
+WL = os.path.join(HERE, "workloads")
+
+# name -> (script, args, modules recorded in "record" mode (None: the program's own code),
+#          module used for line mode)
+WORKLOADS: Dict[str, Dict[str, Any]] = {
+    "recursion": {"script": "recursion.py", "args": ["27"], "include": None, "line": "__main__"},
+    "objects": {"script": "objects.py", "args": ["40000"], "include": None, "line": "__main__"},
+    "generators": {"script": "generators.py", "args": ["20000"], "include": None,
+                   "line": "__main__"},
+    "docutils": {"script": "docutils_html.py", "args": ["20"], "include": ["docutils", "docutils.*"],
+                 "line": "docutils.parsers.rst.states", "needs": "docutils"},
+    "pygments": {"script": "pygments_highlight.py", "args": ["1"],
+                 "include": ["pygments", "pygments.*"], "line": "pygments.lexer",
+                 "needs": "pygments"},
+}
+
+
+def tracer_options() -> Dict[str, Optional[List[str]]]:
+    """Line-mode and sampled-heat options of `run`, if this tracer has them (read from --help)."""
+    out = subprocess.run([sys.executable, "-m", "tracelens", "run", "--help"], cwd=TRACER_DIR,
+                         capture_output=True, text=True).stdout
+    found: Dict[str, Optional[List[str]]] = {"line": None, "heat": None}
+    for m in re.finditer(r"^\s+(--[\w-]+)(?:[ =]([A-Z][A-Z_]*))?", out, re.M):
+        opt, value = m.group(1), m.group(2)
+        if found["line"] is None and re.match(r"--line", opt):
+            found["line"] = [opt, value or ""]
+        if found["heat"] is None and re.match(r"--(sampl|heat)", opt):
+            found["heat"] = [opt, value or ""]
+    return found
+
+
+def commands(name: str, spec: Dict[str, Any], tmp: str, opts: Dict[str, Any]) -> Dict[str, List[str]]:
+    py = sys.executable
+    script = os.path.join(WL, spec["script"])
+    args = spec["args"]
+    db = os.path.join(tmp, name + ".db")
+    run = [py, "-m", "tracelens", "run"]
+    include: List[str] = []
+    for g in spec["include"] or []:
+        include += ["--include", g]
+    cmds = {
+        "untraced": [py, script] + args,
+        "cprofile": [py, "-m", "cProfile", "-o", os.path.join(tmp, name + ".prof"), script] + args,
+        "excluded": run + ["--exclude", "*", "--output", db, "--", script] + args,
+        "record": run + include + ["--output", db, "--", script] + args,
+    }
+    if opts.get("line"):
+        opt, value = opts["line"]
+        extra = [opt, spec["line"]] if value else [opt]
+        cmds["line"] = run + ["--exclude", "*"] + extra + ["--output", db, "--", script] + args
+    if opts.get("heat"):
+        opt, value = opts["heat"]
+        extra = [opt] if not value else [opt, "default"]
+        cmds["heat"] = run + ["--exclude", "*"] + extra + ["--output", db, "--", script] + args
+    return cmds
+
+
+def run_once(cmd: List[str], env: Dict[str, str]) -> Dict[str, Any]:
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         cwd=WL)
+    assert p.stderr is not None
+    err = p.stderr.read()
+    _pid, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") \
+        else status >> 8
+    return {"wall": wall, "rss_kb": usage.ru_maxrss, "code": p.returncode,
+            "stderr": err.decode("utf-8", "replace")[-400:]}
+
+
+def trace_counts(db: str) -> Dict[str, Any]:
+    try:
+        c = sqlite3.connect(db)
+        calls = c.execute("SELECT count(*) FROM calls").fetchone()[0]
+        exc = c.execute("SELECT count(*) FROM exceptions").fetchone()[0]
+        dropped, error = c.execute("SELECT dropped, error FROM processes").fetchone()
+        c.close()
+        return {"calls": calls, "exceptions": exc, "dropped": dropped, "error": error}
+    except Exception as e:
+        return {"error": "cannot read the trace file: %s" % e}
+
+
+def main() -> int:
+    reps = int(os.environ.get("BENCH_REPS", "3"))
+    only = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
+    modes_wanted = [m for m in os.environ.get("BENCH_MODES", "").split(",") if m]
+    extra_path = os.environ.get("BENCH_PYTHONPATH", "")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [TRACER_DIR, extra_path] if p)
+    env.pop("PYTHONSTARTUP", None)
+    opts = tracer_options()
+    tmp = tempfile.mkdtemp(prefix="tracelens-bench-")
+    result: Dict[str, Any] = {"python": "%d.%d.%d" % sys.version_info[:3],
+                              "executable": sys.executable, "reps": reps, "workloads": {},
+                              "options": opts}
+    try:
+        plans = {}
+        for name, spec in WORKLOADS.items():
+            if only and name not in only:
+                continue
+            need = spec.get("needs")
+            if need:
+                chk = subprocess.run([sys.executable, "-c", "import " + need], env=env,
+                                     capture_output=True, text=True)
+                if chk.returncode != 0:
+                    result["workloads"][name] = {"skipped": "%s does not import: %s" % (
+                        need, chk.stderr.strip().splitlines()[-1:] or "?")}
+                    continue
+            cmds = commands(name, spec, tmp, opts)
+            if modes_wanted:
+                cmds = {m: c for m, c in cmds.items() if m in modes_wanted or m == "untraced"}
+            plans[name] = cmds
+            result["workloads"][name] = {"modes": {m: {"runs": [], "rss_kb": []} for m in cmds}}
+        for name, cmds in plans.items():
+            # Warm-up (bytecode caches), not counted.
+            run_once(cmds["untraced"], env)
+        for r in range(reps):
+            for name, cmds in plans.items():
+                modes = list(cmds)
+                k = r % len(modes)
+                for mode in modes[k:] + modes[:k]:  # rotate so no mode always runs first
+                    out = run_once(cmds[mode], env)
+                    slot = result["workloads"][name]["modes"][mode]
+                    if out["code"] != 0:
+                        slot["failed"] = "exit %s: %s" % (out["code"], out["stderr"])
+                    slot["runs"].append(round(out["wall"], 4))
+                    slot["rss_kb"].append(out["rss_kb"])
+                    if mode == "record" and r == reps - 1:
+                        slot["trace"] = trace_counts(os.path.join(tmp, name + ".db"))
+                    sys.stderr.write("  %s %-10s %-9s %.3fs\n" % (result["python"], name, mode,
+                                                                  out["wall"]))
+                    sys.stderr.flush()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
