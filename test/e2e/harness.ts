@@ -60,6 +60,15 @@ export interface WorkbenchOptions {
   folder?: string;
 }
 
+/** One row of the timeline's call tree as the webview shows it. */
+export interface TimelineRow {
+  id: number;
+  depth: number;
+  qualname: string;
+  args: string;
+  result: string;
+}
+
 /** Which line numbers are visible, and the `after` decoration texts on each. */
 export type LineDecorations = Map<number, string[]>;
 
@@ -257,6 +266,8 @@ export class Workbench {
   async openFile(relPath: string): Promise<void> {
     const base = path.basename(relPath);
     await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } });
+    // Into the first editor group, not beside the timeline.
+    await this.page.keyboard.press('Control+1');
     await this.page.keyboard.press('Control+P');
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 15_000 });
@@ -345,9 +356,17 @@ export class Workbench {
    * number. View lines are virtualised and placed by `top`; the gutter's line numbers carry the
    * same `top`, which maps each view line to its line number.
    */
-  async lineDecorations(): Promise<LineDecorations> {
-    const pairs = await this.page.evaluate(() => {
-      const editor = document.querySelector('.editor-instance .monaco-editor');
+  async lineDecorations(file?: string): Promise<LineDecorations> {
+    const base = file ? path.basename(file) : null;
+    const pairs = await this.page.evaluate((base) => {
+      // The editor group showing the file (by its active tab), else the active group.
+      const groups = Array.from(document.querySelectorAll('.editor-group-container'));
+      const group = base
+        ? groups.find((g) =>
+            (g.querySelector('.tab.active')?.getAttribute('aria-label') ?? '').startsWith(base),
+          )
+        : document.querySelector('.editor-group-container.active');
+      const editor = group?.querySelector('.editor-instance .monaco-editor');
       if (!editor) return [];
       const numbers = new Map<string, number>();
       for (const el of Array.from(
@@ -370,12 +389,13 @@ export class Workbench {
         out.push([n, texts]);
       }
       return out;
-    });
+    }, base);
     return new Map(pairs.map(([n, texts]) => [n, texts.map(unquoteCss)]));
   }
 
-  /** Waits until the given line shows an `after` decoration that passes the test; returns it. */
+  /** Waits until the given line of the file shows an `after` decoration that passes the test; returns it. */
   async waitForLineDecoration(
+    file: string,
     line: number,
     test: (text: string) => boolean,
     timeoutMs = 30_000,
@@ -383,15 +403,17 @@ export class Workbench {
     let seen: string[] | undefined;
     try {
       return await waitFor(
-        `a decoration on line ${line}`,
+        `a decoration on line ${line} of ${file}`,
         async () => {
-          seen = (await this.lineDecorations()).get(line);
+          seen = (await this.lineDecorations(file)).get(line);
           return seen?.find(test);
         },
         timeoutMs,
       );
     } catch (e) {
-      const all = [...(await this.lineDecorations())].map(([n, t]) => `${n}: ${JSON.stringify(t)}`);
+      const all = [...(await this.lineDecorations(file))].map(
+        ([n, t]) => `${n}: ${JSON.stringify(t)}`,
+      );
       throw new Error(
         `${(e as Error).message}; line ${line} has ${JSON.stringify(seen)}; ` +
           `visible lines:\n${all.join('\n')}`,
@@ -423,6 +445,66 @@ export class Workbench {
       );
     } catch (e) {
       throw new Error(`${(e as Error).message}; it shows:\n${last}`);
+    }
+  }
+
+  /**
+   * Runs one step of a test against this workbench; on failure takes a screenshot and prints
+   * the logs before rethrowing (for tests that share one workbench between several cases).
+   */
+  async guard(name: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (e) {
+      await this.screenshot(`${this.name}-${name}-failure`).catch(() => undefined);
+      this.dumpLogs();
+      throw e;
+    }
+  }
+
+  /** The rows of the timeline's call tree, every expandable row expanded first. */
+  async timelineRows(timeoutMs = 30_000): Promise<TimelineRow[]> {
+    const frame = this.webview();
+    await frame.locator('.call-row').first().waitFor({ timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const closed = frame.locator('.call-row.expandable:not(.expanded) .twisty');
+      if ((await closed.count()) === 0) break;
+      if (Date.now() > deadline) throw new Error('timed out expanding the timeline');
+      await closed.first().click({ timeout: 5000 });
+      await this.page.waitForTimeout(150);
+    }
+    // Page functions are passed as source: no named inner functions (the bundler would wrap
+    // them in a helper the page does not have).
+    return frame.locator('.call-row').evaluateAll((rows) =>
+      rows.map((r) => ({
+        id: Number(r.getAttribute('data-call-id')),
+        depth: Number(r.getAttribute('data-depth')),
+        qualname: r.querySelector('.qualname')?.textContent ?? '',
+        args: r.querySelector('.args')?.textContent ?? '',
+        result: r.querySelector('.result')?.textContent ?? '',
+      })),
+    );
+  }
+
+  /** Waits until the timeline's rows (all expanded) pass the test; returns them. */
+  async waitForTimeline(
+    test: (rows: TimelineRow[]) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<TimelineRow[]> {
+    let last: TimelineRow[] = [];
+    try {
+      return await waitFor(
+        'the timeline rows',
+        async () => {
+          last = await this.timelineRows(5000);
+          return test(last) ? last : undefined;
+        },
+        timeoutMs,
+        500,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; it shows:\n${JSON.stringify(last, null, 1)}`);
     }
   }
 
