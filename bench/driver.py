@@ -111,6 +111,10 @@ def main() -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in [TRACER_DIR, extra_path] if p)
     env.pop("PYTHONSTARTUP", None)
+    # Bytecode caches as users have them (this environment may switch them off), kept out of the
+    # source trees.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "tracelens-bench-pycache")
     opts = tracer_options()
     tmp = tempfile.mkdtemp(prefix="tracelens-bench-")
     result: Dict[str, Any] = {"python": "%d.%d.%d" % sys.version_info[:3],
@@ -135,8 +139,10 @@ def main() -> int:
             plans[name] = cmds
             result["workloads"][name] = {"modes": {m: {"runs": [], "rss_kb": []} for m in cmds}}
         for name, cmds in plans.items():
-            # Warm-up (bytecode caches), not counted.
+            # Warm-up (bytecode caches of the workload, its package and the tracer), not counted.
             run_once(cmds["untraced"], env)
+            run_once(cmds["excluded"], env)
+            run_once(cmds["cprofile"], env)
         for r in range(reps):
             for name, cmds in plans.items():
                 modes = list(cmds)
