@@ -32,6 +32,8 @@ run(process.execPath, [
   'package',
   '--no-dependencies',
   '--allow-missing-repository',
+  // README's links (media/screenshot.png, LICENSE) stay relative: there is no public repository.
+  '--no-rewrite-relative-links',
   '-o',
   vsix,
 ]);
