@@ -14,6 +14,18 @@ export const Commands = {
   ShowTimeline: 'tracelens.showTimeline',
   ClearTrace: 'tracelens.clearTrace',
   SaveTrace: 'tracelens.saveTrace',
+  PreviousCall: 'tracelens.previousCall',
+  NextCall: 'tracelens.nextCall',
+  ToggleHeat: 'tracelens.toggleHeat',
+  TraceFileWithHeat: 'tracelens.traceFileWithHeat',
+} as const;
+
+/** Commands registered but not contributed (targets of the hovers' command links). */
+export const InternalCommands = {
+  /** Arguments: [callId] — selects the call (the editor shows its values). */
+  SelectCall: 'tracelens.selectCall',
+  /** Arguments: [callId] — selects the call and shows the timeline. */
+  ShowCallInTimeline: 'tracelens.showCallInTimeline',
 } as const;
 
 /** Titles as shown in the command palette (category "Tracelens"). */
@@ -22,6 +34,10 @@ export const CommandTitles: Record<keyof typeof Commands, string> = {
   ShowTimeline: 'Show Timeline',
   ClearTrace: 'Clear Trace',
   SaveTrace: 'Save Trace As…',
+  PreviousCall: 'Previous Call',
+  NextCall: 'Next Call',
+  ToggleHeat: 'Toggle Line Heat',
+  TraceFileWithHeat: 'Trace This File with Line Heat',
 };
 
 export const COMMAND_CATEGORY = 'Tracelens';
@@ -31,6 +47,10 @@ export const Settings = {
   ShowValues: 'tracelens.editor.showValues',
   MaxValueLength: 'tracelens.editor.maxValueLength',
   OpenTimelineOnStart: 'tracelens.timeline.openOnTraceStart',
+  CodeLens: 'tracelens.editor.codeLens',
+  HeatEnabled: 'tracelens.heat.enabled',
+  HeatMode: 'tracelens.heat.mode',
+  HeatFiles: 'tracelens.heat.files',
 } as const;
 
 export const SETTINGS_SECTION = 'tracelens';
@@ -48,7 +68,24 @@ export const Colors = {
   ExceptionForeground: 'tracelens.exceptionForeground',
   HandledExceptionForeground: 'tracelens.handledExceptionForeground',
   ExceptionLineBackground: 'tracelens.exceptionLineBackground',
+  ArgumentsForeground: 'tracelens.argumentsForeground',
+  PropagatedExceptionForeground: 'tracelens.propagatedExceptionForeground',
+  HeatBackground1: 'tracelens.heatBackground1',
+  HeatBackground2: 'tracelens.heatBackground2',
+  HeatBackground3: 'tracelens.heatBackground3',
+  HeatBackground4: 'tracelens.heatBackground4',
+  HeatBackground5: 'tracelens.heatBackground5',
+  HeatOverviewRuler: 'tracelens.heatOverviewRuler',
 } as const;
+
+/** The heat background colour of each level (index 0: level 1). */
+export const HEAT_BACKGROUNDS = [
+  Colors.HeatBackground1,
+  Colors.HeatBackground2,
+  Colors.HeatBackground3,
+  Colors.HeatBackground4,
+  Colors.HeatBackground5,
+] as const;
 
 /** The launch configuration attributes (adapter/protocol/dap.ts LaunchArguments, minus noDebug). */
 export const LAUNCH_ATTRIBUTES = [

@@ -9,7 +9,11 @@ import { Commands, DEBUG_TYPE, Settings, Views } from './constants';
 import { InlineAdapterFactory, type ITraceSessionListener } from './debug/inlineAdapterFactory';
 import { PythonExtensionInterpreter } from './debug/pythonInterpreter';
 import { TraceConfigurationProvider } from './debug/traceConfigurationProvider';
+import { CallSelection } from './callSelection';
+import { CallNavigator } from './editor/callNavigator';
+import { registerEditorCommands } from './editor/editorCommands';
 import { EditorDecorator } from './editor/editorDecorator';
+import { TraceCodeLensProvider } from './editor/traceCodeLensProvider';
 import { TraceHoverProvider } from './editor/traceHoverProvider';
 import { TraceStatusBar } from './status/traceStatusBar';
 import type { ITraceStore } from './store/api';
@@ -25,8 +29,12 @@ import { TimelinePanel } from './timeline/timelinePanel';
  *   store: ITraceStore = LazyTraceStore(() => StoreClient(dist/storeWorker.js, dist/sql-wasm.wasm))
  *     │   sql.js in a worker thread, started when the first trace begins (or a save asks);
  *     │   also the TraceSink every inline adapter writes into
- *     ├── EditorDecorator(store)        end-of-line values/exceptions; per-file annotation cache
- *     │     └── TraceHoverProvider(decorator as IAnnotationSource)
+ *     ├── selection: CallSelection      the selected call, shared by the editor and the timeline
+ *     ├── EditorDecorator(store, selection, heat => statusBar.setHeat(heat))
+ *     │     │   end-of-line values/arguments/exceptions and line heat in visible editors
+ *     │     ├── TraceHoverProvider(decorator, store, CallNavigator(store), selection)
+ *     │     ├── TraceCodeLensProvider(decorator)
+ *     │     └── registerEditorCommands: previous/next call, select call, toggle heat
  *     ├── CallRevealer(store) ◄──────── TimelinePanel(extensionUri, store, revealer, log)
  *     │                                   the webview panel, also its WebviewPanelSerializer
  *     ├── TraceStatusBar(store)         calls/dropped while a trace runs
@@ -66,10 +74,12 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   store = traceStore;
 
-  const decorator = new EditorDecorator(traceStore);
+  const selection = new CallSelection();
+  const statusBar = new TraceStatusBar(traceStore);
+  const decorator = new EditorDecorator(traceStore, selection, (heat) => statusBar.setHeat(heat));
+  const navigator = new CallNavigator(traceStore);
   const revealer = new CallRevealer(traceStore);
   const timeline = new TimelinePanel(context.extensionUri, traceStore, revealer, log);
-  const statusBar = new TraceStatusBar(traceStore);
 
   const sessions: ITraceSessionListener = {
     async traceStarting(session) {
@@ -79,6 +89,7 @@ export function activate(context: vscode.ExtensionContext): void {
       } catch (error) {
         log(`Could not clear the trace store: ${String(error)}`);
       }
+      selection.select(null, 'command');
       decorator.reset();
       timeline.cleared();
       if (vscode.workspace.getConfiguration().get<boolean>(Settings.OpenTimelineOnStart, true))
@@ -111,8 +122,13 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.languages.registerHoverProvider(
       { language: 'python', scheme: 'file' },
-      new TraceHoverProvider(decorator),
+      new TraceHoverProvider(decorator, traceStore, navigator, selection),
     ),
+    vscode.languages.registerCodeLensProvider(
+      { language: 'python', scheme: 'file' },
+      new TraceCodeLensProvider(decorator),
+    ),
+    ...registerEditorCommands({ store: traceStore, selection, decorator, navigator }),
     vscode.window.registerWebviewPanelSerializer(Views.Timeline, timeline),
     vscode.commands.registerCommand(Commands.TraceFile, (uri?: vscode.Uri) => traceFile(uri)),
     vscode.commands.registerCommand(Commands.ShowTimeline, () => timeline.show(false)),

@@ -1,55 +1,142 @@
-// What the editor draws for one file, as plain data: given the store's FileAnnotations, which
-// lines get which end-of-line text (return values, raised exceptions) and what their hovers say.
-// Pure: no vscode import, so the rules are unit-tested in Node. The EditorDecorator draws it.
+// What the editor draws for one file, as plain data: from what the store recorded (FileTrace) and
+// the file's text as traced, which current line gets which end-of-line text (return values,
+// arguments, raised and propagated exceptions) and which heat level. Pure: no vscode import, so
+// the rules are unit-tested in Node. The EditorDecorator draws it; hovers read it (hoverModel).
 
-import type { FileAnnotations } from '../store/api';
-import { formatException, oneLine, shortenValue } from '../format';
+import type { CallRow, FileAnnotations, FunctionStats } from '../store/api';
+import { formatArgs, formatException, shortenValue } from '../format';
+import { EMPTY_HEAT, type HeatLine, type HeatMap } from './heatModel';
+import { IDENTITY, type LineMapping } from './lineMapping';
+import { analyzeSource, defStatement, functionRange, type SourceInfo } from './sourceLines';
 
 /** One decoration type per kind; every range of a kind shares it. */
-export type DecorationKind = 'return' | 'raise' | 'handled';
+export type DecorationKind =
+  'return' | 'args' | 'raise' | 'handled' | 'propagated' | 'propagatedCaught';
 
-export const DECORATION_KINDS: readonly DecorationKind[] = ['return', 'raise', 'handled'];
+export const DECORATION_KINDS: readonly DecorationKind[] = [
+  'return',
+  'args',
+  'raise',
+  'handled',
+  'propagated',
+  'propagatedCaught',
+];
+
+type Ret = FileAnnotations['returns'][number];
+type Raise = FileAnnotations['raises'][number];
+
+/** A line an exception passed through on its way out of a call (it was raised further in). */
+export interface Propagation {
+  /** 1-based line of the call (in this file) the exception left. */
+  line: number;
+  type: string;
+  message: string;
+  callId: number;
+  /** Caught by some caller further out (false: it ended the program or thread). */
+  handled: boolean;
+}
+
+/** A traced function of the file: its figures and its most recent call. */
+export interface FunctionInfo extends Pick<
+  FunctionStats,
+  'qualname' | 'line' | 'calls' | 'totalNs' | 'ownNs' | 'exceptions'
+> {
+  lastCall?: CallRow;
+}
+
+/** Everything recorded about one file, as the store answered. */
+export interface FileTrace {
+  annotations: FileAnnotations;
+  functions: FunctionInfo[];
+  propagations: Propagation[];
+  /** The selected call, when it is a call of a function of this file. */
+  selected?: CallRow;
+  heat: HeatMap;
+}
+
+export const EMPTY_TRACE: FileTrace = {
+  annotations: { returns: [], raises: [] },
+  functions: [],
+  propagations: [],
+  heat: EMPTY_HEAT,
+};
+
+/** What a decoration stands for (the hover explains it). */
+export type DecorationRef =
+  | { kind: 'return'; entry: Ret }
+  | { kind: 'args'; call: CallRow; fn: FunctionInfo }
+  | { kind: 'raise'; entry: Raise }
+  | { kind: 'propagated'; entry: Propagation };
 
 export interface LineDecoration {
-  /** 0-based line (VS Code's numbering). */
+  /** 0-based line of the document now (VS Code's numbering). */
   line: number;
   kind: DecorationKind;
   /** The text drawn after the end of the line. */
   text: string;
 }
 
-export interface DecorationOptions {
-  /** Longest end-of-line text for a value or exception (ellipsis included). */
-  maxValueLength: number;
-  /** Lines in the document; annotations past its end are not drawn. */
-  lineCount: number;
-  /**
-   * The text of a 1-based line of the document. When given, values are drawn only on lines that
-   * hold a `return` or `yield` (or a lambda): a function or module that ends without one returns
-   * None at its last line, which is noise there.
-   */
-  lineText?: (line: number) => string;
+export interface PlacedDecoration extends LineDecoration {
+  ref: DecorationRef;
+  /** 1-based line as recorded. */
+  recordedLine: number;
+  /** The selected call's own value (not the default, the function's last call). */
+  selected: boolean;
 }
 
-const RETURN_SYNTAX = /\b(return|yield|lambda)\b/;
+export interface PlacedHeat {
+  /** 0-based line now. */
+  line: number;
+  level: number;
+  heat: HeatLine;
+}
 
-/** Whether a value returned at this line belongs at it (see DecorationOptions.lineText). */
-export function isReturnLine(text: string): boolean {
-  const code = text.replace(/#.*$/, '');
-  return RETURN_SYNTAX.test(code);
+export interface FileView {
+  decorations: PlacedDecoration[];
+  heat: PlacedHeat[];
+  /** Recorded lines that could not be placed because the file changed there. */
+  hidden: number;
+}
+
+export interface ViewOptions {
+  /** Longest end-of-line text for a value or exception (ellipsis included). */
+  maxValueLength: number;
+  /** Lines in the document now; nothing is drawn past its end. */
+  lineCount: number;
+  /** The file's text as traced, analysed; without it values go at the recorded lines as they are. */
+  source?: SourceInfo;
+  /** Traced lines -> current lines (default: unchanged). */
+  mapping?: LineMapping;
 }
 
 export const RETURN_PREFIX = '→ ';
 export const YIELD_PREFIX = '⤴ ';
 export const RAISE_PREFIX = '⚠ ';
+export const PROPAGATED_PREFIX = '⇡ ';
+export const ARGS_PREFIX = '▸ ';
 export const HANDLED_SUFFIX = ' (caught)';
 
-type Ret = FileAnnotations['returns'][number];
-type Raise = FileAnnotations['raises'][number];
+/** Draw order when two things fall on one line: the first wins, the rest go to the hover. */
+const PRECEDENCE: Record<DecorationKind, number> = {
+  raise: 0,
+  handled: 0,
+  propagated: 1,
+  propagatedCaught: 1,
+  return: 2,
+  args: 3,
+};
+
+const RETURN_SYNTAX = /\b(return|yield|lambda)\b/;
+
+/** Whether a value returned at this (single) line belongs at it: it holds return/yield/lambda. */
+export function isReturnLine(text: string): boolean {
+  return RETURN_SYNTAX.test(text.replace(/#.*$/, ''));
+}
 
 /**
- * Whether recorded lines still match the file: not when it has unsaved edits or was written
- * after the trace started (mtime and start both wall-clock ms; unknown values count as a match).
+ * Whether recorded lines still match the file by time alone: not when it has unsaved edits or
+ * was written after the trace started (ms; unknown counts as a match). Without a snapshot of the
+ * traced text this decides whether anything is drawn at all.
  */
 export function valuesMatchFile(
   dirty: boolean,
@@ -62,7 +149,7 @@ export function valuesMatchFile(
 }
 
 /** Keeps, per 1-based line, the entry of the most recent call (highest call id). */
-function latestPerLine<T extends { line: number; callId: number }>(
+export function latestPerLine<T extends { line: number; callId: number }>(
   items: readonly T[],
 ): Map<number, T> {
   const byLine = new Map<number, T>();
@@ -73,88 +160,225 @@ function latestPerLine<T extends { line: number; callId: number }>(
   return byLine;
 }
 
-function inDocument(line: number, lineCount: number): boolean {
-  return Number.isInteger(line) && line >= 1 && line <= lineCount;
+interface Owned {
+  fn: FunctionInfo;
+  start: number;
+  end: number;
 }
 
-/**
- * The decorations for a file, sorted by line, at most one per line. A line that raised shows the
- * exception, not a value returned there by another call.
- */
-export function buildDecorations(ann: FileAnnotations, opts: DecorationOptions): LineDecoration[] {
-  const raises = latestPerLine(ann.raises);
-  const returns = latestPerLine(ann.returns);
-  const out: LineDecoration[] = [];
+/** The innermost traced function whose lines hold each 0-based traced line. */
+export function functionOwners(
+  source: SourceInfo | undefined,
+  functions: readonly FunctionInfo[],
+): (line0: number) => FunctionInfo | undefined {
+  if (!source) return () => undefined;
+  const ranges: Owned[] = [];
+  for (const fn of functions) {
+    const r = functionRange(source, fn.line);
+    if (r) ranges.push({ fn, ...r });
+  }
+  // Outer functions first, so inner ones overwrite their lines.
+  ranges.sort((a, b) => a.start - b.start || b.end - a.end);
+  const owner: (FunctionInfo | undefined)[] = [];
+  for (const r of ranges) for (let k = r.start; k <= r.end; k++) owner[k] = r.fn;
+  return (line0) => owner[line0];
+}
+
+const sameFunction = (fn: FunctionInfo | undefined, call: CallRow | undefined) =>
+  !!fn && !!call && fn.line === call.line && fn.qualname === call.qualname;
+
+/** Places what was recorded for a file onto its current lines; at most one text per line. */
+export function buildFileView(trace: FileTrace, opts: ViewOptions): FileView {
+  const { source, maxValueLength } = opts;
+  const mapping = opts.mapping ?? IDENTITY;
+  const owner = functionOwners(source, trace.functions);
+  const selected = trace.selected;
+  const selectedFn = selected
+    ? trace.functions.find((fn) => sameFunction(fn, selected))
+    : undefined;
+  /** Lines recorded for the selected function, except the selected call's own, are left out. */
+  const otherCallOfSelected = (line: number, callId: number) =>
+    selectedFn !== undefined && owner(line - 1) === selectedFn && callId !== selected!.id;
+
+  const byLine = new Map<number, PlacedDecoration>();
+  let hidden = 0;
+  const place = (
+    recordedLine: number,
+    anchor: 'statement' | 'return' | 'line',
+    d: Omit<PlacedDecoration, 'line' | 'recordedLine'>,
+  ): void => {
+    const l0 = recordedLine - 1;
+    if (!Number.isInteger(l0) || l0 < 0) return;
+    let first = l0;
+    let last = l0;
+    let at = l0;
+    if (source) {
+      if (l0 >= source.lineCount) return;
+      first = source.stmtStart[l0];
+      last = source.stmtEnd[l0];
+      if (anchor === 'return') {
+        let code = '';
+        for (let k = first; k <= last; k++) code += source.code[k] + '\n';
+        if (!RETURN_SYNTAX.test(code)) return;
+      }
+      at = anchor === 'line' ? l0 : last;
+    }
+    const line = mapping.mapSpan(first, last, at);
+    if (line === undefined) {
+      hidden++;
+      return;
+    }
+    if (line >= opts.lineCount) return;
+    const seen = byLine.get(line);
+    if (seen && PRECEDENCE[seen.kind] <= PRECEDENCE[d.kind]) return;
+    byLine.set(line, { ...d, line, recordedLine });
+  };
+
+  const raises = latestPerLine(trace.annotations.raises);
   for (const [line, r] of raises) {
-    if (!inDocument(line, opts.lineCount)) continue;
-    const budget = Math.max(1, opts.maxValueLength - (r.handled ? HANDLED_SUFFIX.length : 0));
-    const text = RAISE_PREFIX + shortenValue(formatException(r.type, r.message), budget);
-    out.push({
-      line: line - 1,
+    if (otherCallOfSelected(line, r.callId)) continue;
+    place(line, 'line', {
       kind: r.handled ? 'handled' : 'raise',
-      text: r.handled ? text + HANDLED_SUFFIX : text,
+      text: raiseText(r.type, r.message, r.handled, maxValueLength),
+      ref: { kind: 'raise', entry: r },
+      selected: selected?.id === r.callId,
     });
   }
-  for (const [line, r] of returns) {
-    if (!inDocument(line, opts.lineCount) || raises.has(line)) continue;
-    if (opts.lineText && !isReturnLine(opts.lineText(line))) continue;
-    const prefix = r.kind === 'yield' ? YIELD_PREFIX : RETURN_PREFIX;
-    out.push({
-      line: line - 1,
-      kind: 'return',
-      text: prefix + shortenValue(r.value, opts.maxValueLength),
+
+  const propagations = latestPerLine(trace.propagations);
+  for (const [line, p] of propagations) {
+    if (raises.has(line) || otherCallOfSelected(line, p.callId)) continue;
+    place(line, 'statement', {
+      kind: p.handled ? 'propagatedCaught' : 'propagated',
+      text: propagatedText(p, maxValueLength),
+      ref: { kind: 'propagated', entry: p },
+      selected: selected?.id === p.callId,
     });
   }
-  return out.sort((a, b) => a.line - b.line);
+
+  for (const [line, r] of latestPerLine(trace.annotations.returns)) {
+    if (otherCallOfSelected(line, r.callId)) continue;
+    if (selected && r.callId === selected.id) continue; // placed below from the call itself
+    place(line, 'return', returnDecoration(r, maxValueLength, false));
+  }
+
+  if (selected && selectedFn) {
+    if (selected.exception === null && selected.returnLine !== null) {
+      const entry: Ret = {
+        line: selected.returnLine,
+        value: selected.returnValue ?? 'None',
+        callId: selected.id,
+        args: selected.args,
+        qualname: selected.qualname,
+        kind: (selected.flags & 2) !== 0 ? 'yield' : 'return',
+      };
+      place(entry.line, 'return', returnDecoration(entry, maxValueLength, true));
+    } else if (selected.exception?.line != null) {
+      const line = selected.exception.line;
+      const raisedHere = raises.get(line)?.callId === selected.id;
+      if (!raisedHere) {
+        const p: Propagation = {
+          line,
+          type: selected.exception.type,
+          message: selected.exception.message,
+          callId: selected.id,
+          handled: propagations.get(line)?.handled ?? false,
+        };
+        place(line, 'statement', {
+          kind: p.handled ? 'propagatedCaught' : 'propagated',
+          text: propagatedText(p, maxValueLength),
+          ref: { kind: 'propagated', entry: p },
+          selected: true,
+        });
+      }
+    }
+  }
+
+  if (source) {
+    for (const fn of trace.functions) {
+      const call = fn === selectedFn ? selected : fn.lastCall;
+      if (!call || call.args.length === 0) continue;
+      const def = defStatement(source, fn.line);
+      if (!def) continue;
+      place(def.end + 1, 'line', {
+        kind: 'args',
+        text: ARGS_PREFIX + shortenValue(formatArgs(call.args, maxValueLength), maxValueLength),
+        ref: { kind: 'args', call, fn },
+        selected: fn === selectedFn,
+      });
+    }
+  }
+
+  const heat: PlacedHeat[] = [];
+  for (const h of trace.heat.lines) {
+    const line = mapping.map(h.line - 1);
+    if (line === undefined) {
+      hidden++;
+      continue;
+    }
+    if (line < opts.lineCount) heat.push({ line, level: h.level, heat: h });
+  }
+
+  const decorations = [...byLine.values()].sort((a, b) => a.line - b.line);
+  return { decorations, heat, hidden };
+}
+
+function raiseText(type: string, message: string, handled: boolean, max: number): string {
+  const budget = Math.max(1, max - (handled ? HANDLED_SUFFIX.length : 0));
+  const text = RAISE_PREFIX + shortenValue(formatException(type, message), budget);
+  return handled ? text + HANDLED_SUFFIX : text;
+}
+
+function propagatedText(p: Propagation, max: number): string {
+  const budget = Math.max(1, max - (p.handled ? HANDLED_SUFFIX.length : 0));
+  const text = PROPAGATED_PREFIX + shortenValue(formatException(p.type, p.message), budget);
+  return p.handled ? text + HANDLED_SUFFIX : text;
+}
+
+function returnDecoration(
+  r: Ret,
+  max: number,
+  selected: boolean,
+): Omit<PlacedDecoration, 'line' | 'recordedLine'> {
+  const prefix = r.kind === 'yield' ? YIELD_PREFIX : RETURN_PREFIX;
+  return {
+    kind: 'return',
+    text: prefix + shortenValue(r.value, max),
+    ref: { kind: 'return', entry: r },
+    selected,
+  };
+}
+
+export interface DecorationOptions {
+  maxValueLength: number;
+  lineCount: number;
+  /** The text of a 1-based line; when given, values go only on return / yield / lambda lines. */
+  lineText?: (line: number) => string;
+}
+
+/** The end-of-line texts for a file's annotations alone, sorted by line, one per line. */
+export function buildDecorations(ann: FileAnnotations, opts: DecorationOptions): LineDecoration[] {
+  let source: SourceInfo | undefined;
+  if (opts.lineText) {
+    const lines: string[] = [];
+    for (let n = 1; n <= opts.lineCount; n++) lines.push(opts.lineText(n));
+    source = analyzeSource(lines);
+  }
+  const view = buildFileView(
+    { ...EMPTY_TRACE, annotations: ann },
+    { maxValueLength: opts.maxValueLength, lineCount: opts.lineCount, source },
+  );
+  return view.decorations.map(({ line, kind, text }) => ({ line, kind, text }));
 }
 
 /** Groups decorations by kind, every kind present (an empty list clears that kind's ranges). */
-export function groupByKind(
-  decorations: readonly LineDecoration[],
-): Record<DecorationKind, LineDecoration[]> {
-  const groups: Record<DecorationKind, LineDecoration[]> = { return: [], raise: [], handled: [] };
+export function groupByKind<T extends LineDecoration>(
+  decorations: readonly T[],
+): Record<DecorationKind, T[]> {
+  const groups = Object.fromEntries(DECORATION_KINDS.map((k) => [k, [] as T[]])) as Record<
+    DecorationKind,
+    T[]
+  >;
   for (const d of decorations) groups[d.kind].push(d);
   return groups;
-}
-
-/** A fenced code block that a value containing backticks cannot break out of. */
-function codeBlock(text: string, language = 'python'): string {
-  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
-  const fence = '`'.repeat(longest + 1);
-  return `${fence}${language}\n${text}\n${fence}`;
-}
-
-/** Escapes Markdown's special characters in plain text (qualnames, exception types). */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
-}
-
-function returnHover(r: Ret): string {
-  const verb = r.kind === 'yield' ? 'yielded' : 'returned';
-  const parts = [
-    `**${escapeMarkdown(r.qualname)}** ${verb} (call ${r.callId})`,
-    codeBlock(r.value),
-  ];
-  if (r.args.length)
-    parts.push('Arguments:', codeBlock(r.args.map((a) => `${a.name}=${a.value}`).join('\n')));
-  else parts.push('No arguments.');
-  return parts.join('\n\n');
-}
-
-function raiseHover(r: Raise): string {
-  const how = r.handled ? 'raised here and was caught' : 'raised here and was not caught';
-  return [
-    `**${escapeMarkdown(r.type)}** ${how} (call ${r.callId})`,
-    codeBlock(oneLine(r.message) || '(no message)', 'text'),
-  ].join('\n\n');
-}
-
-/** The hover's Markdown for a 1-based line, or undefined when nothing was recorded there. */
-export function hoverMarkdown(ann: FileAnnotations, line: number): string | undefined {
-  const raise = latestPerLine(ann.raises).get(line);
-  const ret = latestPerLine(ann.returns).get(line);
-  const parts: string[] = [];
-  if (raise) parts.push(raiseHover(raise));
-  if (ret) parts.push(returnHover(ret));
-  return parts.length ? parts.join('\n\n---\n\n') : undefined;
 }

@@ -1,183 +1,328 @@
-// Draws return values and exceptions at the end of traced lines in the visible editors, with one
-// TextEditorDecorationType per kind (return, raised, caught) shared by every range. Redraws when
-// the store changes (throttled) and when the visible editors change; also answers hovers' lookups
-// from the same per-file cache. What goes where is decided by the pure decorationModel.
+// Draws what Tracelens recorded in the visible Python editors: values, arguments and exceptions
+// at the end of lines, and line heat (background, overview ruler, gutter bar), with one
+// TextEditorDecorationType per kind and per heat level shared by every range. Redraws at most
+// every REFRESH_INTERVAL_MS when the store, the selected call, the settings or the text change.
+// What goes where is decided by the pure decorationModel; hovers and CodeLens read viewFor().
 
-import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { Colors, REFRESH_INTERVAL_MS, Settings } from '../constants';
-import type { FileAnnotations, ITraceStore } from '../store/api';
+import type { CallSelection } from '../callSelection';
+import { Colors, HEAT_BACKGROUNDS, REFRESH_INTERVAL_MS, Settings } from '../constants';
+import type { FunctionStats, ITraceStore } from '../store/api';
 import { Throttle } from '../throttle';
 import {
-  buildDecorations,
+  buildFileView,
   DECORATION_KINDS,
+  functionOwners,
   groupByKind,
-  valuesMatchFile,
   type DecorationKind,
+  type FileTrace,
+  type FileView,
+  type FunctionInfo,
 } from './decorationModel';
+import { loadFileTrace } from './fileTraceLoader';
+import {
+  EMPTY_HEAT,
+  groupByLevel,
+  heatGutterDataUri,
+  HEAT_LEVELS,
+  type HeatMap,
+} from './heatModel';
+import { mapLines, splitLines, type LineMapping } from './lineMapping';
+import { TraceSnapshots, type Snapshot } from './traceSnapshots';
 import { candidatePaths } from './tracePaths';
 
-const EMPTY: FileAnnotations = { returns: [], raises: [] };
-
-interface CacheEntry {
-  generation: number;
-  annotations: Promise<FileAnnotations>;
+/** What is drawn in one document now, with what it was built from (for hovers and CodeLens). */
+export interface DocumentView {
+  view: FileView;
+  trace: FileTrace;
+  /** The file's path as the tracer reported it. */
+  tracePath: string;
+  mapping: LineMapping;
+  snapshot: Snapshot;
 }
 
-function decorationType(kind: DecorationKind): vscode.TextEditorDecorationType {
-  const color = new vscode.ThemeColor(
-    kind === 'return'
-      ? Colors.ReturnValueForeground
-      : kind === 'raise'
-        ? Colors.ExceptionForeground
-        : Colors.HandledExceptionForeground,
-  );
+interface TraceEntry {
+  key: string;
+  trace: Promise<{ trace: FileTrace; tracePath: string } | undefined>;
+}
+
+interface ViewEntry {
+  key: string;
+  view: Promise<DocumentView | undefined>;
+}
+
+const isEmpty = (t: FileTrace) =>
+  !t.annotations.returns.length &&
+  !t.annotations.raises.length &&
+  !t.functions.length &&
+  !t.heat.lines.length;
+
+function valueType(kind: DecorationKind): vscode.TextEditorDecorationType {
+  const color: Record<DecorationKind, string> = {
+    return: Colors.ReturnValueForeground,
+    args: Colors.ArgumentsForeground,
+    raise: Colors.ExceptionForeground,
+    handled: Colors.HandledExceptionForeground,
+    propagated: Colors.PropagatedExceptionForeground,
+    propagatedCaught: Colors.PropagatedExceptionForeground,
+  };
+  const subtle = kind === 'return' || kind === 'args' || kind.startsWith('propagated');
   return vscode.window.createTextEditorDecorationType({
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-    isWholeLine: kind !== 'return',
+    isWholeLine: kind === 'raise',
     backgroundColor:
       kind === 'raise' ? new vscode.ThemeColor(Colors.ExceptionLineBackground) : undefined,
-    after: { color, margin: '0 0 0 2em', fontStyle: kind === 'return' ? 'italic' : 'normal' },
+    after: {
+      color: new vscode.ThemeColor(color[kind]),
+      margin: '0 0 0 2em',
+      fontStyle: subtle ? 'italic' : 'normal',
+    },
+  });
+}
+
+function heatType(level: number): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor(HEAT_BACKGROUNDS[level - 1]),
+    overviewRulerColor: level >= 3 ? new vscode.ThemeColor(Colors.HeatOverviewRuler) : undefined,
+    overviewRulerLane: vscode.OverviewRulerLane.Center,
+    gutterIconPath: vscode.Uri.parse(heatGutterDataUri(level)),
+    gutterIconSize: 'contain',
   });
 }
 
 export class EditorDecorator implements vscode.Disposable {
-  private readonly types = new Map<DecorationKind, vscode.TextEditorDecorationType>();
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly valueTypes = new Map<DecorationKind, vscode.TextEditorDecorationType>();
+  private readonly heatTypes: vscode.TextEditorDecorationType[] = [];
+  private readonly traces = new Map<string, TraceEntry>();
+  private readonly views = new Map<string, ViewEntry>();
+  private readonly mappings = new Map<string, { version: number; mapping: LineMapping }>();
+  private readonly snapshots = new TraceSnapshots();
   private readonly throttle: Throttle;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires after a redraw that may have changed what CodeLens and hovers show. */
+  readonly onDidChange = this.changed.event;
+  private functionStats: { generation: number; stats: Promise<FunctionStats[]> } | undefined;
   private generation = -1;
   private hasData = false;
-  /** Wall clock (ms) when the current trace started; files changed after it are stale. */
-  private traceStartedMs: number | undefined;
+  private drawn = new Set<vscode.TextEditor>();
 
-  constructor(private readonly store: ITraceStore) {
-    for (const kind of DECORATION_KINDS) this.types.set(kind, decorationType(kind));
+  constructor(
+    private readonly store: ITraceStore,
+    private readonly selection: CallSelection,
+    /** Told the active editor's heat after each redraw (the status bar's legend). */
+    private readonly onHeat: (heat: HeatMap) => void = () => undefined,
+  ) {
+    for (const kind of DECORATION_KINDS) this.valueTypes.set(kind, valueType(kind));
+    for (let level = 1; level <= HEAT_LEVELS; level++) this.heatTypes.push(heatType(level));
     this.throttle = new Throttle(() => this.redraw(), REFRESH_INTERVAL_MS);
+    const schedule = () => this.throttle.schedule();
     this.subscriptions.push(
+      this.changed,
       store.onDidChange((summary) => {
         this.hasData = summary.calls > 0;
         if (summary.generation !== this.generation) {
           this.generation = summary.generation;
-          this.cache.clear();
-          this.throttle.schedule();
+          schedule();
         }
       }),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.throttle.schedule()),
-      // An edit or a save can make the values stale: hide them (never draw at wrong lines).
+      selection.onDidChange(schedule),
+      vscode.window.onDidChangeVisibleTextEditors(schedule),
+      vscode.window.onDidChangeActiveTextEditor(schedule),
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (
-          this.hasData &&
-          vscode.window.visibleTextEditors.some((v) => v.document === e.document)
-        ) {
-          this.throttle.schedule();
-        }
+        if (this.hasData && vscode.window.visibleTextEditors.some((v) => v.document === e.document))
+          schedule();
       }),
-      vscode.workspace.onDidSaveTextDocument(() => this.hasData && this.throttle.schedule()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (
-          e.affectsConfiguration(Settings.ShowValues) ||
-          e.affectsConfiguration(Settings.MaxValueLength)
-        ) {
-          this.throttle.schedule();
-        }
+          [Settings.ShowValues, Settings.MaxValueLength, Settings.HeatEnabled].some((s) =>
+            e.affectsConfiguration(s),
+          )
+        )
+          schedule();
       }),
     );
-    void store.summary().then(
-      (s) => {
-        this.generation = s.generation;
-        this.hasData = s.calls > 0;
-        this.throttle.schedule();
-      },
-      () => undefined,
-    );
+    this.refresh();
   }
 
   /** Forgets everything drawn: the store was emptied, a new trace starts at `startedMs`. */
-  reset(startedMs: number = Date.now()): void {
-    this.cache.clear();
+  reset(startedMs: number | undefined = Date.now()): void {
+    this.traces.clear();
+    this.views.clear();
+    this.functionStats = undefined;
     this.hasData = false;
-    this.traceStartedMs = startedMs;
+    this.snapshots.reset(startedMs);
+    // Open files without unsaved edits hold exactly what is on disk, i.e. what runs.
+    for (const doc of vscode.workspace.textDocuments) {
+      if (doc.languageId === 'python' && doc.uri.scheme === 'file' && !doc.isDirty)
+        this.snapshots.remember(doc.uri.fsPath, doc.getText());
+    }
     this.throttle.schedule();
   }
 
-  /** Re-reads every file's annotations and redraws (a trace session just ended). */
+  /** Re-reads everything and redraws (a trace session just ended). */
   refresh(): void {
-    this.cache.clear();
     void this.store.summary().then(
       (s) => {
         this.hasData = s.calls > 0;
         this.generation = s.generation;
+        this.traces.clear();
+        this.views.clear();
+        this.functionStats = undefined;
         this.throttle.schedule();
       },
       () => undefined,
     );
   }
 
-  private isStale(document: vscode.TextDocument): boolean {
-    let mtimeMs: number | undefined;
-    try {
-      mtimeMs = statSync(document.uri.fsPath).mtimeMs;
-    } catch {
-      mtimeMs = undefined;
-    }
-    return !valuesMatchFile(document.isDirty, mtimeMs, this.traceStartedMs);
+  private config() {
+    const c = vscode.workspace.getConfiguration();
+    return {
+      show: c.get<boolean>(Settings.ShowValues, true),
+      heat: c.get<boolean>(Settings.HeatEnabled, true),
+      maxValueLength: Math.max(10, c.get<number>(Settings.MaxValueLength, 60)),
+    };
   }
 
-  /** The annotations of a document's file, from the cache of the current store generation. */
-  annotationsFor(document: vscode.TextDocument): Promise<FileAnnotations> {
-    if (document.uri.scheme !== 'file' || !this.hasData || this.isStale(document)) {
-      return Promise.resolve(EMPTY);
+  private stats(): Promise<FunctionStats[]> {
+    if (!this.functionStats || this.functionStats.generation !== this.generation) {
+      this.functionStats = {
+        generation: this.generation,
+        stats: this.store.functionStats().catch(() => []),
+      };
     }
-    const key = document.uri.toString();
-    const cached = this.cache.get(key);
-    if (cached && cached.generation === this.generation) return cached.annotations;
-    const annotations = this.lookup(document.uri.fsPath).catch(() => EMPTY);
-    this.cache.set(key, { generation: this.generation, annotations });
-    return annotations;
+    return this.functionStats.stats;
   }
 
-  private async lookup(fsPath: string): Promise<FileAnnotations> {
-    for (const candidate of candidatePaths(fsPath)) {
-      const ann = await this.store.fileAnnotations(candidate);
-      if (ann.returns.length || ann.raises.length) return ann;
-    }
-    return EMPTY;
+  /** What the store recorded for a document's file (cached per generation and selection). */
+  private traceOf(document: vscode.TextDocument, heat: boolean) {
+    const uri = document.uri.toString();
+    const key = `${this.generation}:${this.selection.callId}:${heat}`;
+    const seen = this.traces.get(uri);
+    if (seen && seen.key === key) return seen.trace;
+    const trace = (async () => {
+      const functionStats = await this.stats();
+      for (const candidate of candidatePaths(document.uri.fsPath)) {
+        const t = await loadFileTrace(this.store, candidate, {
+          functionStats,
+          selectedId: this.selection.callId,
+          heat,
+        });
+        if (!isEmpty(t)) return { trace: t, tracePath: candidate };
+      }
+      return undefined;
+    })().catch(() => undefined);
+    this.traces.set(uri, { key, trace });
+    return trace;
+  }
+
+  private mappingOf(document: vscode.TextDocument, snapshot: Snapshot): LineMapping {
+    const uri = document.uri.toString();
+    const seen = this.mappings.get(uri);
+    if (seen && seen.version === document.version) return seen.mapping;
+    const mapping = mapLines(snapshot.lines, splitLines(document.getText()));
+    this.mappings.set(uri, { version: document.version, mapping });
+    return mapping;
+  }
+
+  /** What is drawn in a document (undefined: nothing recorded for it, or values are off). */
+  viewFor(document: vscode.TextDocument): Promise<DocumentView | undefined> {
+    if (document.uri.scheme !== 'file' || document.languageId !== 'python' || !this.hasData)
+      return Promise.resolve(undefined);
+    const cfg = this.config();
+    if (!cfg.show && !cfg.heat) return Promise.resolve(undefined);
+    const uri = document.uri.toString();
+    const key = `${this.generation}:${this.selection.callId}:${document.version}:${cfg.show}:${cfg.heat}:${cfg.maxValueLength}`;
+    const seen = this.views.get(uri);
+    if (seen && seen.key === key) return seen.view;
+    const view = (async (): Promise<DocumentView | undefined> => {
+      const snapshot = this.snapshots.get(document.uri.fsPath);
+      if (!snapshot) return undefined; // changed before we saw it: nothing can be placed safely
+      const loaded = await this.traceOf(document, cfg.heat);
+      if (!loaded) return undefined;
+      const trace: FileTrace = cfg.show
+        ? loaded.trace
+        : {
+            ...loaded.trace,
+            annotations: { returns: [], raises: [] },
+            functions: [],
+            propagations: [],
+            selected: undefined,
+          };
+      if (!cfg.heat) trace.heat = EMPTY_HEAT;
+      const mapping = this.mappingOf(document, snapshot);
+      const view = buildFileView(trace, {
+        maxValueLength: cfg.maxValueLength,
+        lineCount: document.lineCount,
+        source: snapshot.source,
+        mapping,
+      });
+      return { view, trace: loaded.trace, tracePath: loaded.tracePath, mapping, snapshot };
+    })().catch(() => undefined);
+    this.views.set(uri, { key, view });
+    return view;
+  }
+
+  /** The traced function whose code holds a 0-based line of the document now. */
+  async functionAt(
+    document: vscode.TextDocument,
+    line: number,
+  ): Promise<{ fn: FunctionInfo; doc: DocumentView } | undefined> {
+    const doc = await this.viewFor(document);
+    if (!doc) return undefined;
+    const traced = doc.mapping.unmap(line);
+    if (traced === undefined) return undefined;
+    const fn = functionOwners(doc.snapshot.source, doc.trace.functions)(traced);
+    return fn ? { fn, doc } : undefined;
   }
 
   private async redraw(): Promise<void> {
-    const config = vscode.workspace.getConfiguration();
-    const show = config.get<boolean>(Settings.ShowValues, true);
-    const maxValueLength = Math.max(10, config.get<number>(Settings.MaxValueLength, 60));
+    const editors = vscode.window.visibleTextEditors;
+    const active = vscode.window.activeTextEditor;
+    let activeHeat: HeatMap = EMPTY_HEAT;
     await Promise.all(
-      vscode.window.visibleTextEditors.map(async (editor) => {
-        const ann = show ? await this.annotationsFor(editor.document) : EMPTY;
-        const doc = editor.document;
-        const groups = groupByKind(
-          buildDecorations(ann, {
-            maxValueLength,
-            lineCount: doc.lineCount,
-            lineText: (line) => doc.lineAt(line - 1).text,
-          }),
-        );
-        for (const kind of DECORATION_KINDS) {
-          const options = groups[kind].map((d): vscode.DecorationOptions => {
-            const line = doc.lineAt(d.line);
-            const start = kind === 'return' ? line.range.end : line.range.start;
-            return {
-              range: new vscode.Range(start, line.range.end),
-              renderOptions: { after: { contentText: d.text } },
-            };
-          });
-          editor.setDecorations(this.types.get(kind)!, options);
-        }
+      editors.map(async (editor) => {
+        const doc = await this.viewFor(editor.document);
+        if (!doc && !this.drawn.has(editor)) return;
+        this.draw(editor, doc?.view);
+        if (doc) this.drawn.add(editor);
+        else this.drawn.delete(editor);
+        if (editor === active && doc) activeHeat = doc.trace.heat;
       }),
     );
+    for (const e of this.drawn) if (!editors.includes(e)) this.drawn.delete(e);
+    this.onHeat(this.config().heat ? activeHeat : EMPTY_HEAT);
+    this.changed.fire();
+  }
+
+  private draw(editor: vscode.TextEditor, view: FileView | undefined): void {
+    const doc = editor.document;
+    const groups = groupByKind(view?.decorations ?? []);
+    for (const kind of DECORATION_KINDS) {
+      const options = groups[kind].map((d): vscode.DecorationOptions => {
+        const line = doc.lineAt(d.line);
+        const start = kind === 'raise' ? line.range.start : line.range.end;
+        return {
+          range: new vscode.Range(start, line.range.end),
+          renderOptions: { after: { contentText: d.text } },
+        };
+      });
+      editor.setDecorations(this.valueTypes.get(kind)!, options);
+    }
+    const levels = groupByLevel(view?.heat ?? []);
+    levels.forEach((lines, i) => {
+      editor.setDecorations(
+        this.heatTypes[i],
+        lines.map((h) => new vscode.Range(h.line, 0, h.line, 0)),
+      );
+    });
   }
 
   dispose(): void {
     this.throttle.dispose();
     for (const d of this.subscriptions) d.dispose();
-    for (const t of this.types.values()) t.dispose();
+    for (const t of this.valueTypes.values()) t.dispose();
+    for (const t of this.heatTypes) t.dispose();
   }
 }

@@ -1,9 +1,11 @@
 // The status bar item shown while a Tracelens session runs: calls recorded and events dropped,
-// updated from the store's summary; clicking it opens the timeline. Hidden again a few seconds
-// after the last trace session ends. Reads the store only through ITraceStore.summary/onDidChange.
+// updated from the store's summary, and the line heat legend of the active editor (while heat is
+// drawn the item stays); clicking it opens the timeline. Hidden again a few seconds after the last
+// trace session ends. Reads the store only through ITraceStore.summary/onDidChange.
 
 import * as vscode from 'vscode';
 import { Commands, DEBUG_TYPE } from '../constants';
+import { heatLabel, heatLegend, type HeatMap } from '../editor/heatModel';
 import { formatCount } from '../format';
 import type { ITraceStore, StoreSummary } from '../store/api';
 
@@ -16,8 +18,28 @@ export function statusText(summary: Pick<StoreSummary, 'calls' | 'dropped' | 'ru
   return `${icon} Tracelens: ${calls}${dropped}`;
 }
 
+/** The tooltip's Markdown: what was recorded, then the heat legend when heat is drawn. */
+export function statusTooltip(
+  s: Pick<StoreSummary, 'calls' | 'dropped'>,
+  heat: HeatMap | undefined,
+): string {
+  let text = `Tracelens recorded ${formatCount(s.calls)} calls${s.dropped ? ` and dropped ${formatCount(s.dropped)} events (buffer full)` : ''}. Click to show the timeline.`;
+  const legend = heat ? heatLegend(heat) : [];
+  if (legend.length) {
+    text += `\n\n**Line heat** (${heat!.sampled ? 'sampled' : 'exact'}), this file:\n\n`;
+    text += legend.map((row) => `- ${row}`).join('\n');
+  }
+  return text;
+}
+
 export class TraceStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
+  private summary: Pick<StoreSummary, 'calls' | 'dropped' | 'running'> = {
+    calls: 0,
+    dropped: 0,
+    running: true,
+  };
+  private heat: HeatMap | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly sessions = new Set<string>();
   private hideTimer: ReturnType<typeof setTimeout> | undefined;
@@ -42,14 +64,28 @@ export class TraceStatusBar implements vscode.Disposable {
       }),
       vscode.debug.onDidTerminateDebugSession((s) => {
         if (!this.sessions.delete(s.id) || this.sessions.size) return;
-        this.hideTimer = setTimeout(() => this.item.hide(), LINGER_MS);
+        this.hideTimer = setTimeout(() => {
+          this.hideTimer = undefined;
+          if (!this.heat?.lines.length) this.item.hide();
+        }, LINGER_MS);
       }),
     );
   }
 
+  /** The active editor's line heat (empty: none drawn): its label and legend join the item. */
+  setHeat(heat: HeatMap): void {
+    const had = !!this.heat?.lines.length;
+    this.heat = heat.lines.length ? heat : undefined;
+    if (this.heat) this.item.show();
+    else if (had && !this.sessions.size && !this.hideTimer) this.item.hide();
+    this.update(this.summary);
+  }
+
   private update(s: Pick<StoreSummary, 'calls' | 'dropped' | 'running'>): void {
-    this.item.text = statusText(s);
-    this.item.tooltip = `Tracelens recorded ${formatCount(s.calls)} calls${s.dropped ? ` and dropped ${formatCount(s.dropped)} events (buffer full)` : ''}. Click to show the timeline.`;
+    this.summary = s;
+    const label = this.heat ? heatLabel(this.heat) : '';
+    this.item.text = statusText(s) + (label ? ` · $(flame) ${label}` : '');
+    this.item.tooltip = new vscode.MarkdownString(statusTooltip(s, this.heat));
     this.item.backgroundColor = s.dropped
       ? new vscode.ThemeColor('statusBarItem.warningBackground')
       : undefined;

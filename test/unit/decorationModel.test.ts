@@ -1,18 +1,28 @@
 // Unit tests of what the editor draws where (extension/editor/decorationModel.ts): end-of-line
 // text per line for recorded FileAnnotations, precedence of exceptions, lines past the end of an
-// edited file, and the hover's Markdown.
+// edited file, and the hover's Markdown (extension/editor/hoverModel.ts).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FileAnnotations } from '../../extension/store/api';
 import {
   buildDecorations,
-  escapeMarkdown,
   groupByKind,
-  hoverMarkdown,
   isReturnLine,
+  latestPerLine,
   valuesMatchFile,
 } from '../../extension/editor/decorationModel';
+import { decorationHover, escapeMarkdown, joinSections } from '../../extension/editor/hoverModel';
+
+/** The old hover of a line: the raise there, then the value returned there. */
+function hoverMarkdown(a: FileAnnotations, line: number): string | undefined {
+  const raise = latestPerLine(a.raises).get(line);
+  const ret = latestPerLine(a.returns).get(line);
+  return joinSections([
+    raise && decorationHover({ kind: 'raise', entry: raise }),
+    ret && decorationHover({ kind: 'return', entry: ret }),
+  ]);
+}
 
 const ann: FileAnnotations = {
   returns: [
@@ -57,7 +67,14 @@ test('groupByKind keeps every kind, so an empty kind clears its ranges', () => {
   const groups = groupByKind(
     buildDecorations({ returns: [], raises: [] }, { maxValueLength: 60, lineCount: 10 }),
   );
-  assert.deepEqual(groups, { return: [], raise: [], handled: [] });
+  assert.deepEqual(groups, {
+    return: [],
+    args: [],
+    raise: [],
+    handled: [],
+    propagated: [],
+    propagatedCaught: [],
+  });
   const g = groupByKind(buildDecorations(ann, { maxValueLength: 60, lineCount: 30 }));
   assert.deepEqual(
     g.return.map((d) => d.line),
