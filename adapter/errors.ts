@@ -20,6 +20,15 @@ export const enum ErrorCode {
   AlreadyRunning = 4130,
   AttachUnsupported = 4131,
   NotRunning = 4132,
+  AttachBadProcessId = 4140,
+  ProcessGone = 4141,
+  ProcessNotOurs = 4142,
+  NoAgent = 4143,
+  AgentUnsafe = 4144,
+  AgentRefused = 4145,
+  AgentUnreachable = 4146,
+  AttachTimeout = 4147,
+  InjectionFailed = 4148,
   Unexpected = 4199,
 }
 
@@ -122,6 +131,51 @@ export const errors = {
     new TracelensError(
       ErrorCode.AttachUnsupported,
       'Attaching to a running process is not available yet: use `"request": "launch"` to trace a program from its start.',
+    ),
+  attachBadProcessId: (given: unknown) =>
+    new TracelensError(
+      ErrorCode.AttachBadProcessId,
+      `\`processId\` in launch.json must be the number of a running process (got ${JSON.stringify(given) ?? 'nothing'}). Use "Tracelens: Attach to Python Process..." or \`"processId": "\${command:tracelens.pickProcess}"\` to choose one.`,
+    ),
+  processGone: (pid: number) =>
+    new TracelensError(
+      ErrorCode.ProcessGone,
+      `There is no process ${pid} (it may have ended). Pick a running process with "Tracelens: Attach to Python Process...".`,
+    ),
+  processNotOurs: (pid: number, uid: number, ours: number) =>
+    new TracelensError(
+      ErrorCode.ProcessNotOurs,
+      `Process ${pid} belongs to another user (uid ${uid}; you are uid ${ours}). Tracelens only attaches to your own processes: run VS Code as that user, or start the program as yourself.`,
+    ),
+  noAgent: (pid: number, detail: string) =>
+    new TracelensError(
+      ErrorCode.NoAgent,
+      `Process ${pid} has no Tracelens agent, so Tracelens cannot attach to it. ${detail} To make a program attachable, add \`import tracelens.agent; tracelens.agent.install()\` to it (with the tracer's folder on PYTHONPATH), start it with \`python -m tracelens.agent program.py\`, or set TRACELENS_AGENT=1 with PYTHONPATH=<tracer>/tracelens/attach_site. On Python 3.14+ Tracelens installs the agent itself through sys.remote_exec.`,
+    ),
+  agentUnsafe: (detail: string) =>
+    new TracelensError(
+      ErrorCode.AgentUnsafe,
+      `Tracelens did not trust the agent's files: ${detail}. Only a directory of your own with mode 0700 and files with mode 0600 are used; fix or remove them, then restart the program.`,
+    ),
+  agentRefused: (pid: number, reason: string) =>
+    new TracelensError(
+      ErrorCode.AgentRefused,
+      `The Tracelens agent in process ${pid} refused to attach: ${reason}.`,
+    ),
+  agentUnreachable: (pid: number, detail: string) =>
+    new TracelensError(
+      ErrorCode.AgentUnreachable,
+      `The Tracelens agent of process ${pid} does not answer (${detail}). Its announcement may be stale: restart the program with the agent installed.`,
+    ),
+  attachTimeout: (pid: number, ms: number) =>
+    new TracelensError(
+      ErrorCode.AttachTimeout,
+      `Process ${pid} accepted the attach but sent no trace within ${ms} ms. It may be busy in native code; try again.`,
+    ),
+  injectionFailed: (pid: number, detail: string) =>
+    new TracelensError(
+      ErrorCode.InjectionFailed,
+      `Tracelens could not install its agent into process ${pid}: ${detail}`,
     ),
   badFilter: () =>
     new TracelensError(

@@ -14,13 +14,15 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { randomUUID } from 'node:crypto';
+import { Attacher } from './attach/attacher';
 import { asTracelensError, errors, type TracelensError } from './errors';
 import type { InterpreterResolver } from './launchPlan';
-import { Launcher } from './launcher';
+import { Launcher, type LauncherEvents } from './launcher';
 import { nodeSpawner, type ProcessSpawner } from './processSpawner';
 import {
   TraceEvent,
   TraceRequest,
+  type AttachArguments,
   type LaunchArguments,
   type RefusedBody,
   type SetFilterArguments,
@@ -50,10 +52,26 @@ const THREAD_ID = 1;
 export class TracelensSession extends DebugSession {
   readonly sessionId: string;
   private readonly launcher: Launcher;
+  /** The runtime of `"request": "attach"` sessions (adapter/attach/attacher.ts). */
+  private readonly attacher: Attacher;
 
   constructor(deps: SessionDependencies) {
     super();
     this.sessionId = deps.sessionId ?? randomUUID();
+    const events: LauncherEvents = {
+      output: (category, text) => this.sendEvent(new OutputEvent(text, category)),
+      exited: (code) => this.sendEvent(new ExitedEvent(code)),
+      terminated: () => this.sendEvent(new TerminatedEvent()),
+      refused: (reason) => {
+        this.sendEvent(
+          new OutputEvent(
+            `Tracelens refused a connection to its trace socket: ${reason}.\n`,
+            'console',
+          ),
+        );
+        this.sendEvent(new Event(TraceEvent.Refused, { reason } satisfies RefusedBody));
+      },
+    };
     this.launcher = new Launcher(
       {
         sessionId: this.sessionId,
@@ -63,35 +81,31 @@ export class TracelensSession extends DebugSession {
         resolveInterpreter: deps.resolveInterpreter,
         helloTimeoutMs: deps.helloTimeoutMs,
       },
-      {
-        output: (category, text) => this.sendEvent(new OutputEvent(text, category)),
-        exited: (code) => this.sendEvent(new ExitedEvent(code)),
-        terminated: () => this.sendEvent(new TerminatedEvent()),
-        refused: (reason) => {
-          this.sendEvent(
-            new OutputEvent(
-              `Tracelens refused a connection to its trace socket: ${reason}.\n`,
-              'console',
-            ),
-          );
-          this.sendEvent(new Event(TraceEvent.Refused, { reason } satisfies RefusedBody));
-        },
-      },
+      events,
     );
+    this.attacher = new Attacher(
+      { sessionId: this.sessionId, sink: deps.sink, tracerDir: deps.tracerDir },
+      events,
+    );
+  }
+
+  /** The attacher once an attach was requested, else the launcher. */
+  private get runtime(): Launcher | Attacher {
+    return this.attacher.active ? this.attacher : this.launcher;
   }
 
   /** Ends the traced process tree and closes the trace server (also on disconnect). */
   shutdownTrace(): Promise<void> {
-    return this.launcher.shutdown();
+    return this.runtime.shutdown();
   }
 
   /** Kills what is left at once; for the standalone adapter's own exit. */
   killNow(): void {
-    this.launcher.killNow();
+    this.runtime.killNow();
   }
 
   override dispose(): void {
-    void this.launcher.shutdown();
+    void this.runtime.shutdown();
     super.dispose();
   }
 
@@ -114,11 +128,16 @@ export class TracelensSession extends DebugSession {
     response: DebugProtocol.LaunchResponse,
     args: DebugProtocol.LaunchRequestArguments,
   ): void {
+    if (this.attacher.active) return this.fail(response, errors.alreadyRunning());
     this.reply(response, this.launcher.launch(args as LaunchArguments));
   }
 
-  protected override attachRequest(response: DebugProtocol.AttachResponse): void {
-    this.fail(response, errors.attachUnsupported());
+  protected override attachRequest(
+    response: DebugProtocol.AttachResponse,
+    args: DebugProtocol.AttachRequestArguments,
+  ): void {
+    if (this.launcher.serverAddress) return this.fail(response, errors.alreadyRunning());
+    this.reply(response, this.attacher.attach(args as unknown as AttachArguments));
   }
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
@@ -127,12 +146,12 @@ export class TracelensSession extends DebugSession {
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
-    this.launcher.terminate();
+    this.runtime.terminate();
     this.sendResponse(response);
   }
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
-    void this.launcher.shutdown().then(() => {
+    void this.runtime.shutdown().then(() => {
       this.sendResponse(response);
       this.shutdown();
     });
@@ -145,20 +164,20 @@ export class TracelensSession extends DebugSession {
   ): void {
     switch (command) {
       case TraceRequest.Pause:
-        this.reply(response, async () => ({ processes: this.launcher.control({ t: 'pause' }) }));
+        this.reply(response, async () => ({ processes: this.runtime.control({ t: 'pause' }) }));
         return;
       case TraceRequest.Resume:
-        this.reply(response, async () => ({ processes: this.launcher.control({ t: 'resume' }) }));
+        this.reply(response, async () => ({ processes: this.runtime.control({ t: 'resume' }) }));
         return;
       case TraceRequest.SetFilter:
         this.reply(response, async () => {
           const { include, exclude } = checkFilter(args);
-          return { processes: this.launcher.control({ t: 'filter', include, exclude }) };
+          return { processes: this.runtime.control({ t: 'filter', include, exclude }) };
         });
         return;
       case SERVER_ADDRESS_REQUEST:
         this.reply(response, async () => {
-          const address = this.launcher.serverAddress;
+          const address = this.runtime.serverAddress;
           if (!address) throw errors.notRunning();
           return address;
         });

@@ -25,6 +25,18 @@ export interface LaunchArguments {
   noDebug?: boolean;
 }
 
+/** `"request": "attach"`: trace a running Python process (see adapter/attach/). */
+export interface AttachArguments {
+  /** The process to attach to: a pid, or its decimal string (from `${command:tracelens.pickProcess}`). */
+  processId: number | string;
+  /** Interpreter (3.14+) that runs sys.remote_exec when the process has no agent; default its own. */
+  python?: string;
+  /** Module globs to trace (replaces the default: the program's own code). */
+  include?: string[];
+  /** Module globs never to trace. */
+  exclude?: string[];
+}
+
 /** Identifies one traced process within a session (a session may have several). */
 export interface ProcessKey {
   session: string;

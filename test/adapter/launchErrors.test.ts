@@ -191,15 +191,15 @@ describe('launch errors', () => {
     );
   });
 
-  it('attach is refused with a message', async () => {
+  it('attach without a valid processId is refused with a message', async () => {
     client = new RecordingClient();
     await client.start();
     await client.initializeRequest();
-    const r = await client.raw('attach', { processId: 1 });
+    const r = await client.raw('attach', { processId: 'not-a-pid' });
     assert.equal(r.success, false);
     assert.equal(
       (r.body as { error: DebugProtocol.Message }).error.id,
-      ErrorCode.AttachUnsupported,
+      ErrorCode.AttachBadProcessId,
     );
   });
 });

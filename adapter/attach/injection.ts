@@ -1,0 +1,185 @@
+// Installing the attach agent into a process that did not opt in: sys.remote_exec on Python 3.14+
+// and gdb/lldb on older interpreters. The commands are built by pure functions (unit-tested); the
+// debugger calls Py_AddPendingCall(PyRun_SimpleString, code) rather than PyGILState_Ensure, so it
+// never waits for a GIL held by a thread it stopped: the main thread runs the code at its next
+// bytecode. diagnoseDebugger says why ptrace cannot work here. Imports nothing from vscode.
+
+import { execFile } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+export interface Command {
+  command: string;
+  args: string[];
+}
+
+/** The Python code that puts the tracer on sys.path and installs the agent. */
+export function agentBootstrapCode(tracerDir: string): string {
+  const hex = Buffer.from(tracerDir, 'utf8').toString('hex');
+  return (
+    `import sys; p = bytes.fromhex('${hex}').decode('utf-8'); ` +
+    `p in sys.path or sys.path.insert(0, p); ` +
+    `import tracelens.agent; tracelens.agent.install()`
+  );
+}
+
+/** `code` as the body of a C string literal (for gdb's and lldb's expression parsers). */
+export function cString(code: string): string {
+  return code.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** The C expression both debuggers evaluate in the target. */
+export function pendingCallExpression(code: string): string {
+  return `(int)Py_AddPendingCall((void*)PyRun_SimpleString, (char*)strdup("${cString(code)}"))`;
+}
+
+export function gdbCommand(pid: number, code: string, gdb = 'gdb'): Command {
+  return {
+    command: gdb,
+    args: [
+      '-p',
+      String(pid),
+      '-batch',
+      '-nx',
+      '-q',
+      '-ex',
+      'set confirm off',
+      '-ex',
+      `call ${pendingCallExpression(code)}`,
+      '-ex',
+      'detach',
+    ],
+  };
+}
+
+export function lldbCommand(pid: number, code: string, lldb = 'lldb'): Command {
+  return {
+    command: lldb,
+    args: [
+      '--no-lldbinit',
+      '--batch',
+      '-p',
+      String(pid),
+      '-o',
+      `expression -- ${pendingCallExpression(code)}`,
+      '-o',
+      'process detach',
+    ],
+  };
+}
+
+/** `python -c "import sys; sys.remote_exec(pid, script)"` (Python 3.14+ on both sides). */
+export function remoteExecCommand(python: string, pid: number, scriptPath: string): Command {
+  return {
+    command: python,
+    args: ['-c', `import sys; sys.remote_exec(${pid}, ${JSON.stringify(scriptPath)})`],
+  };
+}
+
+/** "3.14.0" -> [3, 14]; undefined when it is not a version. */
+export function parseVersion(text: string | undefined): [number, number] | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(text ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+export function hasRemoteExec(version: string | undefined): boolean {
+  const v = parseVersion(version);
+  return !!v && (v[0] > 3 || (v[0] === 3 && v[1] >= 14));
+}
+
+export interface DebuggerFacts {
+  /** Contents of /proc/sys/kernel/yama/ptrace_scope, or undefined when Yama is absent. */
+  ptraceScope?: number;
+  /** Paths of gdb and lldb when on PATH. */
+  gdb?: string;
+  lldb?: string;
+  /** Whether this process runs as root (CAP_SYS_PTRACE is then likely). */
+  root: boolean;
+}
+
+/** What blocks debugger injection, or undefined when it may work. */
+export function diagnoseDebugger(facts: DebuggerFacts): string | undefined {
+  if (!facts.gdb && !facts.lldb) {
+    return 'Neither gdb nor lldb is installed, so the agent cannot be injected into an interpreter older than 3.14: install gdb (e.g. `sudo apt-get install gdb`).';
+  }
+  const scope = facts.ptraceScope;
+  if (scope === 3) {
+    return 'ptrace is switched off on this machine (/proc/sys/kernel/yama/ptrace_scope is 3) until the next reboot, so no debugger can attach.';
+  }
+  if (scope === 2 && !facts.root) {
+    return 'Only administrators may ptrace here (/proc/sys/kernel/yama/ptrace_scope is 2): run VS Code with CAP_SYS_PTRACE, or install the agent in the program.';
+  }
+  if (scope === 1 && !facts.root) {
+    return 'A debugger may only attach to its own children here (/proc/sys/kernel/yama/ptrace_scope is 1). Allow it with `echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope`, or install the agent in the program.';
+  }
+  return undefined;
+}
+
+/** What a failed debugger run printed, as advice. */
+export function explainDebuggerOutput(output: string): string {
+  if (/Operation not permitted|ptrace: Permission denied|attach failed/i.test(output)) {
+    return 'The debugger was not allowed to attach (ptrace: operation not permitted). In a container, run it with --cap-add=SYS_PTRACE; otherwise check /proc/sys/kernel/yama/ptrace_scope.';
+  }
+  if (
+    /No symbol "Py_AddPendingCall"|No symbol table|undefined identifier|use of undeclared identifier/i.test(
+      output,
+    )
+  ) {
+    return 'The interpreter does not export the Python C API symbols the debugger needs (a static or stripped build). Install the agent in the program instead.';
+  }
+  const last = output.trim().split('\n').slice(-3).join(' ').slice(0, 300);
+  return `The debugger failed${last ? `: ${last}` : ''}.`;
+}
+
+/** Looks up an executable on PATH. */
+export function which(name: string, envPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** The facts of this machine. */
+export function debuggerFacts(): DebuggerFacts {
+  let ptraceScope: number | undefined;
+  try {
+    ptraceScope = Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim());
+  } catch {
+    ptraceScope = undefined;
+  }
+  return {
+    ptraceScope,
+    gdb: which('gdb'),
+    lldb: which('lldb'),
+    root: process.getuid?.() === 0,
+  };
+}
+
+/** Runs a command with a timeout; resolves with its exit code and combined output. */
+export function runCommand(
+  cmd: Command,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string; error?: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd.command,
+      cmd.args,
+      { timeout: timeoutMs, maxBuffer: 1024 * 1024, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (error && typeof (error as NodeJS.ErrnoException).code === 'string') {
+          resolve({ code: null, output, error: (error as NodeJS.ErrnoException).code as string });
+          return;
+        }
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output });
+      },
+    );
+  });
+}
