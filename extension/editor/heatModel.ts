@@ -49,7 +49,7 @@ export function heatLevel(value: number, max: number): number {
 /** The smallest value of the metric at each level (index 0: level 1), for the legend. */
 export function levelThresholds(max: number): number[] {
   const out: number[] = [];
-  for (let k = 1; k <= HEAT_LEVELS; k++) out.push(max * ((k - 1) / HEAT_LEVELS) ** 2);
+  for (let k = 1; k <= HEAT_LEVELS; k++) out.push((max * (k - 1) ** 2) / HEAT_LEVELS ** 2);
   return out;
 }
 
@@ -105,7 +105,7 @@ export function groupByLevel<T extends { level: number }>(lines: readonly T[]): 
 }
 
 function metricText(value: number, metric: HeatMap['metric']): string {
-  return metric === 'own' ? formatDuration(value) : `${formatCount(value)} hits`;
+  return metric === 'own' ? formatDuration(value) : `${formatCount(Math.ceil(value))} hits`;
 }
 
 /** The figures of one line for its hover (Markdown-safe plain text). */
