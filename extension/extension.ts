@@ -35,7 +35,7 @@ import { TimelinePanel } from './timeline/timelinePanel';
  *     │     ├── TraceHoverProvider(decorator, store, CallNavigator(store), selection)
  *     │     ├── TraceCodeLensProvider(decorator)
  *     │     └── registerEditorCommands: previous/next call, select call, toggle heat
- *     ├── CallRevealer(store) ◄──────── TimelinePanel(extensionUri, store, revealer, log)
+ *     ├── CallRevealer(store) ◄──────── TimelinePanel(extensionUri, store, revealer, log, selection)
  *     │                                   the webview panel, also its WebviewPanelSerializer
  *     ├── TraceStatusBar(store)         calls/dropped while a trace runs
  *     └── InlineAdapterFactory(store, <extension>/adapter/python, PythonExtensionInterpreter(log),
@@ -79,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const decorator = new EditorDecorator(traceStore, selection, (heat) => statusBar.setHeat(heat));
   const navigator = new CallNavigator(traceStore);
   const revealer = new CallRevealer(traceStore);
-  const timeline = new TimelinePanel(context.extensionUri, traceStore, revealer, log);
+  const timeline = new TimelinePanel(context.extensionUri, traceStore, revealer, log, selection);
 
   const sessions: ITraceSessionListener = {
     async traceStarting(session) {

@@ -1,9 +1,11 @@
 // The "Tracelens Timeline" WebviewPanel: creates or revives it (a WebviewPanelSerializer brings it
 // back after a reload), sets its HTML (CSP with a nonce, resources only from dist/ and media/),
-// and connects its messages to a TimelineController; store changes reach it throttled. Holds no
-// trace data; no retainContextWhenHidden (the webview keeps its own state with setState).
+// and connects its messages to a TimelineController (which also follows the shared CallSelection);
+// store changes reach it throttled. Holds no trace data; no retainContextWhenHidden (the webview
+// keeps its own state with setState).
 
 import * as vscode from 'vscode';
+import type { CallSelection } from '../callSelection';
 import { REFRESH_INTERVAL_MS, TIMELINE_TITLE, Views } from '../constants';
 import type { ITraceStore } from '../store/api';
 import { Throttle } from '../throttle';
@@ -23,8 +25,9 @@ export class TimelinePanel implements vscode.Disposable, vscode.WebviewPanelSeri
     store: ITraceStore,
     revealer: ICallRevealer,
     log: (message: string) => void,
+    selection?: CallSelection,
   ) {
-    this.controller = new TimelineController(store, revealer, (m) => this.post(m), log);
+    this.controller = new TimelineController(store, revealer, (m) => this.post(m), log, selection);
     this.throttle = new Throttle(() => this.controller.pushSummary(), REFRESH_INTERVAL_MS);
     this.storeSubscription = store.onDidChange(() => {
       if (this.panel?.visible) this.throttle.schedule();
@@ -96,6 +99,7 @@ export class TimelinePanel implements vscode.Disposable, vscode.WebviewPanelSeri
   }
 
   dispose(): void {
+    this.controller.dispose();
     this.throttle.dispose();
     this.storeSubscription.dispose();
     this.panel?.dispose();
