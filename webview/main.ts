@@ -1,20 +1,41 @@
-// The timeline webview's entry: keeps which calls are loaded, expanded and selected, asks the
-// extension for children page by page (webview/protocol.ts), re-reads them when the store changes,
-// and keeps its state across hide/show with vscode.getState/setState. Runs in the browser only.
+// The timeline webview's entry: wires the flame chart, overview strip, call tree, "by function"
+// table, details pane and filter box to the extension's typed messages (webview/protocol.ts),
+// keeps one selection for all of them (shared with the editor through the extension), re-reads
+// what it shows when the store changes, and keeps its state across hide/show and reloads with
+// vscode.getState/setState. Runs in the browser only.
 
-import type { CallRow, StoreSummary } from '../extension/store/api';
+import type { CallRow, FlameBox, StoreSummary } from '../extension/store/api';
 import { formatCount } from '../extension/format';
 import { renderCallTree, visibleRows, type TreeData } from './callTree';
-import { PAGE_SIZE, type FromWebview, type TimelineState, type ToWebview } from './protocol';
+import { DetailsPane } from './detailsPane';
+import { FilterBox } from './filterBox';
+import { FlameChart, type CallPlace } from './flameChart';
+import { resetColourCache } from './flameRenderer';
+import { FunctionsView } from './functionsView';
+import { OverviewStrip } from './overviewStrip';
+import {
+  PAGE_SIZE,
+  type CallDetails,
+  type FromWebview,
+  type TimelineView,
+  type ToWebview,
+} from './protocol';
+import { onThemeChange, readThemeColours, type ThemeColours } from './themeColours';
+import { vscode } from './vscodeApi';
+import { span } from './flame/viewport';
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): TimelineState | undefined;
-  setState(state: TimelineState): void;
+type SelectFrom = 'tree' | 'flame' | 'details' | 'match' | 'host' | 'restore';
+
+/** Overview answers are asked for at most this often while a program runs. */
+const OVERVIEW_INTERVAL_MS = 1000;
+/** The filter's count is re-read at most this often while a program runs. */
+const RECHECK_INTERVAL_MS = 1000;
+
+function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`timeline: #${id} missing from the page`);
+  return el as T;
 }
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
 
 class TimelineApp {
   private readonly data: TreeData = {
@@ -25,27 +46,164 @@ class TimelineApp {
   };
   private summary: StoreSummary | undefined;
   private nextRequest = 1;
-  /** The newest request per parent; older answers are ignored. */
+  /** The newest children request per parent; older answers are ignored. */
   private readonly latest = new Map<number | null, number>();
+  /** The newest request of each other kind. */
+  private readonly newest = new Map<string, number>();
   private renderQueued = false;
   private restoredScroll: number | undefined;
+  private scrollToSelected = false;
+  private readonly tree = byId('tree');
+  private readonly summaryEl = byId('summary');
+  private readonly emptyEl = byId('empty');
+  private readonly functionsEl = byId('functions');
+  private readonly followBox = byId<HTMLInputElement>('follow');
+  private theme: ThemeColours = readThemeColours();
+  private readonly flame: FlameChart;
+  private readonly overview: OverviewStrip;
+  private readonly details: DetailsPane;
+  private readonly filter: FilterBox;
+  private readonly functions: FunctionsView;
+  private view: TimelineView = 'calls';
+  private originNs = 0;
+  private running = false;
+  private lastGeneration = -1;
+  private matchIndex = -1;
+  /** Bring the selected call into the flame chart's view when its details arrive. */
+  private showSelected = false;
+  private lastOverview = 0;
+  private overviewTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastRecheck = 0;
 
-  constructor(
-    private readonly tree: HTMLElement,
-    private readonly summaryEl: HTMLElement,
-    private readonly emptyEl: HTMLElement,
-  ) {
+  constructor() {
+    this.flame = new FlameChart(
+      byId('flame'),
+      byId<HTMLCanvasElement>('flame-canvas'),
+      byId('flame-spacer'),
+      byId('flame-boxes'),
+      byId('flame-tip'),
+      {
+        fetch: (w, minDurationNs, threads) =>
+          this.send('view', (requestId) => ({
+            type: 'getWindow',
+            requestId,
+            purpose: 'view',
+            threads,
+            startNs: w.startNs,
+            endNs: w.endNs,
+            minDurationNs,
+            filter: this.filter.appliedFilter,
+          })),
+        viewChanged: () => {
+          this.overview.update(this.flame.bounds(), this.flame.visible(), this.theme);
+          this.saveState();
+        },
+        select: (box) => this.selectBox(box),
+        reveal: (callId) => vscode.postMessage({ type: 'reveal', callId }),
+        navigateFallback: (callId, direction) =>
+          this.send('navigate', (requestId) => ({
+            type: 'navigate',
+            requestId,
+            callId,
+            direction,
+          })),
+        followChanged: (on) => {
+          this.followBox.checked = on;
+          this.saveState();
+        },
+      },
+    );
+    this.overview = new OverviewStrip(byId<HTMLCanvasElement>('overview'), (w) =>
+      this.flame.setView(w),
+    );
+    this.details = new DetailsPane(byId('details'), {
+      select: (id) => this.select(id, 'details', { show: true }),
+      reveal: (id) => vscode.postMessage({ type: 'reveal', callId: id }),
+    });
+    this.filter = new FilterBox(
+      byId<HTMLInputElement>('filter'),
+      byId<HTMLButtonElement>('filter-mode'),
+      byId('completions'),
+      byId('filter-problems'),
+      byId('match-count'),
+      byId<HTMLButtonElement>('prev-match'),
+      byId<HTMLButtonElement>('next-match'),
+      {
+        check: (text) =>
+          this.send('check', (requestId) => ({ type: 'checkFilter', requestId, text })),
+        complete: (text, offset) =>
+          this.send('complete', (requestId) => ({ type: 'complete', requestId, text, offset })),
+        apply: (filter) => {
+          this.matchIndex = -1;
+          this.flame.setFilter(filter);
+          if (this.view === 'functions') this.requestFunctions();
+        },
+        findMatch: (step) => this.findMatch(step),
+        changed: () => this.saveState(),
+      },
+    );
+    this.functions = new FunctionsView(this.functionsEl, (f) =>
+      this.filter.setText(
+        `function == ${JSON.stringify(f.qualname)} and module == ${JSON.stringify(f.module)}`,
+      ),
+    );
+
+    this.flame.setTheme(this.theme);
+    onThemeChange(() => {
+      this.theme = readThemeColours();
+      resetColourCache();
+      this.flame.setTheme(this.theme);
+      this.overview.update(this.flame.bounds(), this.flame.visible(), this.theme);
+    });
+
     const state = vscode.getState();
     if (state) {
       state.expanded.forEach((id) => this.data.expanded.add(id));
       this.data.selected = state.selected;
       this.restoredScroll = state.scrollTop;
+      if (state.filter) this.filter.restore(state.filter, state.filterMode ?? 'query');
+      if (state.window) this.flame.setView(state.window);
+      if (state.follow) {
+        this.followBox.checked = true;
+        this.flame.setFollow(true);
+      }
+      this.setView(state.view ?? 'calls', false);
+      if (state.selected !== null) this.select(state.selected, 'restore', {});
+    } else {
+      this.setView('calls', false);
     }
+
     window.addEventListener('message', (e: MessageEvent<ToWebview>) => this.onMessage(e.data));
-    tree.addEventListener('click', (e) => this.onClick(e));
-    tree.addEventListener('keydown', (e) => this.onKey(e));
-    tree.addEventListener('scroll', () => this.saveState(), { passive: true });
+    this.tree.addEventListener('click', (e) => this.onTreeClick(e));
+    this.tree.addEventListener('keydown', (e) => this.onTreeKey(e));
+    this.tree.addEventListener('scroll', () => this.saveState(), { passive: true });
+    this.followBox.addEventListener('change', () => {
+      this.flame.setFollow(this.followBox.checked);
+      this.saveState();
+    });
+    for (const tab of Array.from(document.querySelectorAll<HTMLElement>('[role="tab"]'))) {
+      tab.addEventListener('click', () => this.setView(tab.dataset.view as TimelineView, true));
+      tab.addEventListener('keydown', (e) => {
+        if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+        const next = this.view === 'calls' ? 'functions' : 'calls';
+        this.setView(next, true);
+        byId(`tab-${next}`).focus();
+        e.preventDefault();
+      });
+    }
     vscode.postMessage({ type: 'ready' });
+  }
+
+  /** Posts a request with a fresh id, remembered as the newest of its kind. */
+  private send(kind: string, make: (requestId: number) => FromWebview): number {
+    const requestId = this.nextRequest++;
+    this.newest.set(kind, requestId);
+    vscode.postMessage(make(requestId));
+    return requestId;
+  }
+
+  private isNewest(kind: string, requestId: number): boolean {
+    return this.newest.get(kind) === requestId;
   }
 
   private onMessage(msg: ToWebview): void {
@@ -53,12 +211,55 @@ class TimelineApp {
       case 'summary':
         this.summary = msg.summary;
         this.renderSummary();
-        this.reload();
+        this.storeChanged(msg.summary);
         break;
       case 'children':
         if (this.latest.get(msg.parent) !== msg.requestId) return;
         this.latest.delete(msg.parent);
         this.acceptChildren(msg.parent, msg.offset, msg.calls);
+        break;
+      case 'tracks':
+        if (!this.isNewest('tracks', msg.requestId)) return;
+        this.originNs = msg.originNs;
+        this.flame.setTracks(msg.tracks, msg.originNs, msg.liveEndNs, this.running);
+        this.overview.update(this.flame.bounds(), this.flame.visible(), this.theme);
+        this.scheduleOverview();
+        break;
+      case 'window':
+        if (msg.purpose === 'overview') {
+          if (this.isNewest('overview', msg.requestId)) this.overview.set(msg.lanes);
+        } else {
+          this.flame.accept(msg.requestId, msg, msg.filter, msg.lanes);
+        }
+        break;
+      case 'details':
+        if (!this.isNewest('details', msg.requestId) || msg.callId !== this.data.selected) return;
+        this.showDetails(msg.details);
+        break;
+      case 'functions':
+        if (this.isNewest('functions', msg.requestId)) this.functions.set(msg.stats);
+        break;
+      case 'filterChecked':
+        this.filter.checked(msg.requestId, msg.text, msg.problems, msg.total);
+        break;
+      case 'completions':
+        this.filter.completions(msg.requestId, msg.result);
+        break;
+      case 'match':
+        if (!this.isNewest('match', msg.requestId)) return;
+        this.filter.showPosition(msg.index, msg.total);
+        if (msg.call) {
+          this.matchIndex = msg.index;
+          this.select(msg.call.id, 'match', { show: true });
+        }
+        break;
+      case 'navigated':
+        if (this.isNewest('navigate', msg.requestId) && msg.call) {
+          this.select(msg.call.id, 'flame', { show: true });
+        }
+        break;
+      case 'select':
+        if (msg.callId !== this.data.selected) this.select(msg.callId, 'host', { show: true });
         break;
       case 'cleared':
         this.data.children.clear();
@@ -66,6 +267,11 @@ class TimelineApp {
         this.data.expanded.clear();
         this.data.selected = null;
         this.latest.clear();
+        this.lastGeneration = -1;
+        this.flame.clear();
+        this.overview.set([]);
+        this.details.show(null, 0);
+        this.functions.set([]);
         this.saveState();
         this.queueRender();
         break;
@@ -75,6 +281,150 @@ class TimelineApp {
         break;
     }
   }
+
+  /** A new summary: re-read what changed (tree, lanes, counts, the selected call if running). */
+  private storeChanged(s: StoreSummary): void {
+    const wasRunning = this.running;
+    this.running = s.running;
+    if (s.generation === this.lastGeneration && wasRunning === s.running) return;
+    this.lastGeneration = s.generation;
+    this.reload();
+    this.send('tracks', (requestId) => ({ type: 'getTracks', requestId }));
+    this.flame.invalidate();
+    if (this.view === 'functions') this.requestFunctions();
+    const now = Date.now();
+    if (!s.running || now - this.lastRecheck > RECHECK_INTERVAL_MS) {
+      this.lastRecheck = now;
+      this.filter.recheck();
+    }
+    if (this.data.selected !== null) this.requestDetails(this.data.selected);
+  }
+
+  private scheduleOverview(): void {
+    if (this.overviewTimer) return;
+    const wait = Math.max(0, this.lastOverview + OVERVIEW_INTERVAL_MS - Date.now());
+    this.overviewTimer = setTimeout(() => {
+      this.overviewTimer = undefined;
+      this.lastOverview = Date.now();
+      const b = this.flame.bounds();
+      const width = byId('overview').clientWidth || 800;
+      this.send('overview', (requestId) => ({
+        type: 'getWindow',
+        requestId,
+        purpose: 'overview',
+        threads: this.flame.threads(),
+        startNs: b.startNs,
+        endNs: b.endNs,
+        minDurationNs: span(b) / width,
+        maxBoxes: 2000,
+        filter: '',
+      }));
+    }, wait);
+  }
+
+  private requestFunctions(): void {
+    const filter = this.filter.appliedFilter;
+    this.send('functions', (requestId) => ({ type: 'getFunctions', requestId, filter }));
+  }
+
+  private requestDetails(callId: number): void {
+    this.send('details', (requestId) => ({ type: 'getDetails', requestId, callId }));
+  }
+
+  private findMatch(step: 1 | -1): void {
+    const filter = this.filter.appliedFilter;
+    const total = this.filter.matches;
+    if (!filter || !total) return;
+    const index =
+      this.matchIndex < 0
+        ? step > 0
+          ? 0
+          : total - 1
+        : (((this.matchIndex + step) % total) + total) % total;
+    this.send('match', (requestId) => ({ type: 'findMatch', requestId, filter, index }));
+  }
+
+  private setView(view: TimelineView, save: boolean): void {
+    this.view = view;
+    for (const tab of Array.from(document.querySelectorAll<HTMLElement>('[role="tab"]'))) {
+      const on = tab.dataset.view === view;
+      tab.setAttribute('aria-selected', String(on));
+      tab.tabIndex = on ? 0 : -1;
+    }
+    this.tree.hidden = view !== 'calls';
+    this.functionsEl.hidden = view !== 'functions';
+    this.emptyEl.classList.toggle('off-tab', view !== 'calls');
+    if (view === 'functions') this.requestFunctions();
+    if (save) this.saveState();
+  }
+
+  // ---- selection -----------------------------------------------------------------------------
+
+  private selectBox(box: FlameBox | null): void {
+    this.select(box?.id ?? null, 'flame', {});
+  }
+
+  private select(
+    id: number | null,
+    from: SelectFrom,
+    opts: { reveal?: boolean; show?: boolean },
+  ): void {
+    const changed = id !== this.data.selected;
+    this.data.selected = id;
+    this.flame.setSelected(id);
+    for (const row of visibleRows(this.tree)) {
+      const on = id !== null && row.dataset.callId === String(id);
+      row.classList.toggle('selected', on);
+      row.setAttribute('aria-selected', String(on));
+      row.tabIndex = on ? 0 : -1;
+      if (on && from === 'tree') {
+        row.focus({ preventScroll: true });
+        row.scrollIntoView({ block: 'nearest' });
+      }
+    }
+    this.saveState();
+    if (from !== 'host' && from !== 'restore' && (changed || from === 'tree')) {
+      vscode.postMessage({ type: 'select', callId: id });
+    }
+    if (opts.reveal && id !== null) vscode.postMessage({ type: 'reveal', callId: id });
+    if (id === null) {
+      this.details.show(null, this.originNs);
+      return;
+    }
+    this.showSelected = !!opts.show;
+    this.scrollToSelected = from !== 'tree';
+    this.requestDetails(id);
+  }
+
+  private showDetails(details: CallDetails | null): void {
+    this.details.show(details, this.originNs);
+    if (!details) return;
+    const c = details.call;
+    if (this.showSelected) {
+      this.showSelected = false;
+      const place: CallPlace = {
+        id: c.id,
+        thread: c.thread,
+        depth: c.depth,
+        startNs: c.startNs,
+        endNs: c.endNs,
+      };
+      this.flame.reveal(place);
+    }
+    if (this.scrollToSelected) {
+      // Open the call's ancestors in the tree so its row is there.
+      for (const id of details.ancestors) {
+        if (!this.data.expanded.has(id)) {
+          this.data.expanded.add(id);
+          this.request(id, 0, PAGE_SIZE);
+        }
+      }
+      this.saveState();
+      this.queueRender();
+    }
+  }
+
+  // ---- call tree -----------------------------------------------------------------------------
 
   /** Re-reads the top level and every expanded call's children, as many as are loaded now. */
   private reload(): void {
@@ -122,6 +472,15 @@ class TimelineApp {
         this.tree.scrollTop = this.restoredScroll;
         this.restoredScroll = undefined;
       }
+      if (this.scrollToSelected && this.data.selected !== null) {
+        const row = this.tree.querySelector<HTMLElement>(
+          `.call-row[data-call-id="${this.data.selected}"]`,
+        );
+        if (row) {
+          row.scrollIntoView({ block: 'nearest' });
+          this.scrollToSelected = false;
+        }
+      }
     });
   }
 
@@ -139,6 +498,9 @@ class TimelineApp {
     ];
     parts.push(s.running ? 'running' : s.processes ? 'finished' : 'no trace');
     el.textContent = parts.join(' · ');
+    el.title = s.dropped
+      ? `${formatCount(s.dropped)} events were dropped by the tracer (its buffer was full); the trace has gaps.`
+      : '';
   }
 
   private toggle(id: number, open?: boolean): void {
@@ -155,23 +517,7 @@ class TimelineApp {
     this.queueRender();
   }
 
-  private select(id: number, reveal: boolean): void {
-    this.data.selected = id;
-    for (const row of visibleRows(this.tree)) {
-      const on = row.dataset.callId === String(id);
-      row.classList.toggle('selected', on);
-      row.setAttribute('aria-selected', String(on));
-      row.tabIndex = on ? 0 : -1;
-      if (on) {
-        row.focus({ preventScroll: true });
-        row.scrollIntoView({ block: 'nearest' });
-      }
-    }
-    this.saveState();
-    if (reveal) vscode.postMessage({ type: 'reveal', callId: id });
-  }
-
-  private onClick(e: MouseEvent): void {
+  private onTreeClick(e: MouseEvent): void {
     const target = e.target as HTMLElement;
     const more = target.closest<HTMLElement>('.call-more');
     if (more) {
@@ -183,10 +529,10 @@ class TimelineApp {
     if (!row) return;
     const id = Number(row.dataset.callId);
     if (target.classList.contains('twisty')) this.toggle(id);
-    else this.select(id, true);
+    else this.select(id, 'tree', { reveal: true, show: true });
   }
 
-  private onKey(e: KeyboardEvent): void {
+  private onTreeKey(e: KeyboardEvent): void {
     const rows = visibleRows(this.tree);
     if (!rows.length) return;
     const index = rows.findIndex((r) => r.dataset.callId === String(this.data.selected));
@@ -194,7 +540,7 @@ class TimelineApp {
     const id = current ? Number(current.dataset.callId) : undefined;
     const move = (i: number) => {
       const row = rows[Math.max(0, Math.min(rows.length - 1, i))];
-      this.select(Number(row.dataset.callId), false);
+      this.select(Number(row.dataset.callId), 'tree', { show: true });
     };
     switch (e.key) {
       case 'ArrowDown':
@@ -222,12 +568,12 @@ class TimelineApp {
           const parentRow = current?.parentElement?.parentElement
             ?.closest<HTMLElement>('.call-node')
             ?.querySelector<HTMLElement>(':scope > .call-row');
-          if (parentRow) this.select(Number(parentRow.dataset.callId), false);
+          if (parentRow) this.select(Number(parentRow.dataset.callId), 'tree', { show: true });
         }
         break;
       case 'Enter':
       case ' ':
-        if (id !== undefined) this.select(id, true);
+        if (id !== undefined) this.select(id, 'tree', { reveal: true });
         break;
       default:
         return;
@@ -240,14 +586,13 @@ class TimelineApp {
       expanded: [...this.data.expanded],
       selected: this.data.selected,
       scrollTop: this.tree.scrollTop,
+      window: this.flame?.savedView() ?? null,
+      filter: this.filter?.text ?? '',
+      filterMode: this.filter?.filterMode ?? 'query',
+      view: this.view,
+      follow: this.followBox.checked,
     });
   }
 }
 
-function byId(id: string): HTMLElement {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`timeline: #${id} missing from the page`);
-  return el;
-}
-
-new TimelineApp(byId('tree'), byId('summary'), byId('empty'));
+new TimelineApp();
