@@ -29,6 +29,8 @@ const settings = {
   'git.openRepositoryInParentFolders': 'never',
   'editor.minimap.enabled': false,
   'files.exclude': { '**/__pycache__': true },
+  'remote.autoForwardPorts': false,
+  'debug.openDebug': 'neverOpen',
 };
 
 function fail(message) {
@@ -39,6 +41,21 @@ function fail(message) {
 function step(cmd, args, what) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) fail(`${what} failed (exit ${r.status ?? r.signal}); see the output above.`);
+}
+
+/** A hash of the VSIX's entries (names, sizes, CRCs), not of its bytes, which carry timestamps. */
+function vsixFingerprint(zip) {
+  const h = createHash('sha256');
+  let eocd = zip.length - 22;
+  while (eocd > 0 && zip.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  let p = zip.readUInt32LE(eocd + 16);
+  for (let n = zip.readUInt16LE(eocd + 10); n > 0; n--) {
+    const nameLen = zip.readUInt16LE(p + 28);
+    h.update(zip.subarray(p + 16, p + 28)); // crc32, compressed and uncompressed sizes
+    h.update(zip.subarray(p + 46, p + 46 + nameLen));
+    p += 46 + nameLen + zip.readUInt16LE(p + 30) + zip.readUInt16LE(p + 32);
+  }
+  return h.digest('hex');
 }
 
 function mtime(p) {
@@ -74,7 +91,7 @@ console.log('Packaging the extension ...');
 step(process.execPath, [path.join(root, 'scripts', 'package.mjs')], 'packaging the VSIX');
 mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
 mkdirSync(extensionsDir, { recursive: true });
-const hash = createHash('sha256').update(readFileSync(vsix)).digest('hex');
+const hash = vsixFingerprint(readFileSync(vsix));
 const stamp = path.join(home, 'installed-vsix.sha256');
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== hash) {
   console.log('Installing the extension into code-server ...');

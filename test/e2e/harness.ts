@@ -51,6 +51,7 @@ const settings = {
   'window.commandCenter': false,
   'extensions.autoCheckUpdates': false,
   'extensions.autoUpdate': false,
+  'remote.autoForwardPorts': false,
 };
 
 export interface WorkbenchOptions {
