@@ -1,10 +1,23 @@
 // An ITraceStore that starts the real store (a worker thread with sql.js) only when something is
-// first stored or asked, so opening a Python file activates Tracelens without that cost.
-// Listeners registered before then are attached when it starts. Knows nothing of vscode.
+// first stored or opened, so opening a Python file activates Tracelens without that cost; before
+// then every query answers empty. Listeners registered before then are attached when it starts.
+// Knows nothing of vscode.
 
 import type { ProcessKey } from '../adapter/protocol/dap';
-import type { Batch, End, Hello, TracerError } from '../adapter/protocol/wire';
-import type { CallRow, FileAnnotations, ITraceStore, StoreSummary } from './store/api';
+import type { Batch, End, Hello, Lines, TracerError } from '../adapter/protocol/wire';
+import type {
+  CallRow,
+  FileAnnotations,
+  FlameWindow,
+  FunctionStats,
+  ITraceStore,
+  LineStats,
+  QueryResult,
+  StoreSummary,
+  TraceNamesResult,
+  TrackInfo,
+  WindowQuery,
+} from './store/api';
 
 const EMPTY_SUMMARY: StoreSummary = {
   processes: 0,
@@ -44,6 +57,9 @@ export class LazyTraceStore implements ITraceStore {
   batch(key: ProcessKey, batch: Batch): void {
     this.real?.batch(key, batch);
   }
+  lines(key: ProcessKey, lines: Lines): void {
+    this.real?.lines?.(key, lines);
+  }
   error(key: ProcessKey, error: TracerError): void {
     this.real?.error(key, error);
   }
@@ -71,6 +87,41 @@ export class LazyTraceStore implements ITraceStore {
     const store = this.real;
     if (!store) throw new Error('The Tracelens trace store was closed.');
     await store.save(path);
+  }
+
+  async tracks(): Promise<TrackInfo[]> {
+    return this.store ? this.store.tracks() : [];
+  }
+  async window(query: WindowQuery): Promise<FlameWindow> {
+    return this.store ? this.store.window(query) : { boxes: [], buckets: [] };
+  }
+  async functionStats(filter?: string): Promise<FunctionStats[]> {
+    return this.store ? this.store.functionStats(filter) : [];
+  }
+  async lineStats(path: string): Promise<LineStats[]> {
+    return this.store ? this.store.lineStats(path) : [];
+  }
+  async callsOf(path: string, line: number, offset?: number, limit?: number): Promise<CallRow[]> {
+    return this.store ? this.store.callsOf(path, line, offset, limit) : [];
+  }
+  async query(filter: string, offset?: number, limit?: number): Promise<QueryResult> {
+    return this.store ? this.store.query(filter, offset, limit) : { total: 0, calls: [] };
+  }
+  async names(): Promise<TraceNamesResult> {
+    return this.store
+      ? this.store.names()
+      : { functions: [], modules: [], exceptionTypes: [], threads: [] };
+  }
+  /** Starts the store: opening a trace file is a reason to. */
+  async open(path: string): Promise<void> {
+    const store = this.real;
+    if (!store) throw new Error('The Tracelens trace store was closed.');
+    await store.open(path);
+  }
+  async exportChrome(path: string): Promise<void> {
+    const store = this.real;
+    if (!store) throw new Error('The Tracelens trace store was closed.');
+    await store.exportChrome(path);
   }
 
   onDidChange(listener: (summary: StoreSummary) => void): { dispose(): void } {

@@ -275,6 +275,10 @@ export function parseMessage(payload: Buffer | string): TracerMessage {
       for (const k of ['strings', 'files', 'codes', 'threads', 'events']) check(arr(k), 'batch', k);
       check(num('dropped'), 'batch', 'dropped');
       return value as unknown as Batch;
+    case 'lines':
+      check(typeof value.sampled === 'boolean', 'lines', 'sampled');
+      check(arr('stats'), 'lines', 'stats');
+      return value as unknown as Lines;
     case 'error':
       check(str('message'), 'error', 'message');
       return value as unknown as TracerError;

@@ -3,7 +3,8 @@
 // TraceSink; everything here is plain data so it crosses the worker boundary unchanged.
 // No vscode imports: the store is tested under plain Node.
 
-import type { TraceSink } from '../../adapter/protocol/dap';
+import type { ProcessKey, TraceSink } from '../../adapter/protocol/dap';
+import type { Lines } from '../../adapter/protocol/wire';
 
 export interface ValueText {
   /** Bounded repr as recorded by the tracer. */
@@ -71,6 +72,10 @@ export interface StoreSummary {
   running: boolean;
   /** Store generation: increases each time ingested data changes what queries answer. */
   generation: number;
+  /** Calls dropped by the store's cap (oldest first, whole with their descendants); absent: none. */
+  evicted?: number;
+  /** With `evicted`: the dropped calls all ended by this time (ns since the trace origin). */
+  evictedBeforeNs?: number;
 }
 
 /** A thread (or asyncio task track) of a traced process, for the flame chart's lanes. */
@@ -169,6 +174,8 @@ export interface TraceNamesResult {
 }
 
 export interface ITraceStore extends TraceSink {
+  /** Per-line figures (wire `lines` message); the trace server calls it when the sink has it. */
+  lines?(key: ProcessKey, lines: Lines): void;
   summary(): Promise<StoreSummary>;
   /** Calls whose parent is `parent` (null: top-level calls), in start order (limit: 5000). */
   children(parent: number | null, offset?: number, limit?: number): Promise<CallRow[]>;

@@ -1,7 +1,9 @@
-// Turns the tracer's wire messages (hello, batch, error, end) into rows of the store schema:
+// Turns the tracer's wire messages (hello, batch, lines, error, end) into rows of the store schema:
 // maps each connection's wire ids to store ids, pairs call/return events into calls rows with a
 // per-thread stack held in memory, and writes each batch in one transaction through multi-row
-// prepared INSERTs. Runs inside the store worker; never reads rows back on the hot path.
+// prepared INSERTs. Runs inside the store worker; never reads rows back on the hot path. It also
+// keeps the in-memory tracks (trackIndex.ts): each call's times, depth, own time and flags, among
+// them "outermost of its code" (16), from a per-thread count of the open frames of each code.
 //
 // A call row is written when the batch that opened it ends, complete if it also ended in that
 // batch, else with end_ns NULL (so running calls are visible); a later batch that ends it updates
@@ -11,8 +13,9 @@
 
 import type initSqlJs from 'sql.js';
 import type { ProcessKey } from '../../adapter/protocol/dap';
-import type { Batch, End, Event, Hello, TracerError } from '../../adapter/protocol/wire';
+import type { Batch, End, Event, Hello, Lines, TracerError } from '../../adapter/protocol/wire';
 import { MultiInsert } from './multiInsert';
+import { TrackIndex } from './trackIndex';
 
 type Database = initSqlJs.Database;
 type Statement = initSqlJs.Statement;
@@ -22,12 +25,17 @@ export const enum CallFlags {
   Resumed = 1,
   Suspended = 2,
   Raised = 4,
+  CCall = 8,
+  /** No call of the same code is open below it on its thread (recursion counted once). */
+  Outermost = 16,
 }
 
 /** The latest raise at one line of a file. */
 export interface RaiseMark {
   exception: number;
   call: number;
+  /** The call's thread (store id). */
+  thread: number;
   ts: number;
   type: number;
   message: number;
@@ -36,9 +44,13 @@ export interface RaiseMark {
 /** What fileAnnotations needs from one code object. */
 export interface CodeInfo {
   file: number;
+  module: string;
   qualname: string;
+  line: number;
   /** JSON array, as in codes.argnames. */
   argnames: string;
+  /** Index into Ingestor.modules. */
+  moduleId: number;
 }
 
 export class CallRec {
@@ -49,6 +61,12 @@ export class CallRec {
   excMessage: number | null = null;
   excLine: number | null = null;
   inserted = false;
+  /** Index in its track (trackIndex.ts); refreshed when the cap trims the track. */
+  slot = 0;
+  /** Summed durations of its ended children. */
+  childNs = 0;
+  /** strings.id of the asyncio task it runs in. */
+  task: number | null = null;
   constructor(
     readonly id: number,
     readonly process: number,
@@ -70,6 +88,10 @@ class Connection {
   readonly threads: number[] = [];
   /** Open calls per wire thread id, innermost last. */
   stacks: CallRec[][] = [];
+  /** Per wire thread id: open frames per store code id. */
+  active: number[][] = [];
+  /** Task of the next call or resume, by `${wire thread} ${wire code}`. */
+  readonly tasks = new Map<string, number>();
   lastTs: number;
   ended = false;
   constructor(
@@ -97,6 +119,7 @@ const CALL_COLUMNS = [
   'exc_message',
   'exc_line',
   'flags',
+  'task',
 ];
 
 export function keyOf(key: ProcessKey): string {
@@ -104,7 +127,7 @@ export function keyOf(key: ProcessKey): string {
 }
 
 export class Ingestor {
-  /** Calls stored. */
+  /** Calls stored (after the cap's evictions). */
   calls = 0;
   /** Events dropped by tracers (their reports summed). */
   dropped = 0;
@@ -112,8 +135,21 @@ export class Ingestor {
   badEvents = 0;
   /** Text of each string id, shared by the queries. */
   readonly texts: string[] = [''];
+  /** Distinct module names; CodeInfo.moduleId indexes it. */
+  readonly modules: string[] = [];
+  /** The calls of each thread, in memory (trackIndex.ts). */
+  readonly tracks = new TrackIndex();
+  /** Per store file id: the call that returned (or yielded) last at each line. */
+  readonly lastReturns: Map<number, CallRec>[] = [];
+  /** Per store file id: the last raise at each line. */
+  readonly lastRaises: Map<number, RaiseMark>[] = [];
+  /** Per store code id. */
+  readonly codes: CodeInfo[] = [];
+  /** Per store file id: its path. */
+  readonly paths: string[] = [];
   private readonly stringIds = new Map<string, number>();
   private readonly fileIds = new Map<string, number>();
+  private readonly moduleIds = new Map<string, number>();
   private readonly conns = new Map<string, Connection>();
   private origin: number | null = null;
   private processCount = 0;
@@ -122,17 +158,18 @@ export class Ingestor {
   private nextCode = 0;
   private nextThread = 0;
   private nextFile = 0;
-  /** Per store file id: the call that returned (or yielded) last at each line. */
-  readonly lastReturns: Map<number, CallRec>[] = [];
-  /** Per store file id: the last raise at each line. */
-  readonly lastRaises: Map<number, RaiseMark>[] = [];
-  /** Per store code id. */
-  readonly codes: CodeInfo[] = [];
+  private nextProbe = 0;
+
+  /** The greatest call id given so far. */
+  get lastCallId(): number {
+    return this.nextCall;
+  }
   private pending: CallRec[] = [];
   private updates: CallRec[] = [];
   private readonly callRows: MultiInsert;
   private readonly exceptionRows: MultiInsert;
   private readonly stringRows: MultiInsert;
+  private readonly probeRows: MultiInsert;
   private readonly statements: Statement[] = [];
   private readonly insertProcess: Statement;
   private readonly insertThread: Statement;
@@ -143,6 +180,7 @@ export class Ingestor {
   private readonly endProcess: Statement;
   private readonly errorProcess: Statement;
   private readonly dropProcess: Statement;
+  private readonly addLine: Statement;
 
   constructor(private readonly db: Database) {
     this.callRows = new MultiInsert(db, 'calls', CALL_COLUMNS, 128);
@@ -153,6 +191,12 @@ export class Ingestor {
       128,
     );
     this.stringRows = new MultiInsert(db, 'strings', ['id', 'text'], 128);
+    this.probeRows = new MultiInsert(
+      db,
+      'probes',
+      ['id', 'process', 'thread', 'call', 'ts_ns', 'name', 'detail', 'file', 'line'],
+      64,
+    );
     const prepare = (sql: string): Statement => {
       const s = db.prepare(sql);
       this.statements.push(s);
@@ -177,6 +221,11 @@ export class Ingestor {
     );
     this.errorProcess = prepare('UPDATE processes SET error=? WHERE id=?');
     this.dropProcess = prepare('UPDATE processes SET dropped = dropped + ? WHERE id=?');
+    this.addLine = prepare(
+      `INSERT INTO line_stats (process, file, line, hits, own_ns, total_ns, sampled) VALUES (?,?,?,?,?,?,?)
+       ON CONFLICT (process, file, line, sampled) DO UPDATE SET hits = hits + excluded.hits,
+         own_ns = own_ns + excluded.own_ns, total_ns = total_ns + excluded.total_ns`,
+    );
   }
 
   get processes(): number {
@@ -187,6 +236,18 @@ export class Ingestor {
   get running(): boolean {
     for (const c of this.conns.values()) if (!c.ended) return true;
     return false;
+  }
+
+  /** Store ids of the processes still running. */
+  runningProcesses(): Set<number> {
+    const out = new Set<number>();
+    for (const c of this.conns.values()) if (!c.ended) out.add(c.process);
+    return out;
+  }
+
+  /** The open calls of every thread (never evicted by the cap). */
+  *openCalls(): Iterable<CallRec> {
+    for (const c of this.conns.values()) for (const s of c.stacks) if (s) yield* s;
   }
 
   /** Text of a string id, or undefined. */
@@ -255,6 +316,30 @@ export class Ingestor {
       this.callRows.discard();
       this.exceptionRows.discard();
       this.stringRows.discard();
+      this.probeRows.discard();
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+    return true;
+  }
+
+  /** Adds per-line figures (deltas) to line_stats. Returns false when the connection is unknown. */
+  lines(key: ProcessKey, lines: Lines): boolean {
+    const c = this.conns.get(keyOf(key));
+    if (!c) return false;
+    const sampled = lines.sampled ? 1 : 0;
+    this.db.exec('BEGIN');
+    try {
+      for (const s of lines.stats ?? []) {
+        const file = c.files[s[0]];
+        if (file === undefined || !Array.isArray(s) || s.length < 5) {
+          this.badEvents++;
+          continue;
+        }
+        this.addLine.run([c.process, file, s[1], s[2], s[3], s[4], sampled]);
+      }
+      this.db.exec('COMMIT');
+    } catch (e) {
       this.db.exec('ROLLBACK');
       throw e;
     }
@@ -274,8 +359,62 @@ export class Ingestor {
     if (!c || c.ended) return false;
     c.ended = true;
     c.stacks = [];
+    c.active = [];
     this.endProcess.run([c.lastTs, end.exit_code ?? null, end.reason ?? null, c.process]);
     return true;
+  }
+
+  /**
+   * Takes over the contents of a database opened from a trace file: the interned strings, files,
+   * codes and counters, so queries and later ingest go on from there. Its processes count as
+   * ended. The tracks and per-line indexes are rebuilt by traceFile.ts.
+   */
+  adopt(): void {
+    const each = (sql: string, f: (r: initSqlJs.SqlValue[]) => void): void => {
+      const s = this.db.prepare(sql);
+      try {
+        while (s.step()) f(s.get());
+      } finally {
+        s.free();
+      }
+    };
+    each('SELECT id, text FROM strings', ([id, text]) => {
+      this.texts[id as number] = text as string;
+      this.stringIds.set(text as string, id as number);
+    });
+    each('SELECT id, path FROM files', ([id, path]) => {
+      this.fileIds.set(path as string, id as number);
+      this.paths[id as number] = path as string;
+      this.lastReturns[id as number] = new Map();
+      this.lastRaises[id as number] = new Map();
+    });
+    each('SELECT id, file, module, qualname, line, argnames FROM codes', (r) => {
+      const file = r[1] as number;
+      if (!this.lastReturns[file]) {
+        this.lastReturns[file] = new Map();
+        this.lastRaises[file] = new Map();
+      }
+      this.codes[r[0] as number] = {
+        file,
+        module: r[2] as string,
+        qualname: r[3] as string,
+        line: r[4] as number,
+        argnames: r[5] as string,
+        moduleId: this.moduleId(r[2] as string),
+      };
+    });
+    const max = (sql: string): number => (this.db.exec(sql)[0]?.values[0][0] as number | null) ?? 0;
+    this.nextCall = max('SELECT max(id) FROM calls');
+    this.nextException = max('SELECT max(id) FROM exceptions');
+    this.nextCode = max('SELECT max(id) FROM codes');
+    this.nextThread = max('SELECT max(id) FROM threads');
+    this.nextFile = max('SELECT max(id) FROM files');
+    this.nextProbe = max('SELECT max(id) FROM probes');
+    this.processCount = max('SELECT count(*) FROM processes');
+    this.dropped = max('SELECT sum(dropped) FROM processes');
+    this.calls = max('SELECT count(*) FROM calls');
+    const origin = this.db.exec("SELECT value FROM meta WHERE key = 'origin_ns'")[0];
+    if (origin) this.origin = Number(origin.values[0][0]);
   }
 
   /** Frees the prepared statements (before the database is closed). */
@@ -284,6 +423,7 @@ export class Ingestor {
     this.callRows.free();
     this.exceptionRows.free();
     this.stringRows.free();
+    this.probeRows.free();
   }
 
   private definitions(c: Connection, batch: Batch): void {
@@ -291,17 +431,27 @@ export class Ingestor {
     for (const [id, path] of batch.files ?? []) c.files[id] = this.file(path);
     for (const [id, file, module, qualname, line, argnames, flags] of batch.codes ?? []) {
       const storeId = ++this.nextCode;
-      const fileId = c.files[file] ?? this.file('<unknown>');
+      // File 0: no file (a C function).
+      const fileId = file === 0 ? this.noFile() : (c.files[file] ?? this.file('<unknown>'));
       const names = JSON.stringify(argnames);
       this.insertCode.run([storeId, c.process, fileId, module, qualname, line, names, flags]);
-      this.codes[storeId] = { file: fileId, qualname, argnames: names };
+      this.codes[storeId] = {
+        file: fileId,
+        module,
+        qualname,
+        line,
+        argnames: names,
+        moduleId: this.moduleId(module),
+      };
       c.codes[id] = storeId;
     }
     for (const [id, nativeId, name] of batch.threads ?? []) {
       const storeId = ++this.nextThread;
       this.insertThread.run([storeId, c.process, nativeId, name]);
+      this.tracks.track(storeId, c.process);
       c.threads[id] = storeId;
       c.stacks[id] = [];
+      c.active[id] = [];
     }
   }
 
@@ -329,7 +479,7 @@ export class Ingestor {
         return;
       }
       case 2: {
-        const rec = this.close(c, ev);
+        const rec = this.close(c, ev, 0);
         if (rec) {
           rec.line = ev[4];
           rec.value = c.strings[ev[5]] ?? null;
@@ -350,16 +500,22 @@ export class Ingestor {
             if (prev === undefined || prev.ts <= ts) {
               const type = this.stringOf(c, ev[5]);
               const message = this.stringOf(c, ev[6]);
-              m.set(ev[4], { exception: id, call: stack[i].id, ts, type, message });
+              m.set(ev[4], {
+                exception: id,
+                call: stack[i].id,
+                thread: stack[i].thread,
+                ts,
+                type,
+                message,
+              });
             }
           }
         }
         return;
       }
       case 4: {
-        const rec = this.close(c, ev);
+        const rec = this.close(c, ev, CallFlags.Raised);
         if (rec) {
-          rec.flags |= CallFlags.Raised;
           rec.excLine = ev[4];
           rec.excType = this.stringOf(c, ev[5]);
           rec.excMessage = this.stringOf(c, ev[6]);
@@ -368,23 +524,37 @@ export class Ingestor {
         return;
       }
       case 6: {
-        const rec = this.close(c, ev);
+        const rec = this.close(c, ev, CallFlags.Suspended);
         if (rec) {
-          rec.flags |= CallFlags.Suspended;
           rec.line = ev[4];
           rec.value = c.strings[ev[5]] ?? null;
           this.returned(rec);
         }
         return;
       }
-      case 7: {
+      case 7:
+      case 10: {
         const stack = c.stacks[ev[1]];
         const code = c.codes[ev[2]];
         if (stack === undefined || code === undefined) {
           this.badEvents++;
           return;
         }
-        this.open(c, stack, ev, code, null, CallFlags.Resumed);
+        this.open(c, stack, ev, code, null, ev[0] === 7 ? CallFlags.Resumed : CallFlags.CCall);
+        return;
+      }
+      case 11:
+        this.close(c, ev, 0);
+        return;
+      case 8:
+        this.probe(c, ev);
+        return;
+      case 9: {
+        if (c.stacks[ev[1]] === undefined || c.codes[ev[2]] === undefined) {
+          this.badEvents++;
+          return;
+        }
+        c.tasks.set(`${ev[1]} ${ev[2]}`, this.stringOf(c, ev[4]));
         return;
       }
       default:
@@ -401,10 +571,15 @@ export class Ingestor {
     flags: number,
   ): void {
     const top = stack.length > 0 ? stack[stack.length - 1] : undefined;
+    const active = c.active[ev[1]];
+    const open = active[code] ?? 0;
+    active[code] = open + 1;
+    if (open === 0) flags |= CallFlags.Outermost;
+    const thread = c.threads[ev[1]];
     const rec = new CallRec(
       ++this.nextCall,
       c.process,
-      c.threads[ev[1]],
+      thread,
       top === undefined ? null : top.id,
       top === undefined ? 0 : top.depth + 1,
       code,
@@ -413,25 +588,71 @@ export class Ingestor {
       args,
       flags,
     );
+    if (c.tasks.size > 0) {
+      const k = `${ev[1]} ${ev[2]}`;
+      const task = c.tasks.get(k);
+      if (task !== undefined) {
+        rec.task = task;
+        c.tasks.delete(k);
+      }
+    }
+    rec.slot = this.tracks
+      .track(thread, c.process)
+      .push(rec.id, top === undefined ? -1 : top.id, rec.start, rec.depth, code, flags);
     stack.push(rec);
     this.pending.push(rec);
     this.calls++;
   }
 
-  /** Ends the frame of the event's code on its thread (and any above it); undefined if absent. */
-  private close(c: Connection, ev: Event): CallRec | undefined {
+  /**
+   * Ends the frame of the event's code on its thread (and any above it, at the same time),
+   * adding `flags` to it; undefined if it is not on the stack.
+   */
+  private close(c: Connection, ev: Event, flags: number): CallRec | undefined {
     const stack = c.stacks[ev[1]];
     if (stack === undefined || stack.length === 0) return undefined;
     const i = frameOf(stack, ev[2]);
     if (i < 0) return undefined;
     const ts = ev[3] + c.offset;
+    const active = c.active[ev[1]];
+    const track = this.tracks.get(c.threads[ev[1]])!;
     let rec: CallRec;
     do {
       rec = stack.pop()!;
       rec.end = ts;
+      if (stack.length === i) rec.flags |= flags;
+      const duration = ts - rec.start;
+      track.close(rec.slot, ts, duration - rec.childNs, rec.flags);
+      if (stack.length > 0) stack[stack.length - 1].childNs += duration;
+      active[rec.code]--;
       if (rec.inserted) this.updates.push(rec);
     } while (stack.length > i);
     return rec;
+  }
+
+  private probe(c: Connection, ev: Event): void {
+    const thread = c.threads[ev[1]];
+    if (thread === undefined) {
+      this.badEvents++;
+      return;
+    }
+    const stack = c.stacks[ev[1]] ?? [];
+    const code = c.codes[ev[2]];
+    const i = ev[2] === 0 || code === undefined ? -1 : frameOf(stack, ev[2]);
+    const name = typeof ev[5] === 'string' ? (ev[5] as string) : this.stringText(c, ev[5]);
+    const v = this.probeRows.values;
+    v.push(
+      ++this.nextProbe,
+      c.process,
+      thread,
+      i >= 0 ? stack[i].id : null,
+      ev[3] + c.offset,
+      name,
+      ev[6] === undefined ? null : this.stringOf(c, ev[6]),
+      code === undefined ? null : this.codes[code].file,
+      ev[4] || null,
+    );
+    this.probeRows.added();
   }
 
   /** Notes the call as the last to return at its line, unless a later one did already. */
@@ -461,6 +682,10 @@ export class Ingestor {
     return c.strings[wireId] ?? this.intern('');
   }
 
+  private stringText(c: Connection, wireId: number): string {
+    return this.texts[this.stringOf(c, wireId)];
+  }
+
   private intern(text: string): number {
     let id = this.stringIds.get(text);
     if (id === undefined) {
@@ -473,16 +698,38 @@ export class Ingestor {
     return id;
   }
 
+  private moduleId(module: string): number {
+    let id = this.moduleIds.get(module);
+    if (id === undefined) {
+      id = this.modules.length;
+      this.modules.push(module);
+      this.moduleIds.set(module, id);
+    }
+    return id;
+  }
+
   private file(path: string): number {
     let id = this.fileIds.get(path);
     if (id === undefined) {
       id = ++this.nextFile;
       this.insertFile.run([id, path]);
       this.fileIds.set(path, id);
+      this.paths[id] = path;
       this.lastReturns[id] = new Map();
       this.lastRaises[id] = new Map();
     }
     return id;
+  }
+
+  /** files row 0 (path ''): the file of code that has none (C functions). */
+  private noFile(): number {
+    if (this.paths[0] === undefined) {
+      this.db.run("INSERT OR IGNORE INTO files (id, path) VALUES (0, '')");
+      this.paths[0] = '';
+      this.lastReturns[0] = new Map();
+      this.lastRaises[0] = new Map();
+    }
+    return 0;
   }
 
   private flush(): void {
@@ -505,6 +752,7 @@ export class Ingestor {
         r.excMessage,
         r.excLine,
         r.flags,
+        r.task,
       );
       r.inserted = true;
       rows.added();
@@ -526,6 +774,7 @@ export class Ingestor {
     this.updates = [];
     this.exceptionRows.flush();
     this.stringRows.flush();
+    this.probeRows.flush();
   }
 }
 

@@ -6,18 +6,32 @@
 // were posted, so a request answers with everything ingested before it.
 
 import type { ProcessKey } from '../../adapter/protocol/dap';
-import type { Batch, End, Hello, TracerError } from '../../adapter/protocol/wire';
-import type { CallRow, FileAnnotations, StoreSummary } from './api';
+import type { Batch, End, Hello, Lines, TracerError } from '../../adapter/protocol/wire';
+import type {
+  CallRow,
+  FileAnnotations,
+  FlameWindow,
+  FunctionStats,
+  LineStats,
+  QueryResult,
+  StoreSummary,
+  TraceNamesResult,
+  TrackInfo,
+  WindowQuery,
+} from './api';
 
 /** `workerData` of the store worker. */
 export interface StoreWorkerData {
   /** Absolute path of sql-wasm.wasm; default: beside the bundled worker (dist/sql-wasm.wasm). */
   wasmPath?: string;
+  /** Calls kept before the oldest are dropped (0: no cap; default traceStore DEFAULT_MAX_CALLS). */
+  maxCalls?: number;
 }
 
 export type IngestMessage =
   | { t: 'hello'; key: ProcessKey; hello: Hello }
   | { t: 'batch'; key: ProcessKey; batch: Batch }
+  | { t: 'lines'; key: ProcessKey; lines: Lines }
   | { t: 'error'; key: ProcessKey; error: TracerError }
   | { t: 'end'; key: ProcessKey; end: End };
 
@@ -28,7 +42,16 @@ export type StoreRequest =
   | { t: 'call'; id: number; callId: number }
   | { t: 'fileAnnotations'; id: number; path: string }
   | { t: 'clear'; id: number }
-  | { t: 'save'; id: number; path: string };
+  | { t: 'save'; id: number; path: string }
+  | { t: 'tracks'; id: number }
+  | { t: 'window'; id: number; query: WindowQuery }
+  | { t: 'functionStats'; id: number; filter?: string }
+  | { t: 'lineStats'; id: number; path: string }
+  | { t: 'callsOf'; id: number; path: string; line: number; offset: number; limit: number }
+  | { t: 'query'; id: number; filter: string; offset: number; limit: number }
+  | { t: 'names'; id: number }
+  | { t: 'open'; id: number; path: string }
+  | { t: 'exportChrome'; id: number; path: string };
 
 /** What each request answers with. */
 export interface StoreResults {
@@ -38,6 +61,15 @@ export interface StoreResults {
   fileAnnotations: FileAnnotations;
   clear: null;
   save: null;
+  tracks: TrackInfo[];
+  window: FlameWindow;
+  functionStats: FunctionStats[];
+  lineStats: LineStats[];
+  callsOf: CallRow[];
+  query: QueryResult;
+  names: TraceNamesResult;
+  open: null;
+  exportChrome: null;
 }
 
 /** Client -> worker. */
@@ -52,5 +84,8 @@ export type WorkerMessage =
   /** The worker could not start (e.g. the wasm is missing); every request fails with this. */
   | { t: 'fatal'; message: string };
 
-/** Rows a `children` request returns when it names no limit. */
+/** Rows a `children` or `callsOf` request returns when it names no limit. */
 export const DEFAULT_CHILDREN_LIMIT = 5000;
+
+/** Calls a `query` request returns when it names no limit. */
+export const DEFAULT_QUERY_LIMIT = 200;

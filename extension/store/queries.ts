@@ -1,6 +1,6 @@
-// The read side of the store: the queries behind ITraceStore (children of a call, one call, a
-// file's annotations), answered from the sql.js database into the plain rows of api.ts.
-// Runs inside the store worker; never writes.
+// The read side of the store: the SQL queries behind ITraceStore (children of a call, one call, a
+// file's annotations, the calls of a function, filter queries, line figures, names), answered from
+// the sql.js database into the plain rows of api.ts. Runs inside the store worker; never writes.
 //
 // fileAnnotations (from the Ingestor's in-memory index of the last return and raise per line, so
 // it costs the same on a million calls): at each line where a call of the file's code returned
@@ -13,7 +13,17 @@
 // reports no Handled); a call still running has not handled it (yet).
 
 import type initSqlJs from 'sql.js';
-import type { CallArg, CallRow, FileAnnotations } from './api';
+import { compileToSql } from '../query/compileToSql';
+import { parseQuery } from '../query/parser';
+import { readTraceNames } from '../query/traceNames';
+import type {
+  CallArg,
+  CallRow,
+  FileAnnotations,
+  LineStats,
+  QueryResult,
+  TraceNamesResult,
+} from './api';
 import type { Ingestor } from './ingestor';
 
 type Database = initSqlJs.Database;
@@ -21,12 +31,12 @@ type Statement = initSqlJs.Statement;
 type SqlValue = initSqlJs.SqlValue;
 
 const CALL_SELECT = `
-SELECT c.id, c.parent, c.depth, c.process, c.thread, t.name, co.module, co.qualname, f.path, co.line,
+SELECT c.id, c.parent, c.depth, c.process, c.thread, t.name, co.module, co.qualname, COALESCE(f.path, ''), co.line,
   co.argnames, c.args, rv.text, c.return_line, et.text, em.text, c.exc_line, c.start_ns, c.end_ns,
   c.flags, (SELECT count(*) FROM calls k WHERE k.parent = c.id)
 FROM calls c
 JOIN codes co ON co.id = c.code
-JOIN files f ON f.id = co.file
+LEFT JOIN files f ON f.id = co.file
 LEFT JOIN threads t ON t.id = c.thread
 LEFT JOIN strings rv ON rv.id = c.return_value
 LEFT JOIN strings et ON et.id = c.exc_type
@@ -39,9 +49,11 @@ export class TraceQueries {
   private readonly byId: Statement;
   private readonly nextExit: Statement;
   private readonly callEnd: Statement;
+  private readonly codesAt: Statement;
+  private readonly lineFigures: Statement;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     /** Keeps the strings and the last return / raise per line in memory. */
     private readonly index: Ingestor,
   ) {
@@ -61,6 +73,57 @@ export class TraceQueries {
       'SELECT id, kind FROM exceptions WHERE call = ? AND id > ? AND kind IN (4, 5) ORDER BY id LIMIT 1',
     );
     this.callEnd = prepare('SELECT parent, end_ns, flags FROM calls WHERE id = ?');
+    this.codesAt = prepare(
+      'SELECT co.id FROM codes co JOIN files f ON f.id = co.file WHERE f.path = ? AND co.line = ?',
+    );
+    this.lineFigures = prepare(
+      `SELECT line, sum(hits), sum(own_ns), sum(total_ns), sampled FROM line_stats
+       WHERE file = (SELECT id FROM files WHERE path = ?) GROUP BY line, sampled ORDER BY line, sampled`,
+    );
+  }
+
+  /** Calls of the code objects defined at `line` of `path` (one per process), in start order. */
+  callsOf(path: string, line: number, offset: number, limit: number): CallRow[] {
+    const codes = this.all(this.codesAt, [path, line]).map((r) => r[0] as number);
+    if (codes.length === 0) return [];
+    // One code: the calls_code index (code, start_ns) gives start order without sorting.
+    const where =
+      codes.length === 1 ? 'c.code = ?' : `c.code IN (${codes.map(() => '?').join(',')})`;
+    return this.select(`${CALL_SELECT} WHERE ${where} ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?`, [
+      ...codes,
+      limit,
+      offset,
+    ]);
+  }
+
+  /** Calls matching a query-language sentence; throws its QueryError (message with the position). */
+  query(filter: string, offset: number, limit: number): QueryResult {
+    const { where, params } = compileToSql(parseQuery(filter));
+    const total = this.once(`SELECT count(*) FROM calls c WHERE ${where}`, params)[0][0] as number;
+    const calls =
+      limit > 0 && offset < total
+        ? this.select(`${CALL_SELECT} WHERE ${where} ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?`, [
+            ...params,
+            limit,
+            offset,
+          ])
+        : [];
+    return { total, calls };
+  }
+
+  /** Per-line figures of a file, exact and sampled apart, by line. */
+  lineStats(path: string): LineStats[] {
+    return this.all(this.lineFigures, [path]).map((r) => ({
+      line: r[0] as number,
+      hits: r[1] as number,
+      ownNs: r[2] as number,
+      totalNs: r[3] as number,
+      sampled: r[4] === 1,
+    }));
+  }
+
+  names(): TraceNamesResult {
+    return readTraceNames(this.db);
   }
 
   children(parent: number | null, offset: number, limit: number): CallRow[] {
@@ -121,6 +184,25 @@ export class TraceQueries {
       call = this.all(this.callEnd, [call])[0]?.[0] as number | null;
     }
     return false;
+  }
+
+  /** Runs a statement prepared for this call only. */
+  private once(sql: string, params: SqlValue[]): SqlValue[][] {
+    const s = this.db.prepare(sql);
+    try {
+      return this.all(s, params);
+    } finally {
+      s.free();
+    }
+  }
+
+  private select(sql: string, params: SqlValue[]): CallRow[] {
+    const s = this.db.prepare(sql);
+    try {
+      return this.rows(s, params);
+    } finally {
+      s.free();
+    }
   }
 
   private all(s: Statement, params: SqlValue[]): SqlValue[][] {

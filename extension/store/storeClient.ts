@@ -6,10 +6,23 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ProcessKey } from '../../adapter/protocol/dap';
-import type { Batch, End, Hello, TracerError } from '../../adapter/protocol/wire';
-import type { CallRow, FileAnnotations, ITraceStore, StoreSummary } from './api';
+import type { Batch, End, Hello, Lines, TracerError } from '../../adapter/protocol/wire';
+import type {
+  CallRow,
+  FileAnnotations,
+  FlameWindow,
+  FunctionStats,
+  ITraceStore,
+  LineStats,
+  QueryResult,
+  StoreSummary,
+  TraceNamesResult,
+  TrackInfo,
+  WindowQuery,
+} from './api';
 import {
   DEFAULT_CHILDREN_LIMIT,
+  DEFAULT_QUERY_LIMIT,
   type ClientMessage,
   type StoreRequest,
   type StoreResults,
@@ -22,6 +35,11 @@ export interface StoreClientOptions {
   workerPath?: string;
   /** sql-wasm.wasm; default: beside the worker. */
   wasmPath?: string;
+  /**
+   * Calls kept; past it the oldest are dropped whole (default 8,000,000: about 1 GB at ~100 bytes
+   * a call); 0: no cap.
+   */
+  maxCalls?: number;
   /** Least time between two change notifications, ms (default 200). */
   changeDelayMs?: number;
   /** Told when the worker could not store something or stopped; default: console.error. */
@@ -49,7 +67,9 @@ export class StoreClient implements ITraceStore {
   constructor(options: StoreClientOptions = {}) {
     this.changeDelayMs = options.changeDelayMs ?? 200;
     this.reportError = options.onError ?? ((m) => console.error(m));
-    const workerData: StoreWorkerData = options.wasmPath ? { wasmPath: options.wasmPath } : {};
+    const workerData: StoreWorkerData = {};
+    if (options.wasmPath) workerData.wasmPath = options.wasmPath;
+    if (options.maxCalls !== undefined) workerData.maxCalls = options.maxCalls;
     this.worker = new Worker(options.workerPath ?? path.join(__dirname, 'storeWorker.js'), {
       workerData,
     });
@@ -67,6 +87,11 @@ export class StoreClient implements ITraceStore {
 
   batch(key: ProcessKey, batch: Batch): void {
     this.ingest({ t: 'batch', key, batch });
+  }
+
+  /** Per-line figures (wire `lines`); not part of TraceSink, the trace server calls it when present. */
+  lines(key: ProcessKey, lines: Lines): void {
+    this.ingest({ t: 'lines', key, lines });
   }
 
   error(key: ProcessKey, error: TracerError): void {
@@ -100,6 +125,48 @@ export class StoreClient implements ITraceStore {
 
   async save(path: string): Promise<void> {
     await this.request({ t: 'save', path });
+  }
+
+  tracks(): Promise<TrackInfo[]> {
+    return this.request({ t: 'tracks' }) as Promise<TrackInfo[]>;
+  }
+
+  window(query: WindowQuery): Promise<FlameWindow> {
+    return this.request({ t: 'window', query }) as Promise<FlameWindow>;
+  }
+
+  functionStats(filter?: string): Promise<FunctionStats[]> {
+    return this.request({ t: 'functionStats', filter }) as Promise<FunctionStats[]>;
+  }
+
+  lineStats(path: string): Promise<LineStats[]> {
+    return this.request({ t: 'lineStats', path }) as Promise<LineStats[]>;
+  }
+
+  callsOf(
+    path: string,
+    line: number,
+    offset = 0,
+    limit = DEFAULT_CHILDREN_LIMIT,
+  ): Promise<CallRow[]> {
+    return this.request({ t: 'callsOf', path, line, offset, limit }) as Promise<CallRow[]>;
+  }
+
+  query(filter: string, offset = 0, limit = DEFAULT_QUERY_LIMIT): Promise<QueryResult> {
+    return this.request({ t: 'query', filter, offset, limit }) as Promise<QueryResult>;
+  }
+
+  names(): Promise<TraceNamesResult> {
+    return this.request({ t: 'names' }) as Promise<TraceNamesResult>;
+  }
+
+  async open(path: string): Promise<void> {
+    await this.request({ t: 'open', path });
+    this.scheduleChange();
+  }
+
+  async exportChrome(path: string): Promise<void> {
+    await this.request({ t: 'exportChrome', path });
   }
 
   onDidChange(listener: (summary: StoreSummary) => void): { dispose(): void } {

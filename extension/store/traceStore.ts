@@ -1,18 +1,45 @@
 // The store proper, as it lives inside the worker: one sql.js database created from schema.sql,
-// the Ingestor that writes it and the TraceQueries that read it, plus the summary, clear and
-// save. Synchronous and single-threaded; worker.ts feeds it messages. No vscode imports.
+// the Ingestor that writes it (and the in-memory tracks), the TraceQueries that read it, the cap,
+// and the summary, clear, save, open and export. Synchronous and single-threaded; worker.ts feeds
+// it messages. No vscode imports.
 
 import { renameSync, writeFileSync } from 'node:fs';
 import type initSqlJs from 'sql.js';
 import type { ProcessKey } from '../../adapter/protocol/dap';
-import type { Batch, End, Hello, TracerError } from '../../adapter/protocol/wire';
+import type { Batch, End, Hello, Lines, TracerError } from '../../adapter/protocol/wire';
 import schema from '../../adapter/python/tracelens/schema.sql';
-import type { CallRow, FileAnnotations, StoreSummary } from './api';
+import { compileToSql } from '../query/compileToSql';
+import { parseQuery } from '../query/parser';
+import { registerSqlFunctions } from '../query/sqlFunctions';
+import type {
+  CallRow,
+  FileAnnotations,
+  FlameWindow,
+  FunctionStats,
+  LineStats,
+  QueryResult,
+  StoreSummary,
+  TraceNamesResult,
+  TrackInfo,
+  WindowQuery,
+} from './api';
+import { exportChrome } from './chromeExport';
+import { evictOldest } from './evictor';
+import { flameWindow, type Matcher } from './flameWindow';
+import { functionStats } from './functionStats';
 import { Ingestor } from './ingestor';
 import { TraceQueries } from './queries';
+import { rebuildIndexes, readTraceFile, SCHEMA_VERSION, STORE_FORMAT } from './traceFile';
 
-export const STORE_FORMAT = 'tracelens';
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION, STORE_FORMAT } from './traceFile';
+
+/** Default cap: about 100 bytes per stored call keeps the store under about 1 GB. */
+export const DEFAULT_MAX_CALLS = 8_000_000;
+
+export interface TraceStoreOptions {
+  /** Calls kept; past it the oldest go (evictor.ts). 0: no cap. */
+  maxCalls?: number;
+}
 
 /** A new, empty trace database: the schema and its meta rows. */
 export function createTraceDb(SQL: initSqlJs.SqlJsStatic): initSqlJs.Database {
@@ -32,9 +59,19 @@ export class TraceStore {
   private ingestor!: Ingestor;
   private queries!: TraceQueries;
   private generation = 0;
+  private evicted = 0;
+  private evictedBeforeNs = 0;
+  private readonly maxCalls: number;
+  /** Filter sentence -> the call ids it matches, as of a generation. */
+  private matches = new Map<string, { generation: number; bits: Uint8Array }>();
+  private marking: Uint8Array = new Uint8Array(0);
 
-  constructor(private readonly SQL: initSqlJs.SqlJsStatic) {
-    this.open();
+  constructor(
+    private readonly SQL: initSqlJs.SqlJsStatic,
+    options: TraceStoreOptions = {},
+  ) {
+    this.maxCalls = options.maxCalls ?? DEFAULT_MAX_CALLS;
+    this.use(createTraceDb(SQL));
   }
 
   hello(key: ProcessKey, hello: Hello): void {
@@ -44,10 +81,23 @@ export class TraceStore {
   /** Returns a warning when some events did not fit the protocol and were skipped. */
   batch(key: ProcessKey, batch: Batch): string | undefined {
     const bad = this.ingestor.badEvents;
-    if (this.ingestor.batch(key, batch)) this.generation++;
+    if (this.ingestor.batch(key, batch)) {
+      this.generation++;
+      this.cap();
+    }
     const skipped = this.ingestor.badEvents - bad;
     return skipped > 0
       ? `${skipped} event(s) of batch ${batch.seq} did not fit the wire protocol and were skipped.`
+      : undefined;
+  }
+
+  /** Returns a warning when some figures named unknown files and were skipped. */
+  lines(key: ProcessKey, lines: Lines): string | undefined {
+    const bad = this.ingestor.badEvents;
+    if (this.ingestor.lines(key, lines)) this.generation++;
+    const skipped = this.ingestor.badEvents - bad;
+    return skipped > 0
+      ? `${skipped} line figure(s) did not fit the wire protocol and were skipped.`
       : undefined;
   }
 
@@ -61,13 +111,18 @@ export class TraceStore {
 
   summary(): StoreSummary {
     const i = this.ingestor;
-    return {
+    const s: StoreSummary = {
       processes: i.processes,
       calls: i.calls,
       dropped: i.dropped,
       running: i.running,
       generation: this.generation,
     };
+    if (this.evicted > 0) {
+      s.evicted = this.evicted;
+      s.evictedBeforeNs = this.evictedBeforeNs;
+    }
+    return s;
   }
 
   children(parent: number | null, offset: number, limit: number): CallRow[] {
@@ -82,10 +137,75 @@ export class TraceStore {
     return this.queries.fileAnnotations(path);
   }
 
+  tracks(): TrackInfo[] {
+    const running = this.ingestor.runningProcesses();
+    const out: TrackInfo[] = [];
+    const s = this.db.prepare(
+      `SELECT t.id, t.process, p.pid, t.name, p.start_ns, p.end_ns FROM threads t
+       JOIN processes p ON p.id = t.process ORDER BY t.process, t.id`,
+    );
+    try {
+      while (s.step()) {
+        const r = s.get();
+        const t = this.ingestor.tracks.get(r[0] as number);
+        const n = t?.n ?? 0;
+        const last = t && n > 0 ? Math.max(t.maxEnd, t.start[n - 1]) : (r[4] as number);
+        out.push({
+          thread: r[0] as number,
+          process: r[1] as number,
+          pid: r[2] as number,
+          name: (r[3] as string | null) ?? '',
+          startNs: t && n > 0 ? t.start[0] : (r[4] as number),
+          endNs: running.has(r[1] as number) ? null : Math.max(last, (r[5] as number | null) ?? 0),
+          calls: n,
+          maxDepth: t?.maxDepth ?? 0,
+        });
+      }
+    } finally {
+      s.free();
+    }
+    return out;
+  }
+
+  window(q: WindowQuery): FlameWindow {
+    const i = this.ingestor;
+    return flameWindow(i.tracks.get(q.thread), q, i.codes, i.modules, this.matcher(q.filter));
+  }
+
+  functionStats(filter?: string): FunctionStats[] {
+    const i = this.ingestor;
+    return functionStats(
+      i.tracks,
+      (code) => {
+        const c = i.codes[code];
+        return (
+          c && { module: c.module, qualname: c.qualname, path: i.paths[c.file] ?? '', line: c.line }
+        );
+      },
+      this.matcher(filter),
+    );
+  }
+
+  lineStats(path: string): LineStats[] {
+    return this.queries.lineStats(path);
+  }
+
+  callsOf(path: string, line: number, offset: number, limit: number): CallRow[] {
+    return this.queries.callsOf(path, line, offset, limit);
+  }
+
+  query(filter: string, offset: number, limit: number): QueryResult {
+    return this.queries.query(filter, offset, limit);
+  }
+
+  names(): TraceNamesResult {
+    return this.queries.names();
+  }
+
   /** Empties the store. Processes still sending are forgotten: their later messages are ignored. */
   clear(): void {
     this.close();
-    this.open();
+    this.use(createTraceDb(this.SQL));
     this.generation++;
   }
 
@@ -97,15 +217,75 @@ export class TraceStore {
     renameSync(tmp, path);
   }
 
+  /** Replaces the contents with a saved trace file; throws a message for the user. */
+  open(path: string): void {
+    const db = readTraceFile(this.SQL, path);
+    this.close();
+    this.use(db, true);
+    this.evicted = 0;
+    this.evictedBeforeNs = 0;
+    this.generation++;
+  }
+
+  exportChrome(path: string): void {
+    exportChrome(this.db, path, (id) => this.ingestor.text(id) ?? '');
+  }
+
   close(): void {
     this.queries.free();
     this.ingestor.free();
     this.db.close();
+    this.matches.clear();
   }
 
-  private open(): void {
-    this.db = createTraceDb(this.SQL);
-    this.ingestor = new Ingestor(this.db);
-    this.queries = new TraceQueries(this.db, this.ingestor);
+  private use(db: initSqlJs.Database, opened = false): void {
+    this.db = db;
+    registerSqlFunctions(db);
+    db.create_function('tl_mark', (id: number) => {
+      this.marking[id >>> 3] |= 1 << (id & 7);
+      return 1;
+    });
+    this.ingestor = new Ingestor(db);
+    if (opened) rebuildIndexes(db, this.ingestor);
+    this.queries = new TraceQueries(db, this.ingestor);
+    this.evicted = 0;
+    this.evictedBeforeNs = 0;
+  }
+
+  /** Past the cap, drops the oldest calls down to 95% of it. */
+  private cap(): void {
+    const max = this.maxCalls;
+    if (max <= 0 || this.ingestor.calls <= max) return;
+    const target = max - Math.floor(max / 20);
+    const e = evictOldest(this.db, this.ingestor, this.ingestor.calls - target);
+    if (e.calls > 0) {
+      this.evicted += e.calls;
+      this.evictedBeforeNs = Math.max(this.evictedBeforeNs, e.beforeNs);
+      this.matches.clear();
+    }
+  }
+
+  /** Which calls match a filter sentence (cached per generation); undefined for no filter. */
+  private matcher(filter: string | undefined): Matcher | undefined {
+    if (filter === undefined || filter.trim() === '') return undefined;
+    let m = this.matches.get(filter);
+    if (!m || m.generation !== this.generation) {
+      const query = parseQuery(filter);
+      if (!query.expr) return undefined;
+      const { where, params } = compileToSql(query);
+      this.marking = new Uint8Array((this.ingestor.lastCallId >>> 3) + 1);
+      const s = this.db.prepare(`SELECT count(tl_mark(c.id)) FROM calls c WHERE ${where}`);
+      try {
+        s.bind(params);
+        s.step();
+      } finally {
+        s.free();
+      }
+      m = { generation: this.generation, bits: this.marking };
+      if (this.matches.size >= 8) this.matches.delete(this.matches.keys().next().value!);
+      this.matches.set(filter, m);
+    }
+    const bits = m.bits;
+    return (id) => (bits[id >>> 3] & (1 << (id & 7))) !== 0;
   }
 }

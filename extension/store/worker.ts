@@ -46,6 +46,26 @@ function answer(
     case 'save':
       s.save(m.path);
       return null;
+    case 'tracks':
+      return s.tracks();
+    case 'window':
+      return s.window(m.query);
+    case 'functionStats':
+      return s.functionStats(m.filter);
+    case 'lineStats':
+      return s.lineStats(m.path);
+    case 'callsOf':
+      return s.callsOf(m.path, m.line, m.offset, m.limit);
+    case 'query':
+      return s.query(m.filter, m.offset, m.limit);
+    case 'names':
+      return s.names();
+    case 'open':
+      s.open(m.path);
+      return null;
+    case 'exportChrome':
+      s.exportChrome(m.path);
+      return null;
   }
 }
 
@@ -59,6 +79,11 @@ function handle(m: ClientMessage): void {
           break;
         case 'batch': {
           const warning = store.batch(m.key, m.batch);
+          if (warning) post({ t: 'ingestError', message: `Tracelens: ${warning}` });
+          break;
+        }
+        case 'lines': {
+          const warning = store.lines(m.key, m.lines);
           if (warning) post({ t: 'ingestError', message: `Tracelens: ${warning}` });
           break;
         }
@@ -105,7 +130,7 @@ async function start(): Promise<void> {
       );
     }
     const SQL = await initSqlJs({ wasmBinary: wasmBinary as unknown as ArrayBuffer });
-    store = new TraceStore(SQL);
+    store = new TraceStore(SQL, { maxCalls: data.maxCalls });
   } catch (e) {
     fatal = describe(e);
     post({ t: 'fatal', message: fatal });

@@ -50,7 +50,7 @@ describe('trace store on a recorded stream', () => {
       generation: 2,
     });
     const top = await s.children(null);
-    assert.deepEqual(top.map(brief), ['1 null 0 t1 <module>() null@null [1000,null] f0 c6']);
+    assert.deepEqual(top.map(brief), ['1 null 0 t1 <module>() null@null [1000,null] f16 c6']);
     assert.deepEqual(top[0], {
       id: 1,
       parent: null,
@@ -68,12 +68,12 @@ describe('trace store on a recorded stream', () => {
       exception: null,
       startNs: 1000,
       endNs: null,
-      flags: 0,
+      flags: 16,
       childCount: 6,
     });
     replay(s, stream.slice(2, 3));
     const done = await s.call(1);
-    assert.equal(brief(done!), '1 null 0 t1 <module>() !ValueError(bad 2)@20 [1000,4400] f4 c7');
+    assert.equal(brief(done!), '1 null 0 t1 <module>() !ValueError(bad 2)@20 [1000,4400] f20 c7');
     assert.equal((await s.summary()).running, true);
   });
 
@@ -88,18 +88,18 @@ describe('trace store on a recorded stream', () => {
       generation: 7,
     });
     assert.deepEqual((await s.children(null)).map(brief), [
-      '1 null 0 t1 <module>() !ValueError(bad 2)@20 [1000,4400] f4 c7',
-      '12 null 0 t2 fact(n=1) 1@3 [4060,4070] f0 c0',
-      '13 null 0 t3 <module>() None@22 [1048586,1048596] f0 c0',
+      '1 null 0 t1 <module>() !ValueError(bad 2)@20 [1000,4400] f20 c7',
+      '12 null 0 t2 fact(n=1) 1@3 [4060,4070] f16 c0',
+      '13 null 0 t3 <module>() None@22 [1048586,1048596] f16 c0',
     ]);
     assert.deepEqual((await s.children(1)).map(brief), [
-      '2 1 1 t1 gen() 1@16 [1100,1200] f2 c0',
-      '3 1 1 t1 gen() 2@17 [1300,1400] f3 c0',
-      '4 1 1 t1 gen() None@17 [1500,1600] f1 c0',
-      '5 1 1 t1 fact(n=3) 6@4 [2000,2500] f0 c1',
-      "8 1 1 t1 safe() 'caught'@13 [3000,3500] f0 c1",
-      '10 1 1 t1 check() None@25 [3600,3900] f0 c0',
-      '11 1 1 t1 fail(x=2) !ValueError(bad 2)@7 [4000,4200] f4 c0',
+      '2 1 1 t1 gen() 1@16 [1100,1200] f18 c0',
+      '3 1 1 t1 gen() 2@17 [1300,1400] f19 c0',
+      '4 1 1 t1 gen() None@17 [1500,1600] f17 c0',
+      '5 1 1 t1 fact(n=3) 6@4 [2000,2500] f16 c1',
+      "8 1 1 t1 safe() 'caught'@13 [3000,3500] f16 c1",
+      '10 1 1 t1 check() None@25 [3600,3900] f16 c0',
+      '11 1 1 t1 fail(x=2) !ValueError(bad 2)@7 [4000,4200] f20 c0',
     ]);
     assert.deepEqual((await s.children(5)).map(brief), [
       '6 5 2 t1 fact(n=2) 2@4 [2100,2400] f0 c1',
@@ -108,7 +108,7 @@ describe('trace store on a recorded stream', () => {
       '7 6 3 t1 fact(n=1) 1@3 [2200,2300] f0 c0',
     ]);
     assert.deepEqual((await s.children(8)).map(brief), [
-      '9 8 2 t1 fail(x=1) !ValueError(bad 1)@7 [3100,3300] f4 c0',
+      '9 8 2 t1 fail(x=1) !ValueError(bad 1)@7 [3100,3300] f20 c0',
     ]);
     assert.deepEqual(
       (await s.children(1, 2, 2)).map((r) => r.id),
@@ -208,10 +208,10 @@ describe('trace store on a recorded stream', () => {
       dropped: 0,
     });
     assert.deepEqual((await s.children(null)).map(brief), [
-      '1 null 0 t1 outer() None@3 [10,30] f0 c1',
+      '1 null 0 t1 outer() None@3 [10,30] f16 c1',
     ]);
     assert.deepEqual((await s.children(1)).map(brief), [
-      '2 1 1 t1 inner() null@null [20,30] f0 c0',
+      '2 1 1 t1 inner() null@null [20,30] f16 c0',
     ]);
     assert.equal((await s.summary()).calls, 2);
     assert.deepEqual(errors, [
@@ -301,7 +301,9 @@ print(json.dumps({
         codes: 7,
         exceptions: 9,
         files: 1,
+        line_stats: 0,
         meta: 3,
+        probes: 0,
         processes: 2,
         strings: 12,
         threads: 3,

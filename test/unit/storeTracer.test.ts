@@ -42,7 +42,8 @@ function findPython(version: string): string | undefined {
 const clients: StoreClient[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tracelens-store-real-'));
 
-/** Calls (in start order, parents as positions) and exception events of a trace file, as JSON. */
+/** Calls (in start order, parents as positions; flags without "outermost", which only the store
+ * sets at ingest) and exception events of a trace file, as JSON. */
 const COMPARE = `
 import json, sqlite3, sys
 def rows(path):
@@ -50,7 +51,7 @@ def rows(path):
     text = dict(db.execute("SELECT id, text FROM strings"))
     pos, calls = {}, []
     for r in db.execute('''SELECT c.id, c.parent, c.depth, co.module, co.qualname, co.line, co.argnames,
-            c.args, c.return_value, c.return_line, c.exc_type, c.exc_message, c.exc_line, c.flags,
+            c.args, c.return_value, c.return_line, c.exc_type, c.exc_message, c.exc_line, c.flags & ~16,
             c.end_ns IS NULL FROM calls c JOIN codes co ON co.id = c.code ORDER BY c.start_ns, c.id'''):
         pos[r[0]] = len(pos)
         args = None if r[7] is None else [text.get(a) for a in json.loads(r[7])]

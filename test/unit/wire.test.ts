@@ -108,6 +108,8 @@ describe('parseMessage', () => {
       ...end,
       exit_code: null,
     });
+    const lines = { t: 'lines', sampled: true, stats: [[1, 3, 10, 500, 900]] };
+    assert.deepEqual(parseMessage(JSON.stringify(lines)), lines);
   });
 
   it('rejects what is not a well-formed message', () => {
@@ -126,6 +128,8 @@ describe('parseMessage', () => {
       [JSON.stringify({ ...batch, dropped: undefined }), /"dropped"/],
       [JSON.stringify({ t: 'error' }), /error message has a missing or malformed "message"/],
       [JSON.stringify({ ...end, exit_code: '0' }), /"exit_code"/],
+      [JSON.stringify({ t: 'lines', sampled: 1, stats: [] }), /lines message .* "sampled"/],
+      [JSON.stringify({ t: 'lines', sampled: false }), /lines message .* "stats"/],
     ];
     for (const [text, pattern] of cases) assert.throws(() => parseMessage(text), pattern, text);
   });

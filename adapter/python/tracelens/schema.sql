@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS threads (
   name TEXT
 );
 
+-- Row 0 (path '') stands for "no file": the code of C functions (wire code defs with file 0).
 CREATE TABLE IF NOT EXISTS files (
   id INTEGER PRIMARY KEY,
   path TEXT NOT NULL UNIQUE
@@ -71,7 +72,10 @@ CREATE TABLE IF NOT EXISTS calls (
   exc_type INTEGER,       -- strings.id of the exception that ended the call
   exc_message INTEGER,
   exc_line INTEGER,
-  flags INTEGER NOT NULL DEFAULT 0, -- 1 resumed segment, 2 suspended (yield/await), 4 ended by exception, 8 C call
+  flags INTEGER NOT NULL DEFAULT 0, -- 1 resumed segment, 2 suspended (yield/await), 4 ended by exception, 8 C call,
+                          -- 16 outermost of its code: no call of the same code is open below it on its
+                          -- thread (set at ingest; a function's total time sums only these, so
+                          -- recursion counts once; a reader recomputes it for files without it)
   task INTEGER            -- strings.id of the asyncio task's name, when the call ran in one
 );
 

@@ -1,0 +1,166 @@
+// The store's in-memory index of calls per thread (a flame chart lane): columns in typed arrays, in
+// start order (the order the tracer opens calls on one thread), so a flame window or per-function
+// aggregates over a million calls are a loop over arrays instead of a million SQL rows. Written by
+// the Ingestor as calls open and end, trimmed from the front by the cap, rebuilt when a trace file
+// is opened. Runs inside the store worker; knows nothing of SQL or the wire.
+
+/** A growable set of columns; index i is one call. */
+export class Track {
+  n = 0;
+  id = new Int32Array(64);
+  /** Parent call id, -1 at the top. */
+  parent = new Int32Array(64);
+  start = new Float64Array(64);
+  /** NaN while the call has not ended. */
+  end = new Float64Array(64);
+  /** Duration minus the durations of its children (NaN until it ends). */
+  own = new Float64Array(64);
+  depth = new Int32Array(64);
+  code = new Int32Array(64);
+  flags = new Uint8Array(64);
+  maxDepth = 0;
+  /** Greatest end of any of its calls (0 before any ended). */
+  maxEnd = 0;
+
+  constructor(
+    readonly thread: number,
+    readonly process: number,
+  ) {}
+
+  push(
+    id: number,
+    parent: number,
+    start: number,
+    depth: number,
+    code: number,
+    flags: number,
+  ): number {
+    if (this.n === this.id.length) this.grow(this.n * 2);
+    const i = this.n++;
+    this.id[i] = id;
+    this.parent[i] = parent;
+    this.start[i] = start;
+    this.end[i] = NaN;
+    this.own[i] = NaN;
+    this.depth[i] = depth;
+    this.code[i] = code;
+    this.flags[i] = flags;
+    if (depth > this.maxDepth) this.maxDepth = depth;
+    return i;
+  }
+
+  /** Records the end of the call at index i. */
+  close(i: number, end: number, own: number, flags: number): void {
+    this.end[i] = end;
+    this.own[i] = own;
+    this.flags[i] = flags;
+    if (end > this.maxEnd) this.maxEnd = end;
+  }
+
+  /** Index of call `id`, or -1 (ids increase along the track). */
+  find(id: number): number {
+    let lo = 0;
+    let hi = this.n - 1;
+    const ids = this.id;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = ids[mid];
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** First index whose start is >= t. */
+  lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.n;
+    const s = this.start;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index after the subtree of the call at index i (its descendants follow it). */
+  subtreeEnd(i: number): number {
+    const d = this.depth[i];
+    let j = i + 1;
+    while (j < this.n && this.depth[j] > d) j++;
+    return j;
+  }
+
+  /** Keeps only the calls at the given sorted indexes plus everything from `from` on. */
+  keep(pinned: number[], from: number): void {
+    const cols = this.columns();
+    let w = 0;
+    for (const i of pinned) {
+      if (i !== w) for (const c of cols) c[w] = c[i];
+      w++;
+    }
+    if (from !== w) for (const c of cols) c.copyWithin(w, from, this.n);
+    this.n = w + (this.n - from);
+    if (this.id.length > 1024 && this.n < this.id.length / 4) this.grow(this.n * 2);
+  }
+
+  private columns(): (Int32Array | Float64Array | Uint8Array)[] {
+    return [
+      this.id,
+      this.parent,
+      this.start,
+      this.end,
+      this.own,
+      this.depth,
+      this.code,
+      this.flags,
+    ];
+  }
+
+  private grow(capacity: number): void {
+    const n = this.n;
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(
+      a: T,
+      make: (k: number) => T,
+    ): T => {
+      const b = make(Math.max(64, capacity));
+      b.set(a.subarray(0, n));
+      return b;
+    };
+    this.id = g(this.id, (k) => new Int32Array(k));
+    this.parent = g(this.parent, (k) => new Int32Array(k));
+    this.start = g(this.start, (k) => new Float64Array(k));
+    this.end = g(this.end, (k) => new Float64Array(k));
+    this.own = g(this.own, (k) => new Float64Array(k));
+    this.depth = g(this.depth, (k) => new Int32Array(k));
+    this.code = g(this.code, (k) => new Int32Array(k));
+    this.flags = g(this.flags, (k) => new Uint8Array(k));
+  }
+}
+
+/** The tracks of a store, by store thread id. */
+export class TrackIndex {
+  readonly tracks = new Map<number, Track>();
+
+  track(thread: number, process: number): Track {
+    let t = this.tracks.get(thread);
+    if (!t) {
+      t = new Track(thread, process);
+      this.tracks.set(thread, t);
+    }
+    return t;
+  }
+
+  get(thread: number): Track | undefined {
+    return this.tracks.get(thread);
+  }
+
+  /** Calls held (all tracks). */
+  get size(): number {
+    let n = 0;
+    for (const t of this.tracks.values()) n += t.n;
+    return n;
+  }
+}
