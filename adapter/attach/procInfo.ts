@@ -99,9 +99,9 @@ export async function readProcInfoAsync(
   if (status === 'gone') return undefined;
   if (status) info.uid = uidFromStatus(status) ?? info.uid;
   const exe = await attempt(() => fsp.readlink(path.join(dir, 'exe')));
-  if (typeof exe === 'string') info.exe = exe;
+  if (typeof exe === 'string' && exe !== 'gone') info.exe = exe;
   const cmdline = await attempt(() => fsp.readFile(path.join(dir, 'cmdline'), 'utf8'));
-  if (typeof cmdline === 'string') info.argv = argvFromCmdline(cmdline);
+  if (typeof cmdline === 'string' && cmdline !== 'gone') info.argv = argvFromCmdline(cmdline);
   return info;
 }
 
