@@ -179,7 +179,7 @@ export function functionOwners(
   }
   // Outer functions first, so inner ones overwrite their lines.
   ranges.sort((a, b) => a.start - b.start || b.end - a.end);
-  const owner: (FunctionInfo | undefined)[] = [];
+  const owner = new Array<FunctionInfo | undefined>(source.lineCount).fill(undefined);
   for (const r of ranges) for (let k = r.start; k <= r.end; k++) owner[k] = r.fn;
   return (line0) => owner[line0];
 }
@@ -216,11 +216,7 @@ export function buildFileView(trace: FileTrace, opts: ViewOptions): FileView {
       if (l0 >= source.lineCount) return;
       first = source.stmtStart[l0];
       last = source.stmtEnd[l0];
-      if (anchor === 'return') {
-        let code = '';
-        for (let k = first; k <= last; k++) code += source.code[k] + '\n';
-        if (!RETURN_SYNTAX.test(code)) return;
-      }
+      if (anchor === 'return' && !source.returnStmt[first]) return;
       at = anchor === 'line' ? l0 : last;
     }
     const line = mapping.mapSpan(first, last, at);

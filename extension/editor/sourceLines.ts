@@ -13,6 +13,8 @@ export interface SourceInfo {
   readonly stmtStart: Int32Array;
   /** 0-based last physical line of the statement holding line i. */
   readonly stmtEnd: Int32Array;
+  /** 1 at the first line of each statement that holds return / yield / lambda. */
+  readonly returnStmt: Uint8Array;
   /** The physical lines' code with comments and string contents blanked (for keyword tests). */
   readonly code: readonly string[];
   readonly lines: readonly string[];
@@ -24,55 +26,72 @@ export function analyzeSource(lines: readonly string[]): SourceInfo {
   const stmtStart = new Int32Array(n);
   const stmtEnd = new Int32Array(n);
   const code: string[] = new Array<string>(n);
+  const returnStmt = new Uint8Array(n);
   let depth = 0;
   let triple: string | null = null; // the quote of an open triple-quoted string
   let start = 0;
   for (let i = 0; i < n; i++) {
     const text = lines[i];
+    // The code of the line is built from slices; strings become "" and comments are dropped.
     let out = '';
+    let from = 0; // start of the slice of code not yet copied to `out`
     let continued = false;
     let j = 0;
-    while (j < text.length) {
-      const ch = text[j];
-      if (triple) {
-        if (text.startsWith(triple, j)) {
-          triple = null;
-          j += 3;
-          out += '"""';
-        } else {
-          j += ch === '\\' ? 2 : 1;
-          out += ' ';
-        }
-        continue;
+    const len = text.length;
+    if (triple) {
+      const close = text.indexOf(triple);
+      if (close < 0) {
+        code[i] = '';
+        continue; // the whole line is inside the string (the statement goes on)
       }
-      if (ch === '#') break;
-      if (ch === '"' || ch === "'") {
-        const q3 = ch.repeat(3);
+      triple = null;
+      j = close + 3;
+      out = '"""';
+      from = j;
+    }
+    while (j < len) {
+      const c = text.charCodeAt(j);
+      if (c === 35 /* # */) break;
+      if (c === 34 /* " */ || c === 39 /* ' */) {
+        out += text.slice(from, j);
+        const ch = text[j];
+        const q3 = ch + ch + ch;
         if (text.startsWith(q3, j)) {
-          triple = q3;
-          j += 3;
+          const close = text.indexOf(q3, j + 3);
           out += '"""';
+          if (close < 0) {
+            triple = q3;
+            j = len;
+            from = len;
+            break;
+          }
+          j = close + 3;
+          from = j;
           continue;
         }
         // A one-line string: to its closing quote, or to the end of the line.
         let k = j + 1;
-        while (k < text.length && text[k] !== ch) k += text[k] === '\\' ? 2 : 1;
+        while (k < len && text[k] !== ch) k += text[k] === '\\' ? 2 : 1;
         out += '""';
         j = k + 1;
+        from = j;
         continue;
       }
-      if (ch === '(' || ch === '[' || ch === '{') depth++;
-      else if (ch === ')' || ch === ']' || ch === '}') depth = Math.max(0, depth - 1);
-      else if (ch === '\\' && j === text.length - 1) continued = true;
-      out += ch;
+      if (c === 40 || c === 91 || c === 123) depth++;
+      else if (c === 41 || c === 93 || c === 125) depth = depth > 0 ? depth - 1 : 0;
+      else if (c === 92 /* \ */ && j === len - 1) continued = true;
       j++;
     }
+    out += text.slice(from, Math.min(j, len));
     code[i] = out;
     if (depth === 0 && triple === null && !continued) {
+      let hasReturn = false;
       for (let k = start; k <= i; k++) {
         stmtStart[k] = start;
         stmtEnd[k] = i;
+        if (!hasReturn && RETURN_SYNTAX.test(code[k])) hasReturn = true;
       }
+      if (hasReturn) returnStmt[start] = 1;
       start = i + 1;
     }
   }
@@ -80,14 +99,9 @@ export function analyzeSource(lines: readonly string[]): SourceInfo {
   for (let k = start; k < n; k++) {
     stmtStart[k] = start;
     stmtEnd[k] = n - 1;
+    if (RETURN_SYNTAX.test(code[k])) returnStmt[start] = 1;
   }
-  return { lineCount: n, stmtStart, stmtEnd, code, lines };
-}
-
-function statementCode(info: SourceInfo, line0: number): string {
-  let s = '';
-  for (let k = info.stmtStart[line0]; k <= info.stmtEnd[line0]; k++) s += info.code[k] + '\n';
-  return s;
+  return { lineCount: n, stmtStart, stmtEnd, returnStmt, code, lines };
 }
 
 /**
@@ -98,7 +112,7 @@ function statementCode(info: SourceInfo, line0: number): string {
 export function returnAnchor(info: SourceInfo, line: number): number | undefined {
   const l0 = line - 1;
   if (!Number.isInteger(l0) || l0 < 0 || l0 >= info.lineCount) return undefined;
-  return RETURN_SYNTAX.test(statementCode(info, l0)) ? info.stmtEnd[l0] : undefined;
+  return info.returnStmt[info.stmtStart[l0]] ? info.stmtEnd[l0] : undefined;
 }
 
 /** The 0-based last line of the statement holding 1-based `line` (where end-of-line text goes). */
@@ -129,15 +143,36 @@ export function defStatement(
 }
 
 function indentOf(text: string): number {
-  const m = /^[ \t]*/.exec(text)!;
-  return m[0].replace(/\t/g, '        ').length;
+  let width = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32) width++;
+    else if (c === 9) width += 8;
+    else break;
+  }
+  return width;
 }
+
+const rangeCache = new WeakMap<SourceInfo, Map<number, { start: number; end: number } | null>>();
 
 /**
  * The 0-based lines a function's code covers: from its first line (decorators included) to the
  * last line of its body (deeper indented than the `def`), or undefined when `codeLine` is no def.
  */
 export function functionRange(
+  info: SourceInfo,
+  codeLine: number,
+): { start: number; end: number } | undefined {
+  let cache = rangeCache.get(info);
+  if (!cache) rangeCache.set(info, (cache = new Map()));
+  const seen = cache.get(codeLine);
+  if (seen !== undefined) return seen ?? undefined;
+  const range = computeFunctionRange(info, codeLine);
+  cache.set(codeLine, range ?? null);
+  return range;
+}
+
+function computeFunctionRange(
   info: SourceInfo,
   codeLine: number,
 ): { start: number; end: number } | undefined {
