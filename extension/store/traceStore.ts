@@ -149,14 +149,20 @@ export class TraceStore {
         const r = s.get();
         const t = this.ingestor.tracks.get(r[0] as number);
         const n = t?.n ?? 0;
-        const last = t && n > 0 ? Math.max(t.maxEnd, t.start[n - 1]) : (r[4] as number);
+        const start = r[4] as number;
+        const processEnd = (r[5] as number | null) ?? start;
         out.push({
           thread: r[0] as number,
           process: r[1] as number,
           pid: r[2] as number,
           name: (r[3] as string | null) ?? '',
-          startNs: t && n > 0 ? t.start[0] : (r[4] as number),
-          endNs: running.has(r[1] as number) ? null : Math.max(last, (r[5] as number | null) ?? 0),
+          startNs: t && n > 0 ? t.start[0] : start,
+          // A lane ends with its last call (or its process, when it has none).
+          endNs: running.has(r[1] as number)
+            ? null
+            : t && n > 0
+              ? Math.max(t.maxEnd, t.start[n - 1])
+              : processEnd,
           calls: n,
           maxDepth: t?.maxDepth ?? 0,
         });
