@@ -18,6 +18,9 @@ export const Commands = {
   NextCall: 'tracelens.nextCall',
   ToggleHeat: 'tracelens.toggleHeat',
   TraceFileWithHeat: 'tracelens.traceFileWithHeat',
+  AttachToProcess: 'tracelens.attachToProcess',
+  /** Returns the chosen pid as a string, for `"processId": "${command:tracelens.pickProcess}"`. */
+  PickProcess: 'tracelens.pickProcess',
 } as const;
 
 /** Commands registered but not contributed (targets of the hovers' command links). */
@@ -38,6 +41,8 @@ export const CommandTitles: Record<keyof typeof Commands, string> = {
   NextCall: 'Next Call',
   ToggleHeat: 'Toggle Line Heat',
   TraceFileWithHeat: 'Trace This File with Line Heat',
+  AttachToProcess: 'Attach to Python Process...',
+  PickProcess: 'Pick a Python Process',
 };
 
 export const COMMAND_CATEGORY = 'Tracelens';
@@ -101,3 +106,6 @@ export const LAUNCH_ATTRIBUTES = [
 
 /** How often the editor and the timeline redraw while a trace grows, at most (ms between). */
 export const REFRESH_INTERVAL_MS = 200;
+
+/** The attach configuration attributes (adapter/protocol/dap.ts AttachArguments). */
+export const ATTACH_ATTRIBUTES = ['processId', 'python', 'include', 'exclude'] as const;

@@ -4,6 +4,8 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { attachToProcess } from './attach/attachCommand';
+import { pickProcess } from './attach/processPicker';
 import { traceFile } from './commands/traceFileCommand';
 import { Commands, DEBUG_TYPE, Settings, Views } from './constants';
 import { InlineAdapterFactory, type ITraceSessionListener } from './debug/inlineAdapterFactory';
@@ -131,6 +133,8 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerEditorCommands({ store: traceStore, selection, decorator, navigator }),
     vscode.window.registerWebviewPanelSerializer(Views.Timeline, timeline),
     vscode.commands.registerCommand(Commands.TraceFile, (uri?: vscode.Uri) => traceFile(uri)),
+    vscode.commands.registerCommand(Commands.AttachToProcess, () => attachToProcess()),
+    vscode.commands.registerCommand(Commands.PickProcess, () => pickProcess()),
     vscode.commands.registerCommand(Commands.ShowTimeline, () => timeline.show(false)),
     vscode.commands.registerCommand(Commands.ClearTrace, async () => {
       await traceStore.clear();

@@ -49,6 +49,11 @@ export class TraceConfigurationProvider implements vscode.DebugConfigurationProv
     }
     config.type = DEBUG_TYPE;
     config.request ??= 'launch';
+    if (config.request === 'attach') {
+      // The adapter checks processId and says what to do (adapter/attach/attacher.ts).
+      config.name ??= 'Tracelens: Attach to Python Process';
+      return config;
+    }
     if (config.request !== 'launch') {
       void vscode.window.showErrorMessage(
         `Tracelens can only launch programs for now ("request": "launch"), not "${String(config.request)}".`,
