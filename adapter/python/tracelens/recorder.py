@@ -1,7 +1,8 @@
 # The bounded buffer between the hot callbacks and the writer thread. Callbacks append small
 # tuples (kind, thread ident, code object, perf_counter_ns, ...); the writer thread interns code
 # objects, files, threads and value strings, and hands wire `batch` messages to a sink every
-# ~10 ms. Knows nothing of sys.monitoring/settrace or of where batches go (see sinks).
+# ~10 ms (the C accelerator builds the common events when it is loaded). Knows nothing of
+# sys.monitoring/settrace or of where batches go (see sinks).
 from __future__ import annotations
 
 import threading
@@ -11,7 +12,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import wire
 
-__all__ = ["Recorder", "exception_type_name"]
+__all__ = ["Recorder", "exception_type_name", "THREAD_NOTE"]
+
+#: Record kind of a thread's start note (not a wire kind: wire kinds are 1-11).
+THREAD_NOTE = 100
 
 CodeInfo = Tuple[Any, str, str]  # (code object, module name, qualname)
 
@@ -57,6 +61,12 @@ class Recorder:
         self._types: Dict[type, int] = {}
         self._lines: Dict[int, Tuple[List[int], List[int]]] = {}
         self.thread_names: Dict[int, Tuple[int, str]] = {}
+        self._next_string = 0
+        self._next_thread = 0
+        self._line_cache: Dict[int, Dict[int, int]] = {}  # id(code) -> offset -> line (C builder)
+        from . import accel
+        mod = accel.load()
+        self._build: Optional[Callable[..., List[Any]]] = getattr(mod, "build", None)
 
     # -- called by the backends, outside the hot path -----------------------------------------
     def describe(self, code: Any, module: str, qualname: str) -> None:
@@ -67,7 +77,7 @@ class Recorder:
         """Records that the current thread started, with its name and native id (once per
         thread, before its first event). Thread idents are reused, so this starts a new thread."""
         t = threading.current_thread()
-        self.buf.append((8, threading.get_ident(), getattr(t, "native_id", None) or 0, t.name))
+        self.buf.append((THREAD_NOTE, threading.get_ident(), getattr(t, "native_id", None) or 0, t.name))
 
     # -- writer thread ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -117,7 +127,7 @@ class Recorder:
         if sid is None:
             if len(self._strings) >= 200_000:
                 self._strings.clear()  # bound memory: re-sent strings get new ids
-            sid = self._next_string = getattr(self, "_next_string", 0) + 1
+            sid = self._next_string = self._next_string + 1
             self._strings[text] = sid
             out.append([sid, text])
         return sid
@@ -125,7 +135,7 @@ class Recorder:
     def _thread_id(self, ident: int, out: List[Any]) -> int:
         tid = self._threads.get(ident)
         if tid is None:
-            tid = self._next_thread = getattr(self, "_next_thread", 0) + 1
+            tid = self._next_thread = self._next_thread + 1
             self._threads[ident] = tid
             native, name = self.thread_names.pop(ident, (0, ""))
             if not name:
@@ -142,6 +152,16 @@ class Recorder:
         cid = self._codes.get(key)
         if cid is None:
             info = self.code_info.get(key)
+            cid = len(self._codes) + 1
+            self._codes[key] = cid
+            if not hasattr(code, "co_filename"):
+                # A C function (C call events): a code def with file 0.
+                module = getattr(code, "__module__", None) or ""
+                qualname = getattr(code, "__qualname__", None) or getattr(code, "__name__", "?")
+                if info is None:
+                    self.code_info[key] = (code, module, qualname)
+                codes.append([cid, 0, str(module), str(qualname), 0, [], 0])
+                return cid
             module, qualname = (info[1], info[2]) if info else ("", code.co_name)
             path = code.co_filename
             fid = self._files.get(path)
@@ -150,8 +170,6 @@ class Recorder:
                 self._files[path] = fid
                 files.append([fid, path])
             names, flags = code_signature(code)
-            cid = len(self._codes) + 1
-            self._codes[key] = cid
             if info is None:
                 self.code_info[key] = (code, module, qualname)  # keep it alive: ids stay unique
             codes.append([cid, fid, module, qualname, code.co_firstlineno, list(names), flags])
@@ -176,43 +194,94 @@ class Recorder:
         i = bisect_right(table[0], offset) - 1
         return table[1][i] if i >= 0 else code.co_firstlineno
 
+    def _event_slow(self, rec: Any, strings: List[Any], files: List[Any], codes: List[Any],
+                    threads: List[Any], out: List[Any]) -> None:
+        """One record to its wire event (appended to out); every kind, the reference code."""
+        kind = rec[0]
+        if kind == 0:
+            return  # a Handled the program re-raised: cancelled
+        if kind == THREAD_NOTE:
+            self._threads.pop(rec[1], None)
+            self.thread_names[rec[1]] = (rec[2], rec[3])
+            return
+        string = self._string
+        thread = self._thread_id(rec[1], threads)
+        code = rec[2]
+        cid = self._code_id(code, files, codes) if code is not None else 0
+        ts = rec[3] - self.origin
+        if kind == 1:
+            ev = [1, thread, cid, ts]
+            for text in rec[4]:
+                ev.append(string(text, strings))
+        elif kind == 2 or kind == 6:
+            line = self._line(code, rec[4]) if self._offsets else rec[4]
+            ev = [kind, thread, cid, ts, line, string(rec[5], strings)]
+        elif kind == 7 or kind == 10 or kind == 11:
+            ev = [kind, thread, cid, ts]
+        elif kind == 9:
+            ev = [9, thread, cid, ts, string(rec[4], strings)]
+        elif kind == 8:
+            ev = [8, thread, cid, ts, rec[4], string(rec[5], strings), string(rec[6], strings)]
+        else:
+            ev = [kind, thread, cid, ts, rec[4], self._type_name(rec[5], strings),
+                  string(rec[6], strings)]
+        out.append(ev)
+
+    def _build_pure(self, events: List[Any], strings: List[Any], files: List[Any],
+                    codes: List[Any], threads: List[Any]) -> List[Any]:
+        """The pure-Python batch builder: common kinds inline, the rest in _event_slow."""
+        out: List[Any] = []
+        append = out.append
+        origin = self.origin
+        string = self._string
+        strings_get = self._strings.get
+        thread_ids = self._threads
+        code_ids = self._codes
+        thread_id = self._thread_id
+        code_id = self._code_id
+        offsets = self._offsets
+        line_of = self._line
+        slow = self._event_slow
+        _id = id
+        for rec in events:
+            kind = rec[0]
+            if kind == 1 or kind == 2 or kind == 6 or kind == 7:
+                ident = rec[1]
+                thread = thread_ids.get(ident)
+                if thread is None:
+                    thread = thread_id(ident, threads)
+                code = rec[2]
+                cid = code_ids.get(_id(code))
+                if cid is None:
+                    cid = code_id(code, files, codes)
+                ts = rec[3] - origin
+                if kind == 1:
+                    ev = [1, thread, cid, ts]
+                    for text in rec[4]:
+                        sid = strings_get(text)
+                        ev.append(sid if sid is not None else string(text, strings))
+                elif kind == 7:
+                    ev = [7, thread, cid, ts]
+                else:
+                    text = rec[5]
+                    sid = strings_get(text)
+                    ev = [kind, thread, cid, ts, line_of(code, rec[4]) if offsets else rec[4],
+                          sid if sid is not None else string(text, strings)]
+                append(ev)
+            else:
+                slow(rec, strings, files, codes, threads, out)
+        return out
+
     def _send_batch(self, events: List[Any]) -> None:
         strings: List[Any] = []
         files: List[Any] = []
         codes: List[Any] = []
         threads: List[Any] = []
-        out: List[Any] = []
-        origin = self.origin
-        string = self._string
-        thread_id = self._thread_id
-        code_id = self._code_id
-        offsets = self._offsets
-        line_of = self._line
-        for rec in events:
-            kind = rec[0]
-            if kind == 0:
-                continue  # a Handled the program re-raised: cancelled
-            if kind == 8:
-                self._threads.pop(rec[1], None)
-                self.thread_names[rec[1]] = (rec[2], rec[3])
-                continue
-            thread = thread_id(rec[1], threads)
-            code = rec[2]
-            cid = code_id(code, files, codes)
-            ts = rec[3] - origin
-            if kind == 1:
-                ev = [1, thread, cid, ts]
-                for text in rec[4]:
-                    ev.append(string(text, strings))
-            elif kind == 2 or kind == 6:
-                line = line_of(code, rec[4]) if offsets else rec[4]
-                ev = [kind, thread, cid, ts, line, string(rec[5], strings)]
-            elif kind == 7:
-                ev = [7, thread, cid, ts]
-            else:
-                ev = [kind, thread, cid, ts, rec[4], self._type_name(rec[5], strings),
-                      string(rec[6], strings)]
-            out.append(ev)
+        out: List[Any]
+        if self._build is not None:
+            out = self._build(self, events, strings, files, codes, threads)
+        else:
+            out = self._build_pure(events, strings, files, codes, threads)
         self.recorded += len(out)
         if not out and not self.dropped and self._seq > 0:
             return

@@ -1,0 +1,140 @@
+# Loads the optional C accelerator (_speedups.c): a prebuilt module next to this file, else one
+# built on first use with this interpreter's own compiler settings (sysconfig) into a per-user
+# cache. Never required: any failure means the pure-Python tracer. TRACELENS_ACCEL=0 switches it
+# off. Touches nothing but its cache directory; knows nothing of tracing itself.
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from typing import Any, List, Optional
+
+__all__ = ["load", "enabled", "build", "source_hash", "cache_dir", "ENV"]
+
+ENV = "TRACELENS_ACCEL"
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_SOURCE = os.path.join(_HERE, "_speedups.c")
+_loaded: Any = None
+_tried = False
+#: Why the accelerator is not in use (None when it is, or before load()).
+reason: Optional[str] = None
+
+
+def enabled() -> bool:
+    """False when TRACELENS_ACCEL=0 (or off/no/false) asks for the pure-Python tracer."""
+    return os.environ.get(ENV, "").strip().lower() not in ("0", "off", "no", "false")
+
+
+def source_hash() -> str:
+    with open(_SOURCE, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def module_name() -> str:
+    """File name of the built module for this interpreter and this source."""
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    return "_speedups_%s%s" % (source_hash(), suffix)
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tracelens", "accel")
+
+
+def _import(path: str) -> Any:
+    spec = importlib.util.spec_from_file_location("tracelens._speedups", path,
+                                                  submodule_search_locations=None)
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot load %s" % path)
+    # The module's init function is PyInit__speedups whatever the file is called.
+    from importlib.machinery import ExtensionFileLoader
+    loader = ExtensionFileLoader("tracelens._speedups", path)
+    spec = importlib.util.spec_from_loader("tracelens._speedups", loader, origin=path)
+    assert spec is not None
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def compiler_command(source: str, out: str) -> List[str]:
+    """The compile-and-link command of this interpreter's own build (CC, CFLAGS, LDSHARED)."""
+    import shlex
+    cv = sysconfig.get_config_var
+    cc = shlex.split(cv("CC") or "cc")
+    cflags = shlex.split(cv("CFLAGS") or "") + shlex.split(cv("CCSHARED") or "")
+    include = sysconfig.get_paths().get("include") or cv("INCLUDEPY") or ""
+    ldshared = shlex.split(cv("LDSHARED") or "")
+    link = ldshared[1:] if ldshared else ["-shared"]
+    # Only the flags that matter for a standalone module: drop the interpreter's own warnings
+    # and profile-guided options.
+    keep = [f for f in cflags if not f.startswith(("-fprofile", "-Werror", "-W"))]
+    if sys.platform == "darwin":
+        link = [f for f in link if f != "-bundle"] + ["-bundle", "-undefined", "dynamic_lookup"]
+    return cc + keep + ["-O2", "-I" + include, source, "-o", out] + \
+        [f for f in link if not f.startswith("-fprofile") and f not in cc]
+
+
+def build(target_dir: Optional[str] = None) -> str:
+    """Compiles _speedups.c for this interpreter into target_dir (default: the cache); returns
+    the module's path. Raises OSError / RuntimeError when it cannot."""
+    target_dir = target_dir or cache_dir()
+    os.makedirs(target_dir, exist_ok=True)
+    final = os.path.join(target_dir, module_name())
+    if os.path.exists(final):
+        return final
+    include = sysconfig.get_paths().get("include") or ""
+    if not os.path.exists(os.path.join(include, "Python.h")):
+        raise RuntimeError("no Python.h under %s (install the interpreter's headers)" % include)
+    fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=sysconfig.get_config_var("EXT_SUFFIX") or ".so",
+                               dir=target_dir)
+    os.close(fd)
+    try:
+        cmd = compiler_command(_SOURCE, tmp)
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("compiler failed: %s\n%s" % (" ".join(cmd),
+                                                            r.stdout.decode("utf-8", "replace")[-2000:]))
+        os.replace(tmp, final)  # atomic: concurrent builds are harmless
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return final
+
+
+def load() -> Any:
+    """The accelerator module, or None (switched off, no compiler, no headers, any failure)."""
+    global _loaded, _tried, reason
+    if _tried:
+        return _loaded
+    _tried = True
+    if not enabled():
+        reason = "switched off by %s" % ENV
+        return None
+    if sys.implementation.name != "cpython":
+        reason = "not CPython"
+        return None
+    try:
+        name = module_name()
+        candidates = [os.path.join(_HERE, "_accel", name), os.path.join(cache_dir(), name)]
+        for path in candidates:
+            if os.path.exists(path):
+                _loaded = _import(path)
+                return _loaded
+        _loaded = _import(build())
+    except Exception as exc:  # never required
+        reason = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        _loaded = None
+    return _loaded
+
+
+if __name__ == "__main__":
+    # python -m tracelens.accel [DIR]: build for this interpreter (into DIR, default the cache).
+    try:
+        print(build(sys.argv[1] if len(sys.argv) > 1 else None))
+    except Exception as exc:
+        sys.stderr.write("tracelens: cannot build the accelerator: %s\n" % exc)
+        sys.exit(1)
