@@ -49,6 +49,20 @@ options:
                     files under the program's directory (under the current directory for -m),
                     leaving out the standard library, site-packages and tracelens itself.
   --exclude GLOB    never trace modules whose name matches GLOB (repeatable).
+  --filter JSON     record only calls the filter spec accepts, on top of the scope (widen the
+                    scope with --include '*' to look beyond the program's own code). A test is
+                    {"field": F, "op": OP, "value": V} or hunter's short form {"F_OP": V}
+                    (several keys are and-ed; no _OP means equals); combine with
+                    {"and": [...]}, {"or": [...]}, {"not": ...}. Fields: module, function
+                    (qualified name), filename, depth (recorded calls open on the thread, 0 at
+                    the top), thread (thread name), stdlib, site_packages (true/false).
+                    Operators: equals, glob, regex, startswith, endswith, contains, in, lt, lte,
+                    gt, gte. What depends on the code alone is decided once per code object
+                    (excluded code runs untraced); depth and thread are checked per call.
+                    Example: --filter '{"module_glob": "app.*", "function_regex": "^load"}'
+  --max-depth N     record calls at most N deep (0: only the calls at the top).
+  --from GLOB       record only calls under (and including) calls to functions whose
+                    qualified name (or module.qualname) matches GLOB, as hunter's From.
   --value-limit N   cut value reprs to N characters (default 120; cut ones end with '…').
   --buffer N        most records held between two batches before new ones are dropped and
                     counted (default 1000000).
@@ -106,11 +120,13 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def parse_run(args: List[str]) -> Dict[str, Any]:
     opts: Dict[str, Any] = {"connect": None, "output": None, "include": [], "exclude": [],
+                            "filter": None, "max_depth": None, "from_glob": None,
                             "value_limit": 120, "buffer": 1_000_000, "token_env": wire.TOKEN_ENV,
                             "module": None, "program": None, "args": [], "help": False}
     with_value = {"--connect": "connect", "--output": "output", "--include": "include",
                   "--exclude": "exclude", "--value-limit": "value_limit", "--buffer": "buffer",
-                  "--token-env": "token_env"}
+                  "--token-env": "token_env", "--filter": "filter", "--max-depth": "max_depth",
+                  "--from": "from_glob"}
     i = 0
     while i < len(args):
         a = args[i]
@@ -150,6 +166,19 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
                 if number < (8 if key == "value_limit" else 1000):
                     raise UsageError("%s is too small: %d" % (name, number))
                 opts[key] = number
+            elif key == "max_depth":
+                try:
+                    opts[key] = int(value)
+                except ValueError:
+                    raise UsageError("--max-depth needs a whole number, got %r" % value) from None
+                if opts[key] < 0:
+                    raise UsageError("--max-depth must be 0 or more, got %d" % opts[key])
+            elif key == "filter":
+                import json
+                try:
+                    opts[key] = json.loads(value)
+                except ValueError as exc:
+                    raise UsageError("--filter is not valid JSON (%s): %s" % (exc, value)) from None
             else:
                 opts[key] = value
             i += 1
@@ -183,6 +212,13 @@ def run_command(args: List[str]) -> int:
             target = runner.prepare("script", opts["program"], opts["args"])
     except runner.TargetError as exc:
         return _err(str(exc))
+
+    from .filters import Filter, FilterError
+    try:
+        flt = Filter(Scope(target.root, opts["include"], opts["exclude"]), opts["filter"],
+                     opts["max_depth"], opts["from_glob"])
+    except FilterError as exc:
+        return _err("--filter: %s" % exc, "run")
 
     output = opts["output"]
     if output is None and opts["connect"] is None:
@@ -220,8 +256,7 @@ def run_command(args: List[str]) -> int:
             for s in sinks:
                 s(message)
 
-    scope = Scope(target.root, opts["include"], opts["exclude"])
-    session = Session(send, scope, argv=target.argv, token=token,
+    session = Session(send, flt, argv=target.argv, token=token,
                       value_limit=opts["value_limit"], capacity=opts["buffer"])
     if connection is not None:
         connection.on_lost = session.connection_lost

@@ -1,20 +1,26 @@
 # The sys.monitoring backend (Python 3.12+): its own free tool id, process-wide (all threads,
 # including ones running before it started). Each code object is decided once; code out of scope
 # gets DISABLE so it runs at full speed. Callbacks only append tuples to the recorder's buffer.
-# May not touch other tools' ids or events.
+# Callback sets: fast (the filter is settled per code), gated (depth/thread/--from/notrace
+# children, gate.py), and C calls on top when asked. May not touch other tools' ids or events.
 from __future__ import annotations
 
+import dis
 import sys
 import threading
 import time
+import types
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from .filters import Filter, on_notrace_change
+from .gate import Gate
 from .recorder import Recorder, code_signature
-from .scope import Scope
+from .tasks import CO_COROUTINE, TaskNames, task_name
 
-__all__ = ["MonitoringBackend", "pick_tool_id"]
+__all__ = ["MonitoringBackend", "pick_tool_id", "line_of_offset"]
 
 PREFERRED_IDS = (4, 5, 3)
+RAISE_VARARGS = dis.opmap["RAISE_VARARGS"]
 
 
 def pick_tool_id() -> Optional[int]:
@@ -26,41 +32,74 @@ def pick_tool_id() -> Optional[int]:
     return None
 
 
+def line_of_offset(code: Any, offset: int) -> int:
+    """The source line of an instruction offset (slow path only: exceptions)."""
+    line = code.co_firstlineno
+    for start, end, ln in code.co_lines():
+        if start <= offset < end:
+            return ln if ln is not None else line
+        if ln is not None:
+            line = ln
+    return line
+
+
 class MonitoringBackend:
     name = "monitoring"
 
-    def __init__(self, recorder: Recorder, scope: Scope, rep: Callable[[Any], str],
-                 on_error: Callable[[BaseException], None]) -> None:
+    def __init__(self, recorder: Recorder, filter: Filter, rep: Callable[[Any], str],
+                 on_error: Callable[[BaseException], None], *, c_calls: bool = False) -> None:
         self.recorder = recorder
-        self.scope = scope
+        self.filter = filter
         self.rep = rep
         self.on_error = on_error
+        self.c_calls = c_calls
         self.tool: Optional[int] = None
+        # id(code) -> argnames (TaskNames for coroutines) for code recorded in fast mode.
         self.known: Dict[int, Tuple[str, ...]] = {}
+        # id(code) -> (argnames, Decision) for observed code in gated mode.
+        self.gknown: Dict[int, Tuple[Tuple[str, ...], Any]] = {}
+        self.gate: Optional[Gate] = None
         self._events = 0
         self._active = False
+        self._paused = False
+        self._unlisten: Optional[Callable[[], None]] = None
 
-    def _decide(self, code: Any, frame: Any) -> Optional[Tuple[str, ...]]:
-        """Argument names of a code object in scope, or None when it is not traced."""
+    # -- decisions ------------------------------------------------------------------------------
+    def _names(self, code: Any, module: Optional[str]) -> Tuple[str, ...]:
+        names, _flags = code_signature(code)
+        self.recorder.describe(code, module or "", getattr(code, "co_qualname", code.co_name))
+        return TaskNames(names) if code.co_flags & CO_COROUTINE else names
+
+    def _module(self, frame: Any) -> Optional[str]:
         try:
             module = frame.f_globals.get("__name__") if frame is not None else None
         except Exception:
             module = None
-        if not self.scope.decide(code.co_filename, module if isinstance(module, str) else None):
+        return module if isinstance(module, str) else None
+
+    def _decide(self, code: Any, frame: Any) -> Optional[Tuple[str, ...]]:
+        """Fast mode: argument names of a code object recorded, or None when it is not."""
+        module = self._module(frame)
+        decision = self.filter.decide(code, module, getattr(code, "co_qualname", code.co_name))
+        if decision is None or not decision.record:
             return None
-        names, _flags = code_signature(code)
-        self.recorder.describe(code, module or "", getattr(code, "co_qualname", code.co_name))
+        names = self._names(code, module)
         self.known[id(code)] = names
         return names
 
-    def start(self) -> None:
+    def _gdecide(self, code: Any, frame: Any) -> Optional[Tuple[Tuple[str, ...], Any]]:
+        """Gated mode: (argument names, Decision) of observed code, or None."""
+        module = self._module(frame)
+        decision = self.filter.decide(code, module, getattr(code, "co_qualname", code.co_name))
+        if decision is None:
+            return None
+        entry = (self._names(code, module), decision)
+        self.gknown[id(code)] = entry
+        return entry
+
+    # -- callbacks ------------------------------------------------------------------------------
+    def _callbacks(self, gated: bool) -> Dict[str, Callable[..., Any]]:
         mon = sys.monitoring  # type: ignore[attr-defined]
-        tool = pick_tool_id()
-        if tool is None:
-            raise RuntimeError("no free sys.monitoring tool id (3, 4 and 5 are taken)")
-        mon.use_tool_id(tool, "tracelens")
-        self.tool = tool
-        E = mon.events
         DISABLE = mon.DISABLE
         rep = self.rep
         known = self.known
@@ -74,24 +113,28 @@ class MonitoringBackend:
         _id = id
         _tuple = tuple
         _type = type
+        _TaskNames = TaskNames
+        _task_name = task_name
         unwound: Dict[int, int] = {}
         handled: Dict[int, Any] = {}
 
         def safe_str(exc: BaseException) -> str:
             try:
-                return rep_str(str(exc))
+                text = str(exc)
             except BaseException as e:
                 return "<str failed: %s>" % _type(e).__name__
-
-        def rep_str(text: str) -> str:
-            limit = 120
-            return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+            return text if len(text) <= 120 else text[:119] + "\u2026"
 
         def exc_line(code: Any, exc: BaseException) -> int:
             tb = exc.__traceback__
             if tb is not None and tb.tb_frame.f_code is code:
                 return tb.tb_lineno
             return 0
+
+        def task_event(tid: int, code: Any) -> None:
+            name = _task_name()
+            if name is not None:
+                append((9, tid, code, perf(), name))
 
         def on_start(code: Any, offset: int) -> Any:
             try:
@@ -100,6 +143,8 @@ class MonitoringBackend:
                     names = decide(code, getframe(1))
                     if names is None:
                         return DISABLE
+                if names.__class__ is _TaskNames:
+                    task_event(get_ident(), code)
                 if names:
                     loc = getframe(1).f_locals
                     append((1, get_ident(), code, perf(), _tuple([rep(loc[n]) for n in names])))
@@ -110,9 +155,19 @@ class MonitoringBackend:
             except Exception as exc:
                 fail(exc)
 
+        def unknown(code: Any) -> Any:
+            # A frame that started before this code was decided (tracing started or the filter
+            # changed while it ran): decide now; its end alone is not recorded.
+            try:
+                if decide(code, getframe(2)) is None:
+                    return DISABLE
+            except Exception as exc:
+                fail(exc)
+            return None
+
         def on_return(code: Any, offset: int, value: Any) -> Any:
             if _id(code) not in known:
-                return DISABLE
+                return unknown(code)
             try:
                 append((2, get_ident(), code, perf(), offset, rep(value)))
             except RecursionError:
@@ -122,7 +177,7 @@ class MonitoringBackend:
 
         def on_yield(code: Any, offset: int, value: Any) -> Any:
             if _id(code) not in known:
-                return DISABLE
+                return unknown(code)
             try:
                 append((6, get_ident(), code, perf(), offset, rep(value)))
             except RecursionError:
@@ -131,19 +186,33 @@ class MonitoringBackend:
                 fail(exc)
 
         def on_resume(code: Any, offset: int) -> Any:
-            if _id(code) not in known:
-                return DISABLE
-            append((7, get_ident(), code, perf()))
+            names = known_get(_id(code))
+            if names is None:
+                return unknown(code)
+            tid = get_ident()
+            if names.__class__ is _TaskNames:
+                task_event(tid, code)
+            append((7, tid, code, perf()))
 
         def on_throw(code: Any, offset: int, exc: BaseException) -> Any:
-            if _id(code) in known:
-                append((7, get_ident(), code, perf()))
+            names = known_get(_id(code))
+            if names is not None:
+                tid = get_ident()
+                if names.__class__ is _TaskNames:
+                    task_event(tid, code)
+                append((7, tid, code, perf()))
 
-        def on_raise(code: Any, offset: int, exc: BaseException) -> Any:
-            if _id(code) not in known:
-                return
+        # Exception events, shared by both callback sets (the gated ones check the frame first).
+        def raised(code: Any, offset: int, exc: BaseException) -> None:
             try:
                 tid = get_ident()
+                rec = handled.get(tid)
+                if rec is not None and rec[2] is code and rec[7] == _id(exc):
+                    # Caught here, then raised again (`raise` / `raise exc` in the handler).
+                    handled[tid] = None
+                    append((3, tid, code, perf(), line_of_offset(code, offset), _type(exc),
+                            safe_str(exc)))
+                    return
                 if unwound.get(tid) == _id(exc):
                     tb = exc.__traceback__
                     if tb is not None and tb.tb_next is not None:
@@ -152,9 +221,7 @@ class MonitoringBackend:
             except Exception as e:
                 fail(e)
 
-        def on_unwind(code: Any, offset: int, exc: BaseException) -> Any:
-            if _id(code) not in known:
-                return
+        def unwinding(code: Any, exc: BaseException) -> None:
             try:
                 tid = get_ident()
                 unwound[tid] = _id(exc)
@@ -162,9 +229,7 @@ class MonitoringBackend:
             except Exception as e:
                 fail(e)
 
-        def on_handled(code: Any, offset: int, exc: BaseException) -> Any:
-            if _id(code) not in known:
-                return
+        def caught(code: Any, exc: BaseException) -> None:
             try:
                 tid = get_ident()
                 rec = [5, tid, code, perf(), exc_line(code, exc), _type(exc), safe_str(exc), _id(exc)]
@@ -173,54 +238,246 @@ class MonitoringBackend:
             except Exception as e:
                 fail(e)
 
-        def on_reraise(code: Any, offset: int, exc: BaseException) -> Any:
-            # A finally/with cleanup or a non-matching except re-raises: not handled after all.
-            rec = handled.get(get_ident())
-            if rec is not None and rec[2] is code and rec[7] == _id(exc):
+        def reraised(code: Any, offset: int, exc: BaseException) -> None:
+            tid = get_ident()
+            rec = handled.get(tid)
+            if rec is None or rec[2] is not code or rec[7] != _id(exc):
+                return
+            try:
+                explicit = code.co_code[offset] == RAISE_VARARGS
+            except Exception:
+                explicit = False
+            if explicit:
+                # A bare `raise` in the handler: caught here, then raised again.
+                handled[tid] = None
+                append((3, tid, code, perf(), line_of_offset(code, offset), _type(exc),
+                        safe_str(exc)))
+            else:
+                # A finally/with cleanup or a non-matching except re-raises: not handled after all.
                 rec[0] = 0
 
-        register = mon.register_callback
-        register(tool, E.PY_START, on_start)
-        register(tool, E.PY_RETURN, on_return)
-        register(tool, E.PY_YIELD, on_yield)
-        register(tool, E.PY_RESUME, on_resume)
-        register(tool, E.PY_THROW, on_throw)
-        register(tool, E.RAISE, on_raise)
-        register(tool, E.PY_UNWIND, on_unwind)
-        register(tool, E.EXCEPTION_HANDLED, on_handled)
-        register(tool, E.RERAISE, on_reraise)
-        self._events = (E.PY_START | E.PY_RETURN | E.PY_YIELD | E.PY_RESUME | E.PY_THROW
-                        | E.RAISE | E.PY_UNWIND | E.EXCEPTION_HANDLED | E.RERAISE)
-        mon.set_events(tool, self._events)
+        def on_raise(code: Any, offset: int, exc: BaseException) -> Any:
+            if _id(code) in known:
+                raised(code, offset, exc)
+
+        def on_unwind(code: Any, offset: int, exc: BaseException) -> Any:
+            if _id(code) in known:
+                unwinding(code, exc)
+
+        def on_handled(code: Any, offset: int, exc: BaseException) -> Any:
+            if _id(code) in known:
+                caught(code, exc)
+
+        def on_reraise(code: Any, offset: int, exc: BaseException) -> Any:
+            reraised(code, offset, exc)
+
+        callbacks: Dict[str, Callable[..., Any]] = {
+            "PY_START": on_start, "PY_RETURN": on_return, "PY_YIELD": on_yield,
+            "PY_RESUME": on_resume, "PY_THROW": on_throw, "RAISE": on_raise,
+            "PY_UNWIND": on_unwind, "EXCEPTION_HANDLED": on_handled, "RERAISE": on_reraise,
+        }
+
+        if gated:
+            gate = self.gate
+            assert gate is not None
+            gknown_get = self.gknown.get
+            gdecide = self._gdecide
+            enter, leave, recorded = gate.enter, gate.leave, gate.recorded
+
+            def g_start(code: Any, offset: int) -> Any:
+                try:
+                    entry = gknown_get(_id(code))
+                    if entry is None:
+                        entry = gdecide(code, getframe(1))
+                        if entry is None:
+                            return DISABLE
+                    frame = getframe(1)
+                    if not enter(frame, entry[1]):
+                        return None
+                    names = entry[0]
+                    tid = get_ident()
+                    if names.__class__ is _TaskNames:
+                        task_event(tid, code)
+                    if names:
+                        loc = frame.f_locals
+                        append((1, tid, code, perf(), _tuple([rep(loc[n]) for n in names])))
+                    else:
+                        append((1, tid, code, perf(), ()))
+                except RecursionError:
+                    pass
+                except Exception as exc:
+                    fail(exc)
+
+            def g_unknown(code: Any) -> Any:
+                try:
+                    if gdecide(code, getframe(2)) is None:
+                        return DISABLE
+                except Exception as exc:
+                    fail(exc)
+                return None
+
+            def g_return(code: Any, offset: int, value: Any) -> Any:
+                if gknown_get(_id(code)) is None:
+                    return g_unknown(code)
+                try:
+                    if leave(getframe(1)):
+                        append((2, get_ident(), code, perf(), offset, rep(value)))
+                except RecursionError:
+                    pass
+                except Exception as exc:
+                    fail(exc)
+
+            def g_yield(code: Any, offset: int, value: Any) -> Any:
+                if gknown_get(_id(code)) is None:
+                    return g_unknown(code)
+                try:
+                    if leave(getframe(1)):
+                        append((6, get_ident(), code, perf(), offset, rep(value)))
+                except RecursionError:
+                    pass
+                except Exception as exc:
+                    fail(exc)
+
+            def g_resume(code: Any, offset: int) -> Any:
+                entry = gknown_get(_id(code))
+                if entry is None:
+                    return g_unknown(code)
+                try:
+                    if enter(getframe(1), entry[1]):
+                        tid = get_ident()
+                        if entry[0].__class__ is _TaskNames:
+                            task_event(tid, code)
+                        append((7, tid, code, perf()))
+                except RecursionError:
+                    pass
+                except Exception as exc:
+                    fail(exc)
+
+            def g_throw(code: Any, offset: int, exc: BaseException) -> Any:
+                entry = gknown_get(_id(code))
+                if entry is not None:
+                    try:
+                        if enter(getframe(1), entry[1]):
+                            append((7, get_ident(), code, perf()))
+                    except Exception as e:
+                        fail(e)
+
+            def g_raise(code: Any, offset: int, exc: BaseException) -> Any:
+                if gknown_get(_id(code)) is not None and recorded(getframe(1)):
+                    raised(code, offset, exc)
+
+            def g_unwind(code: Any, offset: int, exc: BaseException) -> Any:
+                if gknown_get(_id(code)) is not None and leave(getframe(1)):
+                    unwinding(code, exc)
+
+            def g_handled(code: Any, offset: int, exc: BaseException) -> Any:
+                if gknown_get(_id(code)) is not None and recorded(getframe(1)):
+                    caught(code, exc)
+
+            callbacks.update({
+                "PY_START": g_start, "PY_RETURN": g_return, "PY_YIELD": g_yield,
+                "PY_RESUME": g_resume, "PY_THROW": g_throw, "RAISE": g_raise,
+                "PY_UNWIND": g_unwind, "EXCEPTION_HANDLED": g_handled,
+            })
+
+        if self.c_calls:
+            python_callables = (types.FunctionType, types.MethodType)
+            if gated:
+                gk = self.gknown
+
+                def in_scope(code: Any) -> bool:
+                    entry = gk.get(_id(code))
+                    return entry is not None and entry[1].record and recorded(getframe(2))
+            else:
+                def in_scope(code: Any) -> bool:
+                    return _id(code) in known
+
+            def on_call(code: Any, offset: int, func: Any, arg0: Any) -> Any:
+                if _type(func) in python_callables:
+                    return None
+                if not in_scope(code):
+                    return DISABLE if _id(code) not in known and _id(code) not in self.gknown else None
+                append((10, get_ident(), func, perf()))
+
+            def on_c_return(code: Any, offset: int, func: Any, arg0: Any) -> Any:
+                if in_scope(code):
+                    append((11, get_ident(), func, perf()))
+
+            callbacks.update({"CALL": on_call, "C_RETURN": on_c_return, "C_RAISE": on_c_return})
+        return callbacks
+
+    # -- life cycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        mon = sys.monitoring  # type: ignore[attr-defined]
+        tool = pick_tool_id()
+        if tool is None:
+            raise RuntimeError("no free sys.monitoring tool id (3, 4 and 5 are taken)")
+        mon.use_tool_id(tool, "tracelens")
+        self.tool = tool
+        self._install()
         self._active = True
+        self._unlisten = on_notrace_change(self._notrace_changed)
+
+    def _install(self) -> None:
+        """Registers the callback set the filter needs and switches its events on."""
+        mon = sys.monitoring  # type: ignore[attr-defined]
+        E = mon.events
+        gated = self.filter.gated
+        self.known.clear()
+        self.gknown.clear()
+        self.gate = Gate(self.filter.max_depth, self.filter.from_glob is not None) if gated else None
+        callbacks = self._callbacks(gated)
+        events = 0
+        for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
+                     "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
+            event = getattr(E, name)
+            mon.register_callback(self.tool, event, callbacks.get(name))
+            if name in callbacks:
+                events |= event
+        self._events = events
+        mon.set_events(self.tool, 0 if self._paused else events)
+
+    def _notrace_changed(self) -> None:
+        if self._active and not (self.gate is not None):
+            self.set_filter(self.filter)
 
     def pause(self) -> None:
+        self._paused = True
         if self._active and self.tool is not None:
             sys.monitoring.set_events(self.tool, 0)  # type: ignore[attr-defined]
 
     def resume(self) -> None:
+        self._paused = False
         if self._active and self.tool is not None:
+            if self.gate is not None:
+                self.gate.clear()  # frames that ended while paused left stale entries
             sys.monitoring.set_events(self.tool, self._events)  # type: ignore[attr-defined]
 
-    def set_scope(self, scope: Scope) -> None:
-        """Replaces the filter; code switched off earlier is decided again."""
-        self.scope = scope
-        self.known.clear()
+    def set_filter(self, filter: Filter) -> None:
+        """Replaces the filter; every code object is decided again (code switched off earlier
+        included: restart_events)."""
+        self.filter = filter
         if self._active:
+            self._install()
             sys.monitoring.restart_events()  # type: ignore[attr-defined]
+
+    def set_scope(self, scope: Any) -> None:
+        self.set_filter(Filter(scope))
 
     def stop(self) -> None:
         """Switches every event off and frees the tool id (idempotent, any thread)."""
         if not self._active or self.tool is None:
             return
         self._active = False
+        if self._unlisten is not None:
+            self._unlisten()
         mon = sys.monitoring  # type: ignore[attr-defined]
         try:
             mon.set_events(self.tool, 0)
-            for event in (mon.events.PY_START, mon.events.PY_RETURN, mon.events.PY_YIELD,
-                          mon.events.PY_RESUME, mon.events.PY_THROW, mon.events.RAISE,
-                          mon.events.PY_UNWIND, mon.events.EXCEPTION_HANDLED, mon.events.RERAISE):
-                mon.register_callback(self.tool, event, None)
+            E = mon.events
+            for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
+                         "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
+                mon.register_callback(self.tool, getattr(E, name), None)
             mon.free_tool_id(self.tool)
         except Exception:
             pass

@@ -63,6 +63,11 @@ class Scope:
         self._files[filename] = real
         return real
 
+    @staticmethod
+    def is_site_packages(real: str) -> bool:
+        parts = real.split(os.sep)
+        return "site-packages" in parts or "dist-packages" in parts
+
     def is_library(self, real: str) -> bool:
         parts = real.split(os.sep)
         if "site-packages" in parts or "dist-packages" in parts:

@@ -11,6 +11,7 @@ import threading
 from typing import Any, Callable, Dict, List, Optional
 
 from . import wire
+from .filters import Filter, FilterError
 from .recorder import Recorder
 from .scope import Scope
 from .values import DEFAULT_LIMIT, make_repr
@@ -23,11 +24,14 @@ def backend_name() -> str:
 
 
 class Session:
-    def __init__(self, send: Callable[[Dict[str, Any]], None], scope: Scope, *,
+    def __init__(self, send: Callable[[Dict[str, Any]], None], scope: Any, *,
                  argv: List[str], token: str = "", value_limit: int = DEFAULT_LIMIT,
-                 capacity: int = 1_000_000) -> None:
+                 capacity: int = 1_000_000, c_calls: bool = False) -> None:
         self._send = send
-        self.scope = scope
+        # A Scope (the simple form) or a Filter (scope plus filter spec, depth, --from).
+        self.filter: Filter = scope if isinstance(scope, Filter) else Filter(scope)
+        self.scope: Scope = self.filter.scope
+        self.c_calls = c_calls
         self.argv = argv
         self.token = token
         self.recorder = Recorder(send, offsets=backend_name() == "monitoring", capacity=capacity)
@@ -51,10 +55,11 @@ class Session:
         self.recorder.note_thread()
         if sys.version_info >= (3, 12):
             from .monitoring import MonitoringBackend
-            self.backend = MonitoringBackend(self.recorder, self.scope, self.rep, self.internal_error)
+            self.backend = MonitoringBackend(self.recorder, self.filter, self.rep,
+                                             self.internal_error, c_calls=self.c_calls)
         else:
             from .settrace import SettraceBackend
-            self.backend = SettraceBackend(self.recorder, self.scope, self.rep, self.internal_error)
+            self.backend = SettraceBackend(self.recorder, self.filter, self.rep, self.internal_error)
         self._install_thread_hook()
         self._install_sigterm()
         self.recorder.start()
@@ -174,8 +179,26 @@ class Session:
             elif kind == "detach":
                 self.end(None, "detach")
             elif kind == "filter":
-                include = [str(g) for g in message.get("include") or []]
-                exclude = [str(g) for g in message.get("exclude") or []]
-                backend.set_scope(Scope(self.scope.root, include, exclude))
+                try:
+                    new = filter_from_message(self.scope.root, message)
+                except FilterError as exc:
+                    sys.stderr.write("tracelens: filter not applied: %s\n" % exc)
+                    return
+                self.filter = new
+                self.scope = new.scope
+                backend.set_filter(new)
         except Exception as exc:
             self.internal_error(exc)
+
+
+def filter_from_message(root: str, message: Dict[str, Any]) -> Filter:
+    """The Filter a `filter` control message asks for (it replaces the whole filter)."""
+    include = [str(g) for g in message.get("include") or []]
+    exclude = [str(g) for g in message.get("exclude") or []]
+    max_depth = message.get("max_depth")
+    if max_depth is not None and (not isinstance(max_depth, int) or isinstance(max_depth, bool)):
+        raise FilterError("max_depth must be a whole number, got %r" % (max_depth,))
+    from_glob = message.get("from")
+    if from_glob is not None and not isinstance(from_glob, str):
+        raise FilterError("from must be a string, got %r" % (from_glob,))
+    return Filter(Scope(root, include, exclude), message.get("spec"), max_depth, from_glob)

@@ -10,8 +10,10 @@ import threading
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from .filters import Filter, on_notrace_change
+from .gate import Gate
 from .recorder import Recorder, code_signature
-from .scope import Scope
+from .tasks import CO_COROUTINE, TaskNames, task_name
 
 __all__ = ["SettraceBackend", "guess_qualname"]
 
@@ -21,6 +23,7 @@ YIELD_VALUE = _OP["YIELD_VALUE"]
 YIELD_FROM = _OP.get("YIELD_FROM", -1)
 SEND = _OP.get("SEND", -1)
 FOR_ITER = _OP["FOR_ITER"]
+RAISE_VARARGS = _OP["RAISE_VARARGS"]
 
 
 def guess_qualname(code: Any, frame: Any) -> str:
@@ -52,30 +55,45 @@ def guess_qualname(code: Any, frame: Any) -> str:
 class SettraceBackend:
     name = "settrace"
 
-    def __init__(self, recorder: Recorder, scope: Scope, rep: Callable[[Any], str],
+    def __init__(self, recorder: Recorder, filter: Filter, rep: Callable[[Any], str],
                  on_error: Callable[[BaseException], None]) -> None:
         self.recorder = recorder
-        self.scope = scope
+        self.filter = filter
         self.rep = rep
         self.on_error = on_error
-        # id(code) -> (code, argnames, co_code) for code in scope, (code, None, None) otherwise.
-        self.decided: Dict[int, Tuple[Any, Optional[Tuple[str, ...]], Optional[bytes]]] = {}
+        # id(code) -> (code, argnames, co_code, Decision) for observed code (argnames None when
+        # it is never recorded), (code, None, None, None) otherwise.
+        self.decided: Dict[int, Tuple[Any, Optional[Tuple[str, ...]], Optional[bytes], Any]] = {}
         self.paused = False
+        # The gated part of the filter (depth, thread, --from, notrace children), or None.
+        self.gate: Optional[Gate] = None
         self._active = False
         self._previous: Any = None
         self._previous_threading: Any = None
         self._global: Any = None
+        self._unlisten: Optional[Callable[[], None]] = None
+        self._set_gate()
 
-    def _decide(self, code: Any, frame: Any) -> Tuple[Any, Optional[Tuple[str, ...]], Optional[bytes]]:
+    def _set_gate(self) -> None:
+        f = self.filter
+        self.gate = Gate(f.max_depth, f.from_glob is not None) if f.gated else None
+
+    def _decide(self, code: Any, frame: Any) -> Tuple[Any, Optional[Tuple[str, ...]], Optional[bytes], Any]:
         module = frame.f_globals.get("__name__")
         module = module if isinstance(module, str) else None
-        entry: Tuple[Any, Optional[Tuple[str, ...]], Optional[bytes]]
-        if self.scope.decide(code.co_filename, module):
-            names, _flags = code_signature(code)
-            self.recorder.describe(code, module or "", guess_qualname(code, frame))
-            entry = (code, names, code.co_code)
+        qualname = guess_qualname(code, frame)
+        decision = self.filter.decide(code, module, qualname)
+        entry: Tuple[Any, Optional[Tuple[str, ...]], Optional[bytes], Any]
+        if decision is None:
+            entry = (code, None, None, None)
         else:
-            entry = (code, None, None)
+            names: Optional[Tuple[str, ...]] = None
+            if decision.record:
+                names, _flags = code_signature(code)
+                if code.co_flags & CO_COROUTINE:
+                    names = TaskNames(names)
+                self.recorder.describe(code, module or "", qualname)
+            entry = (code, names, code.co_code, decision)
         self.decided[id(code)] = entry
         return entry
 
@@ -91,6 +109,7 @@ class SettraceBackend:
         _id = id
         _tuple = tuple
         _type = type
+        _TaskNames = TaskNames
         pending: Dict[int, Tuple[int, int, int, type, str, int]] = {}  # id(frame) -> exception in flight
         unwound: Dict[int, int] = {}
 
@@ -101,11 +120,19 @@ class SettraceBackend:
                 return "<str failed: %s>" % _type(e).__name__
             return text if len(text) <= 120 else text[:119] + "\u2026"
 
+        def task_event(tid: int, code: Any) -> None:
+            name = task_name()
+            if name is not None:
+                append((9, tid, code, perf(), name))
+
         def local(frame: Any, event: str, arg: Any) -> Any:
             try:
                 if event == "return":
                     code = frame.f_code
-                    co = decided_get(_id(code))[2]
+                    entry = decided_get(_id(code)) or decide(code, frame)
+                    co = entry[2]
+                    if entry[1] is None:
+                        return local  # the filter changed: no longer recorded
                     i = frame.f_lasti
                     op = co[i] if i >= 0 else 0
                     if pending:
@@ -129,15 +156,26 @@ class SettraceBackend:
                         tid = get_ident()
                         if p is not None:
                             unwound[tid] = p[0]
-                            append((4, tid, code, perf(), p[2], p[3], p[4]))
+                            if op == RAISE_VARARGS and co[i + 1] == 0:
+                                # A bare `raise` in a handler: caught here, then raised again.
+                                now = perf()
+                                line = frame.f_lineno
+                                append((5, tid, code, p[1], p[2], p[3], p[4]))
+                                append((3, tid, code, now, line, p[3], p[4]))
+                                append((4, tid, code, now, line, p[3], p[4]))
+                            else:
+                                append((4, tid, code, perf(), p[2], p[3], p[4]))
                         else:
                             append((4, tid, code, perf(), frame.f_lineno, BaseException, ""))
                 elif event == "exception":
                     exc = arg[1]
                     code = frame.f_code
                     etype = arg[0]
+                    entry = decided_get(_id(code)) or decide(code, frame)
+                    if entry[1] is None:
+                        return local  # the filter changed: no longer recorded
                     if etype is StopIteration or etype is StopAsyncIteration:
-                        co = decided_get(_id(code))[2]
+                        co = entry[2]
                         i = frame.f_lasti
                         if co[i] in (YIELD_FROM, SEND, FOR_ITER) or (i + 2 < len(co) and co[i + 2] == YIELD_FROM):
                             return local  # the end of a `yield from` / await: not an error
@@ -145,10 +183,16 @@ class SettraceBackend:
                     key = _id(frame)
                     now = perf()
                     p = pending.get(key)
-                    if p is not None and p[0] != _id(exc):
-                        append((5, tid, code, p[1], p[2], p[3], p[4]))
                     line = frame.f_lineno
                     message = safe_str(exc)
+                    if p is not None and p[0] != _id(exc):
+                        append((5, tid, code, p[1], p[2], p[3], p[4]))
+                    elif p is not None and p[5] != frame.f_lasti:
+                        # `raise exc` of the exception caught here: handled, then raised again.
+                        append((5, tid, code, p[1], p[2], p[3], p[4]))
+                        append((3, tid, code, now, line, etype, message))
+                        pending[key] = (_id(exc), now, line, etype, message, frame.f_lasti)
+                        return local
                     pending[key] = (_id(exc), now, line, etype, message, frame.f_lasti)
                     tb = arg[2]
                     if not (unwound.get(tid) == _id(exc) and tb is not None and tb.tb_next is not None):
@@ -160,6 +204,46 @@ class SettraceBackend:
                 fail(exc)
             return local
 
+        def record_call(frame: Any, code: Any, names: Tuple[str, ...], resumed: bool) -> None:
+            tid = get_ident()
+            if names.__class__ is _TaskNames:
+                task_event(tid, code)
+            if resumed:
+                append((7, tid, code, perf()))
+            elif names:
+                loc = frame.f_locals
+                append((1, tid, code, perf(), _tuple([rep(loc[n]) for n in names])))
+            else:
+                append((1, tid, code, perf(), ()))
+
+        # Gated mode (filter.gated): observed frames enter the gate; recorded ones get
+        # local_gated, the others `quiet`, which only tells the gate when they end.
+        def quiet(frame: Any, event: str, arg: Any) -> Any:
+            if event == "return":
+                gate = backend.gate
+                if gate is not None:
+                    gate.leave(frame)
+            return quiet
+
+        def local_gated(frame: Any, event: str, arg: Any) -> Any:
+            if event == "return":
+                gate = backend.gate
+                if gate is not None:
+                    gate.leave(frame)
+            local(frame, event, arg)
+            return local_gated
+
+        def gated_call(frame: Any, code: Any, entry: Any, gate: Gate) -> Any:
+            decision = entry[3]
+            if decision is None:
+                return None
+            resumed = frame.f_trace is local_gated or frame.f_trace is quiet
+            if not gate.enter(frame, decision):
+                return quiet
+            frame.f_trace_lines = False
+            record_call(frame, code, entry[1], resumed)
+            return local_gated
+
         def global_trace(frame: Any, event: str, arg: Any) -> Any:
             if event != "call" or backend.paused:
                 return None
@@ -168,18 +252,14 @@ class SettraceBackend:
                 entry = decided_get(_id(code))
                 if entry is None:
                     entry = decide(code, frame)
+                gate = backend.gate
+                if gate is not None:
+                    return gated_call(frame, code, entry, gate)
                 names = entry[1]
                 if names is None:
                     return None
                 frame.f_trace_lines = False
-                if frame.f_trace is local:
-                    append((7, get_ident(), code, perf()))
-                    return local
-                if names:
-                    loc = frame.f_locals
-                    append((1, get_ident(), code, perf(), _tuple([rep(loc[n]) for n in names])))
-                else:
-                    append((1, get_ident(), code, perf(), ()))
+                record_call(frame, code, names, frame.f_trace is local)
                 return local
             except RecursionError:
                 return None
@@ -191,18 +271,30 @@ class SettraceBackend:
         self._previous = sys.gettrace()
         self._previous_threading = getattr(threading, "_trace_hook", None)
         self._active = True
+        self._unlisten = on_notrace_change(self._notrace_changed)
         threading.settrace(global_trace)
         sys.settrace(global_trace)
+
+    def _notrace_changed(self) -> None:
+        if self.gate is None:
+            self.set_filter(self.filter)
 
     def pause(self) -> None:
         self.paused = True
 
     def resume(self) -> None:
+        if self.gate is not None:
+            self.gate.clear()
         self.paused = False
 
-    def set_scope(self, scope: Scope) -> None:
-        self.scope = scope
+    def set_filter(self, filter: Filter) -> None:
+        """Replaces the filter: every code object is decided again at its next call."""
+        self.filter = filter
         self.decided.clear()
+        self._set_gate()
+
+    def set_scope(self, scope: Any) -> None:
+        self.set_filter(Filter(scope))
 
     def stop(self) -> None:
         """Stops recording; restores the previous trace functions (for this thread and new ones)."""
@@ -210,6 +302,8 @@ class SettraceBackend:
             return
         self._active = False
         self.paused = True
+        if self._unlisten is not None:
+            self._unlisten()
         try:
             threading.settrace(self._previous_threading)
             if sys.gettrace() is self._global:
