@@ -13,6 +13,8 @@ const PROPAGATION_ROWS = 200;
 /** Most parent lookups per file to tell whether a passing exception was caught further out. */
 const PARENT_LOOKUPS = 200;
 const PAGE = 1000;
+/** calls.flags: a generator's or coroutine's run after a resume (schema.sql). */
+const RESUMED = 1;
 
 const safely = <T>(p: Promise<T>, fallback: T): Promise<T> => p.catch(() => fallback);
 
@@ -21,10 +23,26 @@ export function functionFilter(qualname: string, file: string): string {
   return `function == ${JSON.stringify(qualname)} and file == ${JSON.stringify(file)}`;
 }
 
-/** The traced functions of a file (by path key), module bodies left out. */
+/**
+ * The traced functions of a file (by path key), module bodies left out; a function traced in
+ * several processes (one code object each) is one entry with the figures added up.
+ */
 export function functionsOfFile(all: readonly FunctionStats[], file: string): FunctionStats[] {
   const key = pathKey(file);
-  return all.filter((f) => f.qualname !== '<module>' && pathKey(f.file) === key);
+  const byDef = new Map<string, FunctionStats>();
+  for (const f of all) {
+    if (f.qualname === '<module>' || pathKey(f.file) !== key) continue;
+    const id = `${f.line}:${f.qualname}`;
+    const seen = byDef.get(id);
+    if (!seen) byDef.set(id, { ...f });
+    else {
+      seen.calls += f.calls;
+      seen.totalNs += f.totalNs;
+      seen.ownNs += f.ownNs;
+      seen.exceptions += f.exceptions;
+    }
+  }
+  return [...byDef.values()].sort((a, b) => a.line - b.line);
 }
 
 /**
@@ -118,6 +136,13 @@ export async function loadFileTrace(
   const functions: FunctionInfo[] = await Promise.all(
     stats.map(async (f) => {
       const last = await safely(lastCallOf(store, file, f.line, f.calls), undefined);
+      // A generator's later runs (resumed segments) carry no arguments: show its first run's.
+      if (last && (last.call.flags & RESUMED) !== 0) {
+        const from = Math.max(0, last.index - PAGE + 1);
+        const rows = await safely(store.callsOf(file, f.line, from, last.index - from + 1), []);
+        const first = rows.reverse().find((r) => (r.flags & RESUMED) === 0);
+        if (first) last.call = first;
+      }
       return {
         qualname: f.qualname,
         line: f.line,

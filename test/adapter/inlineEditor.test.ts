@@ -1,7 +1,8 @@
 // The extension's inline path without VS Code: a TracelensSession driven in-process through
 // handleMessage (as DebugAdapterInlineImplementation does) with a StoreClient as its sink (as
 // extension.ts wires them), real Pythons running shared fixtures, then what the editor would draw
-// (fileAnnotations -> buildDecorations) and the timeline's top-level rows, asserted exactly.
+// (fileAnnotations -> buildDecorations; loadFileTrace -> buildFileView with arguments, the selected
+// call, propagated exceptions; previous / next call) and the timeline's top-level rows, exactly.
 
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -9,7 +10,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TracelensSession } from '../../adapter/tracelensSession';
-import { buildDecorations } from '../../extension/editor/decorationModel';
+import { CallNavigator } from '../../extension/editor/callNavigator';
+import { buildDecorations, buildFileView } from '../../extension/editor/decorationModel';
+import { functionsOfFile, loadFileTrace } from '../../extension/editor/fileTraceLoader';
+import { analyzeSource } from '../../extension/editor/sourceLines';
 import type { StoreClient } from '../../extension/store/storeClient';
 import { callRowText } from '../../webview/callRowText';
 import { buildWorker, startStore } from '../unit/fixtures/storeStreams';
@@ -82,6 +86,21 @@ async function drawn(program: string): Promise<string[]> {
   return buildDecorations(ann, options).map((d) => `${d.line + 1} ${d.kind} ${d.text}`);
 }
 
+/** What the editor draws for the program's file with everything it asks the store for. */
+async function view(program: string, selectedId: number | null = null): Promise<string[]> {
+  const lines = readFileSync(program, 'utf8').split('\n');
+  const trace = await loadFileTrace(store, program, {
+    functionStats: await store.functionStats(),
+    selectedId,
+    heat: true,
+  });
+  return buildFileView(trace, {
+    maxValueLength: 80,
+    lineCount: lines.length,
+    source: analyzeSource(lines),
+  }).decorations.map((d) => `${d.line + 1} ${d.kind} ${d.text}`);
+}
+
 for (const python of pythons) {
   const version = path.basename(path.dirname(path.dirname(python)));
   describe(`inline session under Python ${version}`, () => {
@@ -118,6 +137,77 @@ for (const python of pythons) {
         '15 return → 12',
         '17 return → -1',
         '21 raise ⚠ AppError: giving up',
+      ]);
+    });
+
+    test('recursion: arguments of the last call on def lines; a selected call shows its own values', async () => {
+      const program = path.join(fixtures, 'recursion.py');
+      await traceInline(python, program);
+      assert.deepEqual(await view(program), [
+        '6 args ▸ n=1',
+        '8 return → 1',
+        '9 return → 24',
+        '12 args ▸ n=0',
+        '14 return → 0',
+        '15 return → 3',
+      ]);
+      const stats = functionsOfFile(await store.functionStats(), program);
+      assert.deepEqual(
+        stats.map((f) => [f.qualname, f.line, f.calls]),
+        [
+          ['factorial', 6, 4],
+          ['fib', 12, 9],
+        ],
+      );
+      const [outer] = await store.callsOf(program, 6, 0, 1);
+      assert.deepEqual(outer.args, [{ name: 'n', value: '4' }]);
+      assert.deepEqual(await view(program, outer.id), [
+        '6 args ▸ n=4',
+        '9 return → 24',
+        '12 args ▸ n=0',
+        '14 return → 0',
+        '15 return → 3',
+      ]);
+      // Previous / next call of factorial: from the last call (n=1) back, from the first forward.
+      const nav = new CallNavigator(store);
+      const fn = { file: program, line: 6, calls: 4 };
+      const back = await nav.step(fn, undefined, -1);
+      assert.deepEqual([back?.index, back?.count, back?.call.args[0].value], [2, 4, '2']);
+      const forward = await nav.step(fn, outer, 1);
+      assert.deepEqual([forward?.index, forward?.call.args[0].value], [1, '3']);
+      assert.equal(await nav.step(fn, outer, -1), undefined);
+      assert.equal(await nav.step(fn, undefined, 1), undefined);
+      const pos = await nav.position(fn, forward!.call);
+      assert.deepEqual(
+        [pos?.index, pos?.count, pos?.previous, pos?.next],
+        [1, 4, outer.id, (await store.callsOf(program, 6, 2, 1))[0].id],
+      );
+    });
+
+    test('exceptions: raised, caught, and the line an uncaught one passed through', async () => {
+      const program = path.join(fixtures, 'exceptions.py');
+      await traceInline(python, program);
+      assert.deepEqual(await view(program), [
+        "9 args ▸ text='x'",
+        "10 handled ⚠ ValueError: invalid literal for int() with base 10: 'x' (caught)",
+        "13 args ▸ text='x'",
+        '15 return → 12',
+        '17 return → -1',
+        "20 args ▸ reason='giving up'",
+        '21 raise ⚠ AppError: giving up',
+        '25 propagated ⇡ AppError: giving up',
+      ]);
+    });
+
+    test('generators: the yield line shows the last value yielded, the return line the result', async () => {
+      const program = path.join(fixtures, 'generators.py');
+      await traceInline(python, program);
+      assert.deepEqual(await view(program), [
+        '5 args ▸ n=3',
+        '7 return ⤴ 1',
+        "9 return → 'done'",
+        '12 args ▸ n=3',
+        '16 return → 6',
       ]);
     });
   });
