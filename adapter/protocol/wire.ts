@@ -25,6 +25,23 @@ export const WIRE_VERSION = 1;
 export const MAX_FRAME = 64 * 1024 * 1024;
 /** Environment variable through which the adapter hands the session token to the tracer. */
 export const TOKEN_ENV = 'TRACELENS_TOKEN';
+/**
+ * Environment variable through which a traced process hands its child processes (subprocess,
+ * multiprocessing spawn) what they need to connect back on their own: JSON with the address,
+ * the session token and the filter. Set by the tracer for the program's children, on purpose.
+ */
+export const CHILD_ENV = 'TRACELENS_CHILD';
+
+/**
+ * Structured values (`run --values structured`): a value string that starts with this character
+ * holds a compact JSON snapshot instead of a plain repr (plain reprs never start with it):
+ *   {"t": type name, "r": repr cut to the limit, "n"?: length of a container,
+ *    "i"?: items, each a snapshot (list, tuple, set: in order, cut to the width),
+ *    "k"?: [key repr, snapshot] pairs (dict, dataclass fields, namedtuple fields, object
+ *          attributes), "x"?: true when items or keys were cut}
+ * Nested snapshots go to the configured depth; deeper ones carry only "t" and "r".
+ */
+export const STRUCTURED_PREFIX = '\u001e';
 
 /** Event kinds: the first element of every event array. */
 export const enum EventKind {
@@ -141,7 +158,21 @@ export type ControlMessage =
   | { t: 'pause' }
   | { t: 'resume' }
   | { t: 'detach' }
-  | { t: 'filter'; include: string[]; exclude: string[] };
+  | {
+      t: 'filter';
+      include: string[];
+      exclude: string[];
+      /**
+       * A filter spec applied on top of include/exclude (python-hunter style; the tracer's
+       * `run --help` documents it): {"field": "module", "op": "glob", "value": "app.*"},
+       * {"function_regex": "^load", "depth_lt": 3}, {"and"|"or": [...]}, {"not": spec}.
+       */
+      spec?: unknown;
+      /** Record calls at most this deep (0: only the top calls). */
+      max_depth?: number | null;
+      /** Record only under calls to functions whose qualified name matches this glob. */
+      from?: string | null;
+    };
 
 /** Encodes one message as a frame. */
 export function encodeFrame(message: object): Buffer {
@@ -275,6 +306,10 @@ export function parseMessage(payload: Buffer | string): TracerMessage {
       for (const k of ['strings', 'files', 'codes', 'threads', 'events']) check(arr(k), 'batch', k);
       check(num('dropped'), 'batch', 'dropped');
       return value as unknown as Batch;
+    case 'lines':
+      check(typeof value.sampled === 'boolean', 'lines', 'sampled');
+      check(arr('stats'), 'lines', 'stats');
+      return value as unknown as Lines;
     case 'lines':
       check(typeof value.sampled === 'boolean', 'lines', 'sampled');
       check(arr('stats'), 'lines', 'stats');

@@ -18,7 +18,7 @@ def cases():
 
 class VectorTest(unittest.TestCase):
     def test_vectors_exist(self):
-        self.assertEqual(cases(), ["control", "every_kind", "hello_run", "text"])
+        self.assertEqual(cases(), ["control", "every_kind", "hello_run", "new_kinds", "text"])
 
     def test_encoding_matches_vectors(self):
         for name in cases():
@@ -84,9 +84,13 @@ class FrameTest(unittest.TestCase):
         self.assertIn("export const MAX_FRAME = 64 * 1024 * 1024;", ts)
         self.assertEqual(wire.MAX_FRAME, 64 * 1024 * 1024)
         self.assertIn("export const TOKEN_ENV = '%s';" % wire.TOKEN_ENV, ts)
+        self.assertIn("export const CHILD_ENV = '%s';" % wire.CHILD_ENV, ts)
+        self.assertIn("export const STRUCTURED_PREFIX = '\\u%04x';" % ord(wire.STRUCTURED_PREFIX), ts)
         for name, value in (("Call", wire.CALL), ("Return", wire.RETURN), ("Raise", wire.RAISE),
                             ("Unwind", wire.UNWIND), ("Handled", wire.HANDLED),
                             ("Yield", wire.YIELD), ("Resume", wire.RESUME),
+                            ("Probe", wire.PROBE), ("Task", wire.TASK), ("CCall", wire.CCALL),
+                            ("CReturn", wire.CRETURN),
                             ("Generator", wire.GENERATOR), ("Coroutine", wire.COROUTINE),
                             ("AsyncGenerator", wire.ASYNC_GENERATOR), ("VarArgs", wire.VARARGS),
                             ("VarKeywords", wire.VARKEYWORDS)):

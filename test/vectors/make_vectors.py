@@ -92,11 +92,44 @@ TEXT = [
     {"t": "end", "exit_code": None, "reason": "signal"},
 ]
 
+# Probes, asyncio tasks, C calls, exact and sampled line figures, a structured value, and a
+# child process's hello (its own pid, its parent's pid).
+NEW_KINDS = [
+    dict(HELLO, pid=4300, ppid=4242, argv=["/work/demo/child.py"]),
+    {"t": "batch", "seq": 1,
+     "strings": [[1, "main-task"], [2, "gc.start"], [3, "gen=2"], [4, "gc.stop"],
+                 [5, "gen=2 collected=14"], [6, "audit"], [7, "open ('/tmp/x', 'r', 524288)"],
+                 [8, "None"], [9, wire.STRUCTURED_PREFIX + '{"t":"list","r":"[1, 2]","n":2,'
+                               '"i":[{"t":"int","r":"1"},{"t":"int","r":"2"}]}']],
+     "files": [[1, "/work/demo/child.py"]],
+     "codes": [[1, 1, "__main__", "main", 3, [], 2],
+               [2, 0, "builtins", "len", 0, [], 0],
+               [3, 1, "__main__", "<module>", 1, [], 0]],
+     "threads": [[1, 4301, "MainThread"]],
+     "events": [[1, 1, 3, 5],
+                [9, 1, 1, 10, 1],
+                [1, 1, 1, 11],
+                [10, 1, 2, 20],
+                [11, 1, 2, 25],
+                [8, 1, 1, 30, 4, 6, 7],
+                [8, 1, 0, 40, 0, 2, 3],
+                [8, 1, 0, 45, 0, 4, 5],
+                [2, 1, 1, 50, 6, 9],
+                [2, 1, 3, 60, 9, 8]],
+     "dropped": 0},
+    {"t": "lines", "sampled": False, "stats": [[1, 4, 1, 900, 1200], [1, 5, 3, 300, 300]]},
+    {"t": "lines", "sampled": True, "stats": [[1, 5, 2, 2000000, 2000000]]},
+    {"t": "end", "exit_code": 0, "reason": "exit"},
+]
+
 # Adapter -> tracer control messages.
 CONTROL = [
     {"t": "pause"},
     {"t": "resume"},
     {"t": "filter", "include": ["app.*", "tests.test_*"], "exclude": ["app.vendored.*"]},
+    {"t": "filter", "include": [], "exclude": [],
+     "spec": {"or": [{"function_regex": "^load"}, {"field": "depth", "op": "lt", "value": 2}]},
+     "max_depth": 5, "from": "app.main.*"},
     {"t": "detach"},
 ]
 
@@ -104,6 +137,7 @@ CASES: Dict[str, List[Dict[str, Any]]] = {
     "hello_run": HELLO_RUN,
     "every_kind": EVERY_KIND,
     "text": TEXT,
+    "new_kinds": NEW_KINDS,
     "control": CONTROL,
 }
 

@@ -9,7 +9,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 __all__ = [
     "WIRE_VERSION", "MAX_FRAME", "TOKEN_ENV",
-    "CALL", "RETURN", "RAISE", "UNWIND", "HANDLED", "YIELD", "RESUME",
+    "CALL", "RETURN", "RAISE", "UNWIND", "HANDLED", "YIELD", "RESUME", "PROBE", "TASK",
+    "CCALL", "CRETURN", "STRUCTURED_PREFIX", "CHILD_ENV",
     "GENERATOR", "COROUTINE", "ASYNC_GENERATOR", "VARARGS", "VARKEYWORDS",
     "encode_payload", "encode_frame", "FrameReader", "decode_frames", "WireError",
 ]
@@ -27,6 +28,19 @@ UNWIND = 4    # [4, thread, code, ts, line, excType, excMessage]
 HANDLED = 5   # [5, thread, code, ts, line, excType, excMessage]
 YIELD = 6     # [6, thread, code, ts, line, value]
 RESUME = 7    # [7, thread, code, ts]
+PROBE = 8     # [8, thread, code, ts, line, name, detail] (string ids; code 0 / line 0: no frame)
+TASK = 9      # [9, thread, code, ts, taskName]: the next Call/Resume of code runs in that task
+CCALL = 10    # [10, thread, code, ts]: a call into the C function named by code (file 0)
+CRETURN = 11  # [11, thread, code, ts]: that C call returned (or raised)
+
+# A `lines` message: {"t": "lines", "sampled": bool, "stats": [[file, line, hits, own_ns,
+# total_ns], ...]}, deltas since the previous one; file ids from batches already sent.
+
+#: Value strings that start with this character hold a structured snapshot as compact JSON
+#: (--values structured; see wire.ts "Structured values"). Plain reprs never start with it.
+STRUCTURED_PREFIX = "\u001e"
+#: Environment variable handing child processes what they need to connect back (see children.py).
+CHILD_ENV = "TRACELENS_CHILD"
 
 # Bits of CodeDef flags (wire.ts CodeFlags).
 GENERATOR = 1
