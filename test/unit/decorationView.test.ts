@@ -10,6 +10,7 @@ import {
   EMPTY_TRACE,
   type FileTrace,
   type FunctionInfo,
+  type ViewOptions,
 } from '../../extension/editor/decorationModel';
 import { buildHeat } from '../../extension/editor/heatModel';
 import { mapLines } from '../../extension/editor/lineMapping';
@@ -117,7 +118,7 @@ const trace: FileTrace = {
 };
 
 const source = analyzeSource(SOURCE);
-const opts = { maxValueLength: 40, lineCount: SOURCE.length, source };
+const opts: ViewOptions = { maxValueLength: 40, lineCount: SOURCE.length, source };
 const drawn = (t: FileTrace, o = opts) =>
   buildFileView(t, o).decorations.map((d) => `${d.line + 1} ${d.kind} ${d.text}`);
 
