@@ -242,6 +242,26 @@ class AgentTest(unittest.TestCase):
         self.assertFalse(os.path.exists(target.path("sock")))
         self.assertFalse(os.path.exists(target.path("json")))
 
+    def test_opt_in_by_environment_at_start_up(self) -> None:
+        site = os.path.join(TRACER_DIR, "tracelens", "attach_site")
+        target = self.start("--no-agent", env={"TRACELENS_AGENT": "1", "PYTHONPATH": site})
+        self.assertTrue(os.path.exists(target.path("sock")))
+        self.assertEqual(json.load(open(target.path("json")))["pid"], target.pid)
+        plain = Target(os.path.join(self.tmp, "other"), "--no-agent", env={"PYTHONPATH": site})
+        self.cleanup.append(plain)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "other")))  # nothing unless asked
+
+    def test_run_a_program_with_the_agent(self) -> None:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tracelens.agent", FIXTURE, "--no-agent", "--seconds", "0.2"],
+            env=tracer_env({"TRACELENS_AGENT_DIR": self.agent_dir}), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(proc.stdout.startswith(b"pid "))
+        # The agent made its directory (mode 0700) and removed its files at exit.
+        self.assertEqual(mode(self.agent_dir), 0o700)
+        self.assertEqual(os.listdir(self.agent_dir), [])
+
     def test_refuses_a_directory_others_can_reach(self) -> None:
         os.mkdir(self.agent_dir, 0o700)
         os.chmod(self.agent_dir, 0o755)
