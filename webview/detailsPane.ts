@@ -120,7 +120,7 @@ export class DetailsPane {
     row(timing, 'Start', `+${formatDuration(call.startNs - originNs)}`, 'detail-start');
     row(timing, 'Duration', text.duration, 'detail-duration');
     row(timing, 'Own time', ownNs === null ? '—' : formatDuration(ownNs), 'detail-own');
-    row(timing, 'Thread', `${call.threadName} (pid ${call.process})`, 'detail-thread');
+    row(timing, 'Thread', `${call.threadName} · process ${call.process}`, 'detail-thread');
     row(timing, 'Depth', String(call.depth), 'detail-depth');
     root.append(el('h3', '', 'Timing'), timing);
 

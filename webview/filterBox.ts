@@ -179,7 +179,8 @@ export class FilterBox {
       div.dataset.start = String(p.start);
       div.dataset.end = String(p.end);
       const where = positions ? `Column ${columnOf(p.start)}: ` : '';
-      const suggestion = p.suggestion ? ` Did you mean ${p.suggestion}?` : '';
+      const suggestion =
+        p.suggestion && !p.message.includes(p.suggestion) ? ` Did you mean ${p.suggestion}?` : '';
       div.append(`${where}${p.message}${suggestion}`);
       if (positions) {
         const code = document.createElement('code');
@@ -216,7 +217,11 @@ export class FilterBox {
       .slice(result.from, this.input.selectionStart ?? result.to)
       .replace(/^["']/, '')
       .toLowerCase();
-    const items = result.items.filter((i) => i.label.toLowerCase().startsWith(typed)).slice(0, 50);
+    const current = this.input.value.slice(result.from, result.to);
+    // Items that continue what is typed, but not the word already typed in full.
+    const items = result.items
+      .filter((i) => i.label.toLowerCase().startsWith(typed) && i.insertText !== current)
+      .slice(0, 50);
     this.completion = { ...result, items };
     this.active = items.length ? 0 : -1;
     this.renderList();

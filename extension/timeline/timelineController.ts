@@ -25,12 +25,15 @@ export interface ICallRevealer {
 export const MAX_PAGE = 5000;
 /** Most boxes one lane of a flame window may return (the rest come as buckets). */
 export const MAX_BOXES = 20_000;
+/** While a program runs, its newest call is looked up at most this often. */
+const LIVE_EDGE_INTERVAL_MS = 400;
 /** How far up the details pane follows the parents (for the call tree to open the path). */
 const MAX_ANCESTORS = 256;
 
 export class TimelineController {
   private names: { generation: number; names: TraceNames } | undefined;
   private generation = -1;
+  private live = { endNs: 0, at: 0 };
   private readonly selectionSubscription: { dispose(): void } | undefined;
 
   constructor(
@@ -86,7 +89,14 @@ export class TimelineController {
         return;
       case 'getTracks': {
         const tracks = await this.store.tracks();
-        this.post({ type: 'tracks', requestId: msg.requestId, tracks, ...extent(tracks) });
+        const { originNs, liveEndNs } = extent(tracks);
+        this.post({
+          type: 'tracks',
+          requestId: msg.requestId,
+          tracks,
+          originNs,
+          liveEndNs: await this.liveEdge(tracks, liveEndNs),
+        });
         return;
       }
       case 'getWindow': {
@@ -111,7 +121,7 @@ export class TimelineController {
           purpose: msg.purpose,
           startNs: msg.startNs,
           endNs: msg.endNs,
-          filter,
+          filter: msg.filter,
           lanes,
         });
         return;
@@ -217,6 +227,27 @@ export class TimelineController {
     return siblings[i + (direction === 'nextSibling' ? 1 : -1)] ?? null;
   }
 
+  /**
+   * The newest time in the trace: a running thread's track has no end, so while anything runs the
+   * start of the newest call (found with a `start >=` query from the last edge) extends it.
+   */
+  private async liveEdge(tracks: readonly TrackInfo[], endedNs: number): Promise<number> {
+    let known = Math.max(this.live.endNs, endedNs);
+    if (!tracks.some((t) => t.endNs === null)) return endedNs;
+    const now = Date.now();
+    if (now - this.live.at < LIVE_EDGE_INTERVAL_MS) return known;
+    this.live.at = now;
+    const filter = `start >= ${Math.max(0, Math.floor(known))}ns`;
+    const first = await this.store.query(filter, 0, 1);
+    const last =
+      first.total > 1
+        ? (await this.store.query(filter, first.total - 1, 1)).calls[0]
+        : first.calls[0];
+    if (last) known = Math.max(known, last.startNs, last.endNs ?? 0);
+    this.live.endNs = known;
+    return known;
+  }
+
   /** The trace's names for completion and did-you-mean, read once per store generation. */
   private async traceNames(): Promise<TraceNames> {
     if (this.names?.generation !== this.generation || this.generation < 0) {
@@ -239,6 +270,7 @@ export class TimelineController {
   /** The store was emptied: the webview forgets its rows, then re-reads. */
   async cleared(): Promise<void> {
     this.names = undefined;
+    this.live = { endNs: 0, at: 0 };
     this.post({ type: 'cleared' });
     await this.pushSummary();
   }

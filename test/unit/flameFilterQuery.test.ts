@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import { parseQuery } from '../../extension/query/index';
 import { effectiveFilter, quote } from '../../webview/flame/filterQuery';
 
-test('query mode passes the sentence through, trimmed', () => {
-  assert.equal(effectiveFilter('  function == fact ', 'query'), 'function == fact');
+test('query mode passes the sentence through as typed (error columns match the box)', () => {
+  assert.equal(effectiveFilter('  function == fact ', 'query'), '  function == fact ');
+  assert.equal(effectiveFilter('  ', 'query'), '');
   assert.equal(effectiveFilter('   ', 'text'), '');
 });
 

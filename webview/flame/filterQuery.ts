@@ -16,7 +16,8 @@ export function quote(text: string): string {
 /** The query sentence for what is typed in the filter box ('' shows everything). */
 export function effectiveFilter(text: string, mode: FilterMode): string {
   const t = text.trim();
-  if (!t || mode === 'query') return t;
+  // A query keeps its spacing so that error positions are positions in the box.
+  if (!t || mode === 'query') return t ? text : '';
   const q = quote(t);
   return `function contains ${q} or arg contains ${q} or return contains ${q} or exception.message contains ${q}`;
 }
