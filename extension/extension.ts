@@ -14,6 +14,7 @@ import { TraceConfigurationProvider } from './debug/traceConfigurationProvider';
 import { CallSelection } from './callSelection';
 import { CallNavigator } from './editor/callNavigator';
 import { registerEditorCommands } from './editor/editorCommands';
+import { HeatLaunchDefaults } from './editor/heatLaunchDefaults';
 import { EditorDecorator } from './editor/editorDecorator';
 import { TraceCodeLensProvider } from './editor/traceCodeLensProvider';
 import { TraceHoverProvider } from './editor/traceHoverProvider';
@@ -117,6 +118,8 @@ export function activate(context: vscode.ExtensionContext): void {
       if (s.type === DEBUG_TYPE) setTimeout(() => decorator.refresh(), 500);
     }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, configProvider),
+    // Line heat attributes from the settings, for configurations that do not set them.
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new HeatLaunchDefaults()),
     vscode.debug.registerDebugConfigurationProvider(
       DEBUG_TYPE,
       configProvider,

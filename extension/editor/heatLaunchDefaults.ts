@@ -1,0 +1,25 @@
+// Fills a `tracelens` launch configuration's line heat attributes from the settings when the
+// configuration does not set them: `lineHeat` from tracelens.heat.mode, `lineHeatFiles` from
+// tracelens.heat.files (default for exact heat: the program itself). A second
+// DebugConfigurationProvider beside the main one; it changes nothing else in the configuration.
+
+import * as vscode from 'vscode';
+import { Settings } from '../constants';
+import { heatAttributes } from './heatSettings';
+
+export class HeatLaunchDefaults implements vscode.DebugConfigurationProvider {
+  resolveDebugConfigurationWithSubstitutedVariables(
+    _folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): vscode.DebugConfiguration {
+    if (config.request !== 'launch') return config;
+    const c = vscode.workspace.getConfiguration();
+    const { lineHeat, lineHeatFiles } = heatAttributes(config as Record<string, unknown>, {
+      mode: c.get<string>(Settings.HeatMode),
+      files: c.get<string[]>(Settings.HeatFiles),
+    });
+    config.lineHeat = lineHeat;
+    if (lineHeatFiles.length) config.lineHeatFiles = lineHeatFiles;
+    return config;
+  }
+}

@@ -1,0 +1,24 @@
+// How line heat is asked of the tracer for one launch: the `lineHeat` mode and `lineHeatFiles`
+// from a launch configuration, else from the settings (tracelens.heat.mode / .files). Pure data
+// in and out; no vscode import (heatLaunchDefaults.ts applies it to debug configurations).
+
+export type LineHeatMode = 'off' | 'sampled' | 'exact';
+
+/** The line heat attributes for a configuration (pure: settings and configuration in, fields out). */
+export function heatAttributes(
+  config: { lineHeat?: unknown; lineHeatFiles?: unknown; program?: unknown },
+  settings: { mode: string | undefined; files: readonly string[] | undefined },
+): { lineHeat: LineHeatMode; lineHeatFiles: string[] } {
+  const valid = (m: unknown): m is LineHeatMode => m === 'off' || m === 'sampled' || m === 'exact';
+  const lineHeat: LineHeatMode = valid(config.lineHeat)
+    ? config.lineHeat
+    : valid(settings.mode)
+      ? settings.mode
+      : 'sampled';
+  let lineHeatFiles: string[] = Array.isArray(config.lineHeatFiles)
+    ? config.lineHeatFiles.filter((f): f is string => typeof f === 'string')
+    : [...(settings.files ?? [])];
+  if (lineHeat === 'exact' && lineHeatFiles.length === 0 && typeof config.program === 'string')
+    lineHeatFiles = [config.program];
+  return { lineHeat, lineHeatFiles };
+}
