@@ -14,22 +14,37 @@ import { ErrorCode } from '../../adapter/errors';
 import { debuggerFacts, diagnoseDebugger } from '../../adapter/attach/injection';
 import { TraceEvent, TraceRequest, type TraceEventBody } from '../../adapter/protocol/dap';
 import type { Batch, End, Hello } from '../../adapter/protocol/wire';
-import { buildAdapter, fixtures, RecordingClient, root, waitUntil } from './dapHarness';
+import {
+  buildAdapter,
+  fixtures,
+  pyenvPythons,
+  RecordingClient,
+  root,
+  waitUntil,
+} from './dapHarness';
 
 const tracerDir = path.join(root, 'adapter', 'python');
 let tmp: string;
 const clients: RecordingClient[] = [];
 const programs: ChildProcess[] = [];
+const disconnected = new Set<RecordingClient>();
+
+/** Ends the session (the adapter detaches, then exits). */
+async function disconnect(c: RecordingClient): Promise<void> {
+  await c.disconnectRequest();
+  disconnected.add(c);
+}
 
 before(() => {
   buildAdapter();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'tracelens-attach-'));
 });
 afterEach(async () => {
-  // stop() asks a disconnected adapter (already gone) to disconnect again: do not wait forever.
+  // A disconnected adapter has exited: stop() would write to its closed stdin.
   for (const c of clients.splice(0)) {
-    await Promise.race([c.stop().catch(() => undefined), delay(2000)]);
+    if (!disconnected.has(c)) await Promise.race([c.stop().catch(() => undefined), delay(2000)]);
   }
+  disconnected.clear();
   for (const p of programs.splice(0)) p.kill('SIGKILL');
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -44,12 +59,16 @@ interface Program {
 
 let counter = 0;
 /** Starts long_running.py with its agent in a private directory; resolves once it is ready. */
-async function program(options: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Program> {
+async function program(
+  options: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  python = 'python3',
+): Promise<Program> {
   const n = ++counter;
   const agentDir = path.join(tmp, `agent-${n}`);
   const stateFile = path.join(tmp, `state-${n}.json`);
   const child = spawn(
-    'python3',
+    python,
     [path.join(fixtures, 'long_running.py'), ...options, '--seconds', '50', '--state', stateFile],
     {
       env: {
@@ -159,7 +178,7 @@ describe('attach to a running program with the agent', () => {
     await c.customRequest(TraceRequest.SetFilter, { include: [], exclude: [] });
     assert.ok(await waitUntil(() => calls(c).length > frozen + 3, 5000));
 
-    await c.disconnectRequest();
+    await disconnect(c);
     const end = c.named(TraceEvent.End).map((e) => (e.body as TraceEventBody<End>).message);
     assert.deepEqual(end, [{ t: 'end', exit_code: null, reason: 'detach' }]);
     assert.ok(alive(p.pid), 'the program keeps running after detach');
@@ -171,7 +190,7 @@ describe('attach to a running program with the agent', () => {
     const r2 = await c2.raw('attach', { processId: p.pid });
     assert.equal(r2.success, true, r2.message);
     assert.ok(await waitUntil(() => calls(c2).includes('work'), 10000));
-    await c2.disconnectRequest();
+    await disconnect(c2);
     assert.ok(alive(p.pid));
     assert.deepEqual(withoutRound(await settled(p)), withoutRound(before));
   });
@@ -231,6 +250,26 @@ describe('attach to a running program with the agent', () => {
   });
 });
 
+describe('attach under every installed Python 3.9+', () => {
+  for (const python of pyenvPythons(/^3\.(9|1\d)\./)) {
+    const version = path.basename(path.dirname(path.dirname(python)));
+    it(`Python ${version}: calls arrive, detach restores the hooks`, async () => {
+      const p = await program(['--own-hooks', '--thread'], {}, python);
+      const before = await hooks(p);
+      const c = await client();
+      const r = await c.raw('attach', { processId: p.pid });
+      assert.equal(r.success, true, r.message);
+      const hello = (await c.eventually((e) => e.event === TraceEvent.Hello))
+        .body as TraceEventBody<Hello>;
+      assert.equal(hello.message.python, version);
+      assert.ok(await waitUntil(() => calls(c).filter((n) => n === 'work').length >= 4, 10000));
+      await disconnect(c);
+      assert.ok(alive(p.pid));
+      assert.deepEqual(withoutRound(await settled(p)), withoutRound(before));
+    });
+  }
+});
+
 describe('attach errors', () => {
   it('rejects a processId that is not a pid', async () => {
     const c = await client();
@@ -284,7 +323,7 @@ describe('attach errors', () => {
       ),
     );
     assert.ok(await waitUntil(() => calls(c).includes('work'), 10000));
-    await c.disconnectRequest();
+    await disconnect(c);
     assert.ok(alive(p.pid));
     assert.deepEqual(withoutRound(await settled(p)), withoutRound(before));
   });
