@@ -150,6 +150,7 @@ export class EditorDecorator implements vscode.Disposable {
   reset(startedMs: number | undefined = Date.now()): void {
     this.traces.clear();
     this.views.clear();
+    this.mappings.clear();
     this.functionStats = undefined;
     this.hasData = false;
     this.snapshots.reset(startedMs);

@@ -4,15 +4,10 @@
 
 import * as vscode from 'vscode';
 import { Commands, Settings } from '../constants';
-import { formatCount, formatDuration } from '../format';
 import type { EditorDecorator } from './editorDecorator';
 import { functionFilter } from './fileTraceLoader';
+import { codeLensTitle } from './hoverModel';
 import { defStatement } from './sourceLines';
-
-/** The CodeLens title of a function: "15 calls · total 1.2 ms". */
-export function codeLensTitle(calls: number, totalNs: number): string {
-  return `${formatCount(calls)} ${calls === 1 ? 'call' : 'calls'} · total ${formatDuration(totalNs)}`;
-}
 
 export class TraceCodeLensProvider implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses: vscode.Event<void>;

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { functionFilter, functionsOfFile } from '../../extension/editor/fileTraceLoader';
 import {
   callLinks,
+  codeLensTitle,
   commandUri,
   decorationHover,
   functionSummary,
@@ -92,6 +93,8 @@ test('hovers of arguments and of an exception passing through', () => {
 });
 
 test('the CodeLens filter names the function and the file in the query language', () => {
+  assert.equal(codeLensTitle(15, 12_345_678), '15 calls · total 12.3 ms');
+  assert.equal(codeLensTitle(1, 999), '1 call · total 999 ns');
   assert.equal(
     functionFilter('Solver.fib', '/w/a "b".py'),
     'function == "Solver.fib" and file == "/w/a \\"b\\".py"',
