@@ -1,6 +1,7 @@
 # Runs the Python tracer's tests (unittest, standard library only) under the interpreter that
 # runs this file: `python3 test/python/run.py [-v] [pattern]`. Prints the interpreter's version
-# first and exits non-zero when a test fails. Touches nothing outside a temporary directory.
+# first and exits non-zero when a test fails. When the C accelerator is available (and
+# TRACELENS_ACCEL unset) the suite runs twice: pure Python, then accelerated. Temp files only.
 import os
 import sys
 import unittest
@@ -8,7 +9,25 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def both_implementations() -> int:
+    """When the C accelerator loads and TRACELENS_ACCEL is not set: the suite once with the pure-
+    Python tracer (TRACELENS_ACCEL=0) and once accelerated (=1); non-zero if either fails."""
+    import subprocess
+    codes = []
+    for flag, name in (("0", "pure Python"), ("1", "C accelerator")):
+        print("== tracer implementation: %s (TRACELENS_ACCEL=%s)" % (name, flag))
+        sys.stdout.flush()
+        env = dict(os.environ, TRACELENS_ACCEL=flag)
+        codes.append(subprocess.call([sys.executable] + sys.argv, env=env))
+    return 0 if not any(codes) else 1
+
+
 def main() -> int:
+    if "TRACELENS_ACCEL" not in os.environ:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "adapter", "python"))
+        from tracelens import accel
+        if accel.load() is not None:
+            return both_implementations()
     verbosity = 2 if "-v" in sys.argv[1:] else 1
     patterns = [a for a in sys.argv[1:] if not a.startswith("-")]
     print("tracelens Python tests under Python %s (%s)" % (sys.version.split()[0], sys.executable))

@@ -11,9 +11,9 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-from typing import Any, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
-__all__ = ["load", "enabled", "build", "source_hash", "cache_dir", "ENV"]
+__all__ = ["load", "enabled", "build", "source_hash", "cache_dir", "ENV", "monitoring_callbacks"]
 
 ENV = "TRACELENS_ACCEL"
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -129,6 +129,28 @@ def load() -> Any:
         reason = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
         _loaded = None
     return _loaded
+
+
+def monitoring_callbacks(callbacks: Dict[str, Any], known: Dict[int, Any], buf: List[Any],
+                         rep: Callable[[Any], Any], fail: Callable[[BaseException], None],
+                         disable: Any) -> Dict[str, Any]:
+    """The sys.monitoring callback set with PY_START/PY_RETURN/PY_YIELD/PY_RESUME done in C when
+    the accelerator is loaded (code not yet decided, coroutines' task names and every other case
+    still go to the given Python callbacks); else the set unchanged."""
+    mod = load()
+    if mod is None or not getattr(mod, "MONITORING", 0):
+        return callbacks
+    try:
+        limit = len(rep("x" * 100000))  # the value limit: a long string is cut to exactly it
+        c = mod.Callbacks(known, buf, rep, fail, disable, callbacks, limit)
+    except Exception:
+        return callbacks
+    out = dict(callbacks)
+    for name, method in (("PY_START", c.on_start), ("PY_RETURN", c.on_return),
+                         ("PY_YIELD", c.on_yield), ("PY_RESUME", c.on_resume)):
+        if name in out:
+            out[name] = method
+    return out
 
 
 if __name__ == "__main__":
