@@ -427,6 +427,10 @@ class MonitoringBackend:
         self.gknown.clear()
         self.gate = Gate(self.filter.max_depth, self.filter.from_glob is not None) if gated else None
         callbacks = self._callbacks(gated)
+        if not gated:
+            from .accel import monitoring_callbacks  # hot events in C when the accelerator loads
+            callbacks = monitoring_callbacks(callbacks, self.known, self.recorder.buf, self.rep,
+                                             self.on_error, mon.DISABLE)
         events = 0
         for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
                      "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
