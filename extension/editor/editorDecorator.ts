@@ -7,11 +7,12 @@
 import * as vscode from 'vscode';
 import type { CallSelection } from '../callSelection';
 import { Colors, HEAT_BACKGROUNDS, REFRESH_INTERVAL_MS, Settings } from '../constants';
-import type { FunctionStats, ITraceStore } from '../store/api';
+import type { CallRow, FunctionStats, ITraceStore } from '../store/api';
 import { Throttle } from '../throttle';
 import {
   buildFileView,
   DECORATION_KINDS,
+  EMPTY_TRACE,
   functionOwners,
   groupByKind,
   type DecorationKind,
@@ -29,7 +30,7 @@ import {
 } from './heatModel';
 import { mapLines, splitLines, type LineMapping } from './lineMapping';
 import { TraceSnapshots, type Snapshot } from './traceSnapshots';
-import { candidatePaths } from './tracePaths';
+import { candidatePaths, pathKey } from './tracePaths';
 
 /** What is drawn in one document now, with what it was built from (for hovers and CodeLens). */
 export interface DocumentView {
@@ -72,6 +73,14 @@ function valueType(kind: DecorationKind): vscode.TextEditorDecorationType {
     isWholeLine: kind === 'raise',
     backgroundColor:
       kind === 'raise' ? new vscode.ThemeColor(Colors.ExceptionLineBackground) : undefined,
+    // Raising lines are marked in the overview ruler too (error / warning colours of the theme).
+    overviewRulerColor:
+      kind === 'raise'
+        ? new vscode.ThemeColor('editorOverviewRuler.errorForeground')
+        : kind === 'handled'
+          ? new vscode.ThemeColor('editorOverviewRuler.warningForeground')
+          : undefined,
+    overviewRulerLane: vscode.OverviewRulerLane.Right,
     after: {
       color: new vscode.ThemeColor(color[kind]),
       margin: '0 0 0 2em',
@@ -104,6 +113,7 @@ export class EditorDecorator implements vscode.Disposable {
   /** Fires after a redraw that may have changed what CodeLens and hovers show. */
   readonly onDidChange = this.changed.event;
   private functionStats: { generation: number; stats: Promise<FunctionStats[]> } | undefined;
+  private selected: { key: string; row: Promise<CallRow | undefined> } | undefined;
   private generation = -1;
   private hasData = false;
   private drawn = new Set<vscode.TextEditor>();
@@ -196,10 +206,20 @@ export class EditorDecorator implements vscode.Disposable {
     return this.functionStats.stats;
   }
 
-  /** What the store recorded for a document's file (cached per generation and selection). */
+  /** The selected call's row (cached per generation and selection). */
+  private selectedCall(): Promise<CallRow | undefined> {
+    const id = this.selection.callId;
+    if (id === null) return Promise.resolve(undefined);
+    const key = `${this.generation}:${id}`;
+    if (this.selected?.key !== key)
+      this.selected = { key, row: this.store.call(id).catch(() => undefined) };
+    return this.selected.row;
+  }
+
+  /** What the store recorded for a document's file, but the selection (cached per generation). */
   private traceOf(document: vscode.TextDocument, heat: boolean) {
     const uri = document.uri.toString();
-    const key = `${this.generation}:${this.selection.callId}:${heat}`;
+    const key = `${this.generation}:${heat}`;
     const seen = this.traces.get(uri);
     if (seen && seen.key === key) return seen.trace;
     const trace = (async () => {
@@ -207,7 +227,7 @@ export class EditorDecorator implements vscode.Disposable {
       for (const candidate of candidatePaths(document.uri.fsPath)) {
         const t = await loadFileTrace(this.store, candidate, {
           functionStats,
-          selectedId: this.selection.callId,
+          selectedId: null,
           heat,
         });
         if (!isEmpty(t)) return { trace: t, tracePath: candidate };
@@ -240,18 +260,22 @@ export class EditorDecorator implements vscode.Disposable {
     const view = (async (): Promise<DocumentView | undefined> => {
       const snapshot = this.snapshots.get(document.uri.fsPath);
       if (!snapshot) return undefined; // changed before we saw it: nothing can be placed safely
-      const loaded = await this.traceOf(document, cfg.heat);
+      const [loaded, selectedRow] = await Promise.all([
+        this.traceOf(document, cfg.heat),
+        this.selectedCall(),
+      ]);
       if (!loaded) return undefined;
-      const trace: FileTrace = cfg.show
-        ? loaded.trace
-        : {
-            ...loaded.trace,
-            annotations: { returns: [], raises: [] },
-            functions: [],
-            propagations: [],
-            selected: undefined,
-          };
-      if (!cfg.heat) trace.heat = EMPTY_HEAT;
+      const selected =
+        selectedRow && pathKey(selectedRow.file) === pathKey(loaded.tracePath)
+          ? selectedRow
+          : undefined;
+      const full: FileTrace = { ...loaded.trace, selected };
+      const trace: FileTrace = {
+        ...(cfg.show
+          ? full
+          : { ...EMPTY_TRACE, annotations: { returns: [], raises: [] }, heat: full.heat }),
+        heat: cfg.heat ? full.heat : EMPTY_HEAT,
+      };
       const mapping = this.mappingOf(document, snapshot);
       const view = buildFileView(trace, {
         maxValueLength: cfg.maxValueLength,
@@ -259,7 +283,7 @@ export class EditorDecorator implements vscode.Disposable {
         source: snapshot.source,
         mapping,
       });
-      return { view, trace: loaded.trace, tracePath: loaded.tracePath, mapping, snapshot };
+      return { view, trace: full, tracePath: loaded.tracePath, mapping, snapshot };
     })().catch(() => undefined);
     this.views.set(uri, { key, view });
     return view;
