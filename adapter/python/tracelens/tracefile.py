@@ -1,18 +1,23 @@
-# Writes a trace file (SQLite, schema.sql) from the wire messages of one traced process: pairs
-# call/return/unwind/yield/resume events into `calls` rows with a per-thread stack and keeps every
-# exception event in `exceptions`. Used by `run --output`; reads nothing but the messages.
+# Writes a trace file (SQLite, schema.sql) from the wire messages of traced processes: pairs
+# call/return/unwind/yield/resume (and C call) events into `calls` rows with a per-thread stack,
+# keeps every exception event in `exceptions`, probes in `probes`, `lines` figures in
+# `line_stats`, and asyncio task names in calls.task. The first process is `send`; child processes
+# get their own sink from child_sink() (their wire ids are moved into a range of their own).
+# Used by `run --output`; reads nothing but the messages.
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
-import time
-from typing import Any, Dict, List, Optional
+import threading
+from typing import Any, Callable, Dict, List, Optional
 
-__all__ = ["TraceFileWriter", "SCHEMA_VERSION", "read_schema"]
+__all__ = ["TraceFileWriter", "SCHEMA_VERSION", "read_schema", "ID_RANGE"]
 
 SCHEMA_VERSION = 1
 _HERE = os.path.dirname(os.path.abspath(__file__))
+#: Process n's string, code and thread ids are its wire ids + (n - 1) * ID_RANGE (exact in JS).
+ID_RANGE = 1 << 40
 
 
 def read_schema() -> str:
@@ -22,16 +27,34 @@ def read_schema() -> str:
 
 class _Open:
     """A call that has started and not ended yet."""
-    __slots__ = ("id", "code", "start", "parent", "depth", "args", "flags")
+    __slots__ = ("id", "code", "start", "parent", "depth", "args", "flags", "task")
 
     def __init__(self, id: int, code: int, start: int, parent: Optional[int], depth: int,
-                 args: Optional[str], flags: int) -> None:
+                 args: Optional[str], flags: int, task: Optional[int]) -> None:
         self.id, self.code, self.start, self.parent = id, code, start, parent
-        self.depth, self.args, self.flags = depth, args, flags
+        self.depth, self.args, self.flags, self.task = depth, args, flags, task
+
+
+class _Process:
+    """One traced process's state in the file."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.offset = (number - 1) * ID_RANGE
+        self.stacks: Dict[int, List[_Open]] = {}
+        self.files: Dict[int, int] = {}       # wire file id -> files.id
+        self.code_files: Dict[int, int] = {}  # wire code id -> files.id (0: C function)
+        self.tasks: Dict[int, tuple] = {}     # thread -> (code, task string id) for the next call
+        self.dropped = 0
+        self.error: Optional[str] = None
+        self.last_ts = 0
+        self.ended = False
+        self.hello = False
+        self.shift = 0  # ns from the file's origin to this process's start
 
 
 class TraceFileWriter:
-    """A wire sink that turns one process's messages into a trace file."""
+    """A wire sink that turns the messages of one process (and its children) into a trace file."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -40,89 +63,154 @@ class TraceFileWriter:
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
         self.db.executescript(read_schema())
-        self.process = 1
-        self.stacks: Dict[int, List[_Open]] = {}
         self.next_call = 1
         self.rows: List[tuple] = []
         self.exceptions: List[tuple] = []
-        self.dropped = 0
-        self.error: Optional[str] = None
-        self.last_ts = 0
+        self.probes: List[tuple] = []
         self.closed = False
+        self._lock = threading.Lock()
+        self._processes: List[_Process] = []
+        self.main = self._new_process()
+
+    def _new_process(self) -> _Process:
+        p = _Process(len(self._processes) + 1)
+        self._processes.append(p)
+        return p
 
     # -- wire messages ----------------------------------------------------------------------------
     def send(self, message: Dict[str, Any]) -> None:
-        kind = message["t"]
-        if kind == "hello":
-            self.hello(message)
-        elif kind == "batch":
-            self.batch(message)
-        elif kind == "error":
-            self.error = message["message"]
-        elif kind == "end":
-            self.end(message)
+        """The first (traced) process's messages."""
+        self._handle(self.main, message)
 
-    def hello(self, m: Dict[str, Any]) -> None:
+    def child_sink(self) -> Callable[[Dict[str, Any]], None]:
+        """A sink for one more process (a child connecting back): its messages only."""
+        with self._lock:
+            p = self._new_process()
+
+        def send(message: Dict[str, Any]) -> None:
+            self._handle(p, message)
+        return send
+
+    def _handle(self, p: _Process, message: Dict[str, Any]) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            kind = message["t"]
+            if kind == "hello":
+                self.hello(p, message)
+            elif kind == "batch":
+                self.batch(p, message)
+            elif kind == "lines":
+                self.lines(p, message)
+            elif kind == "error":
+                p.error = message["message"]
+                self.db.execute("UPDATE processes SET error = ? WHERE id = ?", (p.error, p.number))
+                self.db.commit()
+            elif kind == "end":
+                self._end_process(p, message)
+                self.db.commit()
+
+    def hello(self, p: _Process, m: Dict[str, Any]) -> None:
         db = self.db
-        self.last_hello = m
-        db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [
-            ("format", "tracelens"), ("schema_version", str(SCHEMA_VERSION)),
-            ("origin_ns", str(m["start_ns"])), ("created_by", "tracelens (Python)")])
+        p.hello = True
+        if p.number == 1:
+            self.origin_ns = m["start_ns"]
+            db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [
+                ("format", "tracelens"), ("schema_version", str(SCHEMA_VERSION)),
+                ("origin_ns", str(m["start_ns"])), ("created_by", "tracelens (Python)")])
+        # Times are per process since its own start; the file's origin is the first process's.
+        p.shift = m["start_ns"] - getattr(self, "origin_ns", m["start_ns"])
         db.execute("INSERT INTO processes (id, pid, ppid, python, backend, argv, cwd, start_ns) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                   (self.process, m["pid"], m["ppid"], m["python"], m["backend"],
-                    json.dumps(m["argv"], ensure_ascii=False), m["cwd"]))
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (p.number, m["pid"], m["ppid"], m["python"], m["backend"],
+                    json.dumps(m["argv"], ensure_ascii=False), m["cwd"], p.shift))
+        db.commit()
 
-    def batch(self, m: Dict[str, Any]) -> None:
+    def batch(self, p: _Process, m: Dict[str, Any]) -> None:
         db = self.db
-        p = self.process
+        n = p.number
+        off = p.offset
         if m["strings"]:
-            db.executemany("INSERT OR REPLACE INTO strings (id, text) VALUES (?, ?)", m["strings"])
-        if m["files"]:
-            db.executemany("INSERT OR IGNORE INTO files (id, path) VALUES (?, ?)", m["files"])
+            db.executemany("INSERT OR REPLACE INTO strings (id, text) VALUES (?, ?)",
+                           m["strings"] if not off else [(s[0] + off, s[1]) for s in m["strings"]])
+        for fid, path in m["files"]:
+            db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
+            p.files[fid] = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
         if m["codes"]:
+            rows = []
+            for c in m["codes"]:
+                file = p.files.get(c[1], 0) if c[1] else 0
+                p.code_files[c[0]] = file
+                rows.append((c[0] + off, n, file, c[2], c[3], c[4], json.dumps(c[5]), c[6]))
             db.executemany(
                 "INSERT INTO codes (id, process, file, module, qualname, line, argnames, flags) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(c[0], p, c[1], c[2], c[3], c[4], json.dumps(c[5]), c[6]) for c in m["codes"]])
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         if m["threads"]:
             db.executemany("INSERT INTO threads (id, process, native_id, name) VALUES (?, ?, ?, ?)",
-                           [(t[0], p, t[1], t[2]) for t in m["threads"]])
-        self.dropped += m["dropped"]
+                           [(t[0] + off, n, t[1], t[2]) for t in m["threads"]])
+        p.dropped += m["dropped"]
+        event = self._event
         for ev in m["events"]:
-            self._event(ev)
+            event(p, ev)
         self._write_rows()
         db.commit()  # what was sent survives os._exit and kills
 
-    def _event(self, ev: List[int]) -> None:
+    def _event(self, p: _Process, ev: List[int]) -> None:
         kind, thread, code, ts = ev[0], ev[1], ev[2], ev[3]
-        self.last_ts = ts
-        stack = self.stacks.get(thread)
+        p.last_ts = ts
+        stack = p.stacks.get(thread)
         if stack is None:
-            stack = self.stacks[thread] = []
-        if kind == 1 or kind == 7:
+            stack = p.stacks[thread] = []
+        if kind == 1 or kind == 7 or kind == 10:
             parent = stack[-1].id if stack else None
-            # The JSON array of string ids, built directly (same text as json.dumps, compact).
-            args = "[" + ",".join(map(str, ev[4:])) + "]" if kind == 1 else None
-            stack.append(_Open(self.next_call, code, ts, parent, len(stack), args,
-                               0 if kind == 1 else 1))
+            task = None
+            if p.tasks:
+                pending = p.tasks.pop(thread, None)
+                if pending is not None and pending[0] == code:
+                    task = pending[1] + p.offset
+            if kind == 1:
+                # The JSON array of string ids, built directly (same text as json.dumps, compact).
+                if p.offset:
+                    args: Optional[str] = "[" + ",".join(str(s + p.offset) for s in ev[4:]) + "]"
+                else:
+                    args = "[" + ",".join(map(str, ev[4:])) + "]"
+                flags = 0
+            elif kind == 7:
+                args, flags = None, 1
+            else:
+                args, flags = "[]", 8
+            stack.append(_Open(self.next_call, code, ts, parent, len(stack), args, flags, task))
             self.next_call += 1
         elif kind == 2 or kind == 6:
-            top = self._pop_to(stack, code, ts, thread)
+            top = self._pop_to(p, stack, code, ts, thread)
             if top is not None:
                 flags = top.flags | (2 if kind == 6 else 0)
-                self._row(thread, top, ts, ev[5], ev[4], None, None, None, flags)
+                self._row(p, thread, top, ts, ev[5] + p.offset, ev[4], None, None, None, flags)
+        elif kind == 11:
+            top = self._pop_to(p, stack, code, ts, thread)
+            if top is not None:
+                self._row(p, thread, top, ts, None, None, None, None, None, top.flags)
         elif kind == 4:
             owner = self._find(stack, code)
             if owner is not None:
-                self.exceptions.append((owner.id, 4, ts, ev[4], ev[5], ev[6]))
-            top = self._pop_to(stack, code, ts, thread)
+                self.exceptions.append((owner.id, 4, ts + p.shift, ev[4], ev[5] + p.offset,
+                                        ev[6] + p.offset))
+            top = self._pop_to(p, stack, code, ts, thread)
             if top is not None:
-                self._row(thread, top, ts, None, None, ev[5], ev[6], ev[4], top.flags | 4)
+                self._row(p, thread, top, ts, None, None, ev[5] + p.offset, ev[6] + p.offset,
+                          ev[4], top.flags | 4)
         elif kind == 3 or kind == 5:
             owner = self._find(stack, code)
             if owner is not None:
-                self.exceptions.append((owner.id, kind, ts, ev[4], ev[5], ev[6]))
+                self.exceptions.append((owner.id, kind, ts + p.shift, ev[4], ev[5] + p.offset,
+                                        ev[6] + p.offset))
+        elif kind == 9:
+            p.tasks[thread] = (code, ev[4])
+        elif kind == 8:
+            owner = stack[-1].id if stack else None
+            file = p.code_files.get(code) if code else None
+            self.probes.append((p.number, thread + p.offset, owner, ts + p.shift, ev[5] + p.offset,
+                                ev[6] + p.offset, file or None, ev[4] or None))
 
     @staticmethod
     def _find(stack: List[_Open], code: int) -> Optional[_Open]:
@@ -131,7 +219,8 @@ class TraceFileWriter:
                 return entry
         return None
 
-    def _pop_to(self, stack: List[_Open], code: int, ts: int, thread: int) -> Optional[_Open]:
+    def _pop_to(self, p: _Process, stack: List[_Open], code: int, ts: int,
+                thread: int) -> Optional[_Open]:
         """Pops the innermost open call of `code`; calls above it (their end was dropped) end too."""
         if stack and stack[-1].code == code:
             return stack.pop()
@@ -141,51 +230,87 @@ class TraceFileWriter:
             top = stack.pop()
             if top.code == code:
                 return top
-            self._row(thread, top, ts, None, None, None, None, None, top.flags)
+            self._row(p, thread, top, ts, None, None, None, None, None, top.flags)
         return None
 
-    def _row(self, thread: int, c: _Open, end: Optional[int], value: Optional[int],
+    def _row(self, p: _Process, thread: int, c: _Open, end: Optional[int], value: Optional[int],
              line: Optional[int], exc_type: Optional[int], exc_message: Optional[int],
              exc_line: Optional[int], flags: int) -> None:
-        self.rows.append((c.id, self.process, thread, c.parent, c.depth,
-                          c.code, c.start, end, c.args, value, line, exc_type, exc_message,
-                          exc_line, flags))
+        off = p.offset
+        shift = p.shift
+        self.rows.append((c.id, p.number, thread + off, c.parent, c.depth, c.code + off,
+                          c.start + shift, None if end is None else end + shift, c.args, value,
+                          line, exc_type, exc_message, exc_line, flags, c.task))
 
     def _write_rows(self) -> None:
         if self.rows:
             self.db.executemany(
                 "INSERT INTO calls (id, process, thread, parent, depth, code, start_ns, end_ns, "
-                "args, return_value, return_line, exc_type, exc_message, exc_line, flags) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
+                "args, return_value, return_line, exc_type, exc_message, exc_line, flags, task) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
             self.rows = []
         if self.exceptions:
             self.db.executemany(
                 "INSERT INTO exceptions (call, kind, ts_ns, line, type, message) "
                 "VALUES (?, ?, ?, ?, ?, ?)", self.exceptions)
             self.exceptions = []
+        if self.probes:
+            self.db.executemany(
+                "INSERT INTO probes (process, thread, call, ts_ns, name, detail, file, line) "
+                "VALUES (?, ?, ?, ?, (SELECT text FROM strings WHERE id = ?), ?, ?, ?)",
+                self.probes)
+            self.probes = []
 
-    def end(self, m: Optional[Dict[str, Any]]) -> None:
-        """Writes the calls still open (end_ns NULL) and the process's end; closes the file."""
-        if self.closed:
+    def lines(self, p: _Process, m: Dict[str, Any]) -> None:
+        """Adds a `lines` message's deltas to line_stats (per process, file, line, sampled)."""
+        sampled = 1 if m.get("sampled") else 0
+        rows = []
+        for fid, line, hits, own, total in m["stats"]:
+            file = p.files.get(fid)
+            if file is not None:
+                rows.append((p.number, file, line, hits, own, total, sampled))
+        if rows:
+            self.db.executemany(
+                "INSERT INTO line_stats (process, file, line, hits, own_ns, total_ns, sampled) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (process, file, line, sampled) DO UPDATE "
+                "SET hits = hits + excluded.hits, own_ns = own_ns + excluded.own_ns, "
+                "total_ns = total_ns + excluded.total_ns", rows)
+            self.db.commit()
+
+    def _end_process(self, p: _Process, m: Optional[Dict[str, Any]]) -> None:
+        """Writes the process's calls still open (end_ns NULL) and its end."""
+        if p.ended or not p.hello:
             return
-        self.closed = True
-        for thread, stack in self.stacks.items():
+        p.ended = True
+        for thread, stack in p.stacks.items():
             for c in stack:
-                self._row(thread, c, None, None, None, None, None, None, c.flags)
+                self._row(p, thread, c, None, None, None, None, None, None, c.flags)
             stack.clear()
         self._write_rows()
         if m is not None:
             self.db.execute(
                 "UPDATE processes SET end_ns = ?, exit_code = ?, end_reason = ?, dropped = ?, "
                 "error = ? WHERE id = ?",
-                (self.last_ts, m.get("exit_code"), m.get("reason"), self.dropped, self.error,
-                 self.process))
+                (p.last_ts + p.shift, m.get("exit_code"), m.get("reason"), p.dropped, p.error,
+                 p.number))
         else:
             self.db.execute("UPDATE processes SET dropped = ?, error = ? WHERE id = ?",
-                            (self.dropped, self.error, self.process))
-        self.db.commit()
-        self.db.close()
+                            (p.dropped, p.error, p.number))
+
+    def end(self, m: Optional[Dict[str, Any]]) -> None:
+        """The first process ended (kept for callers of the single-process writer)."""
+        with self._lock:
+            if not self.closed:
+                self._end_process(self.main, m)
+                self.db.commit()
 
     def close(self) -> None:
-        if not self.closed:
-            self.end(None)
+        """Ends every process still open and closes the file (later messages are ignored)."""
+        with self._lock:
+            if self.closed:
+                return
+            for p in self._processes:
+                self._end_process(p, None)
+            self.closed = True
+            self.db.commit()
+            self.db.close()
