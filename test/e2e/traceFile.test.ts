@@ -80,8 +80,8 @@ test(
         row(7, 1, 'fail', "(reason='giving up')", '⚠ AppError: giving up'),
       ]);
       // The README's screenshot: more room for the code without the side bar.
-    await wb.runCommand('View: Close Primary Side Bar');
-    await wb.screenshot('traceFile-exceptions');
+      await wb.runCommand('View: Close Primary Side Bar');
+      await wb.screenshot('traceFile-exceptions');
     }),
 );
 
