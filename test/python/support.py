@@ -21,7 +21,7 @@ if TRACER_DIR not in sys.path:
     sys.path.insert(0, TRACER_DIR)
 
 __all__ = ["ROOT", "TRACER_DIR", "FIXTURES", "VECTORS", "run_python", "run_traced", "Trace",
-           "fixture", "tracer_env"]
+           "fixture", "tracer_env", "Collector", "run_connected", "Stream"]
 
 
 def fixture(name: str) -> str:
@@ -115,3 +115,129 @@ class Trace:
 
     def files(self) -> List[str]:
         return sorted({c[2] for c in self.codes.values()})
+
+
+class Collector:
+    """A real trace server (TCP loopback): accepts every connection (a traced process and its
+    children) and keeps each one's decoded messages, in order."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.connections: List[List[Dict[str, Any]]] = []
+        self._threads: List[Any] = []
+        self._lock = threading.Lock()
+        self._stop = False
+        self._accepter = threading.Thread(target=self._accept, daemon=True)
+        self._accepter.start()
+
+    def _accept(self) -> None:
+        import threading
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            messages: List[Dict[str, Any]] = []
+            with self._lock:
+                self.connections.append(messages)
+            t = threading.Thread(target=self._read, args=(conn, messages), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _read(self, conn: Any, messages: List[Dict[str, Any]]) -> None:
+        from tracelens import wire
+        reader = wire.FrameReader()
+        conn.settimeout(TIMEOUT)
+        with conn:
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                messages.extend(reader.feed(data))
+
+    def close(self) -> List[List[Dict[str, Any]]]:
+        """Waits for every connection to end; returns their messages."""
+        import time
+        deadline = time.time() + TIMEOUT
+        for t in list(self._threads):
+            t.join(max(0.1, deadline - time.time()))
+        self._stop = True
+        self.sock.close()
+        return self.connections
+
+
+def run_connected(target: Sequence[str], options: Sequence[str] = (), cwd: Optional[str] = None,
+                  env: Optional[Dict[str, str]] = None
+                  ) -> Tuple[subprocess.CompletedProcess, List["Stream"]]:
+    """Runs `python -m tracelens run --connect SERVER [options] -- target` against a Collector;
+    returns (process, one Stream per connection in the order they connected)."""
+    collector = Collector()
+    args = ["-m", "tracelens", "run", "--connect", collector.address] + list(options)
+    if target and target[0] != "-m":
+        args.append("--")
+    proc = run_python(args + list(target), cwd=cwd,
+                      env=env or tracer_env({"TRACELENS_TOKEN": "test-token"}))
+    return proc, [Stream(m) for m in collector.close()]
+
+
+class Stream:
+    """One connection's messages, with the definitions resolved."""
+
+    def __init__(self, messages: List[Dict[str, Any]]) -> None:
+        self.messages = messages
+        self.hello = messages[0] if messages and messages[0]["t"] == "hello" else None
+        self.strings: Dict[int, str] = {}
+        self.codes: Dict[int, List[Any]] = {}
+        self.files: Dict[int, str] = {}
+        self.threads: Dict[int, str] = {}
+        self.events: List[List[Any]] = []
+        self.lines: List[Dict[str, Any]] = []
+        self.dropped = 0
+        for m in messages:
+            if m["t"] == "batch":
+                self.strings.update({s[0]: s[1] for s in m["strings"]})
+                self.codes.update({c[0]: c for c in m["codes"]})
+                self.files.update({f[0]: f[1] for f in m["files"]})
+                self.threads.update({t[0]: t[2] for t in m["threads"]})
+                self.events.extend(m["events"])
+                self.dropped += m["dropped"]
+            elif m["t"] == "lines":
+                self.lines.append(m)
+        self.end = messages[-1] if messages and messages[-1]["t"] == "end" else None
+
+    def name(self, code: int) -> str:
+        return self.codes[code][3] if code else ""
+
+    def text(self, sid: int) -> str:
+        return self.strings[sid]
+
+    def described(self, kinds: Optional[Sequence[int]] = None) -> List[Tuple[Any, ...]]:
+        """Events as (kind, qualname, details...) with string ids replaced by their text; times
+        and thread ids left out."""
+        out: List[Tuple[Any, ...]] = []
+        for e in self.events:
+            k = e[0]
+            if kinds is not None and k not in kinds:
+                continue
+            name = self.name(e[2])
+            if k == 1:
+                out.append((k, name) + tuple(self.text(s) for s in e[4:]))
+            elif k in (2, 6):
+                out.append((k, name, e[4], self.text(e[5])))
+            elif k in (3, 4, 5):
+                out.append((k, name, e[4], self.text(e[5]), self.text(e[6])))
+            elif k == 8:
+                out.append((k, name, e[4], self.text(e[5]), self.text(e[6])))
+            elif k == 9:
+                out.append((k, name, self.text(e[4])))
+            else:
+                out.append((k, name))
+        return out

@@ -261,6 +261,8 @@ def run_command(args: List[str]) -> int:
     if connection is not None:
         connection.on_lost = session.connection_lost
         connection.on_control = session.control
+    from . import api
+    api._active.append(session)  # tracelens.trace() inside the program does nothing more
 
     state: Dict[str, Any] = {"outcome": None}
 

@@ -117,6 +117,7 @@ class MonitoringBackend:
         _task_name = task_name
         unwound: Dict[int, int] = {}
         handled: Dict[int, Any] = {}
+        reraised_at: Dict[int, Tuple[Any, int, int]] = {}  # thread -> (code, id(exc), line)
 
         def safe_str(exc: BaseException) -> str:
             try:
@@ -210,22 +211,29 @@ class MonitoringBackend:
                 if rec is not None and rec[2] is code and rec[7] == _id(exc):
                     # Caught here, then raised again (`raise` / `raise exc` in the handler).
                     handled[tid] = None
-                    append((3, tid, code, perf(), line_of_offset(code, offset), _type(exc),
-                            safe_str(exc)))
+                    line = line_of_offset(code, offset)
+                    reraised_at[tid] = (code, _id(exc), line)
+                    append((3, tid, code, perf(), line, _type(exc), safe_str(exc)))
                     return
+                tb = exc.__traceback__
+                if tb is None and (_type(exc) is StopIteration or _type(exc) is StopAsyncIteration):
+                    return  # the end of an await / yield from on a C iterator: not an error
                 if unwound.get(tid) == _id(exc):
-                    tb = exc.__traceback__
                     if tb is not None and tb.tb_next is not None:
                         return  # propagated out of a callee: only Unwind/Handled here
                 append((3, tid, code, perf(), exc_line(code, exc), _type(exc), safe_str(exc)))
             except Exception as e:
                 fail(e)
 
-        def unwinding(code: Any, exc: BaseException) -> None:
+        def unwinding(code: Any, offset: int, exc: BaseException) -> None:
             try:
                 tid = get_ident()
                 unwound[tid] = _id(exc)
-                append((4, tid, code, perf(), exc_line(code, exc), _type(exc), safe_str(exc)))
+                line = exc_line(code, exc)
+                again = reraised_at.get(tid)
+                if again is not None and again[0] is code and again[1] == _id(exc):
+                    line = again[2]  # it leaves from where it was raised again
+                append((4, tid, code, perf(), line, _type(exc), safe_str(exc)))
             except Exception as e:
                 fail(e)
 
@@ -250,8 +258,9 @@ class MonitoringBackend:
             if explicit:
                 # A bare `raise` in the handler: caught here, then raised again.
                 handled[tid] = None
-                append((3, tid, code, perf(), line_of_offset(code, offset), _type(exc),
-                        safe_str(exc)))
+                line = line_of_offset(code, offset)
+                reraised_at[tid] = (code, _id(exc), line)
+                append((3, tid, code, perf(), line, _type(exc), safe_str(exc)))
             else:
                 # A finally/with cleanup or a non-matching except re-raises: not handled after all.
                 rec[0] = 0
@@ -262,7 +271,7 @@ class MonitoringBackend:
 
         def on_unwind(code: Any, offset: int, exc: BaseException) -> Any:
             if _id(code) in known:
-                unwinding(code, exc)
+                unwinding(code, offset, exc)
 
         def on_handled(code: Any, offset: int, exc: BaseException) -> Any:
             if _id(code) in known:
@@ -368,7 +377,7 @@ class MonitoringBackend:
 
             def g_unwind(code: Any, offset: int, exc: BaseException) -> Any:
                 if gknown_get(_id(code)) is not None and leave(getframe(1)):
-                    unwinding(code, exc)
+                    unwinding(code, offset, exc)
 
             def g_handled(code: Any, offset: int, exc: BaseException) -> Any:
                 if gknown_get(_id(code)) is not None and recorded(getframe(1)):

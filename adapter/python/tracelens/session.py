@@ -53,6 +53,7 @@ class Session:
             "argv": list(self.argv), "cwd": os.getcwd(), "start_ns": self.recorder.start_ns,
         })
         self.recorder.note_thread()
+        self._note_running_threads()
         if sys.version_info >= (3, 12):
             from .monitoring import MonitoringBackend
             self.backend = MonitoringBackend(self.recorder, self.filter, self.rep,
@@ -64,6 +65,17 @@ class Session:
         self._install_sigterm()
         self.recorder.start()
         self.backend.start()
+
+    def _note_running_threads(self) -> None:
+        # Threads already running (sys.monitoring traces them too): their names now, as they may
+        # end before the writer gets to their first event.
+        from .recorder import THREAD_NOTE
+        me = threading.get_ident()
+        for t in threading.enumerate():
+            ident = t.ident
+            if ident is None or ident == me or t.name.startswith("tracelens-"):
+                continue
+            self.recorder.buf.append((THREAD_NOTE, ident, getattr(t, "native_id", None) or 0, t.name))
 
     def _install_thread_hook(self) -> None:
         # New threads report their name once, then remove the hook (profile hook is unused else).
