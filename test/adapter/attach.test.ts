@@ -171,7 +171,7 @@ describe('attach to a running program with the agent', () => {
     // Narrow the filter to nothing: calls stop; widen it again: they come back.
     const f = await c.customRequest(TraceRequest.SetFilter, { include: [], exclude: ['__main__'] });
     assert.deepEqual(f.body, { processes: 1 });
-    await delay(300);
+    await delay(800); // batches already on their way arrive
     const frozen = calls(c).length;
     await delay(500);
     assert.equal(calls(c).length, frozen);

@@ -318,7 +318,7 @@ class AgentTest(unittest.TestCase):
             self.assertIn("fixture-worker", threads)  # running before the attach: traced too
         # A filter change through the trace connection takes effect.
         server.send({"t": "filter", "include": [], "exclude": ["__main__"]})
-        time.sleep(0.3)
+        time.sleep(0.8)  # batches already on their way arrive
         count = len(server.calls())
         time.sleep(0.4)
         self.assertEqual(len(server.calls()), count)
