@@ -10,6 +10,9 @@
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 #endif
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_GC_IsTracked(o) _PyObject_GC_IS_TRACKED(o)
+#endif
 
 /* ---- clock: the same clock as time.perf_counter_ns (checked at import) ---------------------- */
 static int use_c_clock = 0;
@@ -116,8 +119,11 @@ static int is_known(Callbacks *self, PyObject *code) {
   return r;
 }
 
+/* Records hold only strings, ints and code objects kept alive elsewhere, and are never part of a
+ * cycle: they are taken out of the cyclic GC, which would otherwise walk the whole buffer. */
 static int append_steal(Callbacks *self, PyObject *rec) {
   if (rec == NULL) return -1;
+  if (PyObject_GC_IsTracked(rec)) PyObject_GC_UnTrack(rec);
   int r = PyList_Append(self->buf, rec);
   Py_DECREF(rec);
   return r;
@@ -144,6 +150,7 @@ static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nar
     if (text == NULL) { Py_DECREF(values); return cb_error(self); }
     PyTuple_SET_ITEM(values, i, text);
   }
+  if (PyObject_GC_IsTracked(values)) PyObject_GC_UnTrack(values);
   PyObject *ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
   PyObject *ts = now_ns();
   if (ident == NULL || ts == NULL) {
@@ -466,6 +473,7 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       PyList_SET_ITEM(ev, 4, line);
       PyList_SET_ITEM(ev, 5, sid);
     }
+    PyObject_GC_UnTrack(ev); /* a list of ints: no cycles through it */
     int ar = PyList_Append(out, ev);
     Py_DECREF(ev);
     if (ar < 0) goto error;
