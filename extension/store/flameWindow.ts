@@ -96,67 +96,57 @@ export function flameWindow(
   }
   if (w === 0) return out;
 
-  // Buckets: dense counts per (depth, slot), with a short list of (module, count) per bucket.
+  // Buckets: counts per (depth, slot) cell; the first module seen in a cell is kept beside its
+  // count, other modules of the cell (rare) in a short list each.
   const slot0 = Math.floor(S / w) - 1;
   const slots = Math.floor(E / w) - slot0 + 1;
   const depths = track.maxDepth + 1;
   const cells = slots * depths;
-  const dense = cells <= 8_000_000;
-  const counts = dense ? new Int32Array(cells) : undefined;
-  const sparse = dense ? undefined : new Map<number, number>();
-  const matches = match ? (dense ? new Int32Array(cells) : new Map<number, number>()) : undefined;
-  // Per cell: the head of its module list in the pool (dense: +1, 0 = none).
-  const head = dense ? new Int32Array(cells) : undefined;
-  const headMap = dense ? undefined : new Map<number, number>();
-  let poolMod: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  let poolCount: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  let poolNext: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  let pool = 1;
+  if (cells > 16_000_000) {
+    throw new Error(
+      `a window of ${slots} slots is too fine: ask with a larger minDurationNs (about one pixel)`,
+    );
+  }
+  const counts = new Int32Array(cells);
+  const firstMod = new Int32Array(cells);
+  const matches = match ? new Int32Array(cells) : undefined;
+  const codeModule = moduleIdsOf(codes);
+  /** Other modules of a cell: cell -> module -> count. */
+  const others = new Map<number, Map<number, number>>();
   const used: number[] = [];
   const add = (i: number): void => {
     const cell = depth[i] * slots + (Math.floor(start[i] / w) - slot0);
-    let h: number;
-    if (counts) {
-      if (counts[cell]++ === 0) used.push(cell);
-      h = head![cell];
-    } else {
-      const n = sparse!.get(cell) ?? 0;
-      if (n === 0) used.push(cell);
-      sparse!.set(cell, n + 1);
-      h = headMap!.get(cell) ?? 0;
+    const mod = codeModule[code[i]];
+    if (counts[cell]++ === 0) {
+      used.push(cell);
+      firstMod[cell] = mod;
+    } else if (firstMod[cell] !== mod) {
+      addOther(others, cell, mod);
     }
-    if (matches && match!(id[i])) {
-      if (matches instanceof Int32Array) matches[cell]++;
-      else matches.set(cell, (matches.get(cell) ?? 0) + 1);
-    }
-    const mod = codes[code[i]]?.moduleId ?? 0;
-    for (let k = h; k !== 0; k = poolNext[k]) {
-      if (poolMod[k] === mod) {
-        poolCount[k]++;
-        return;
-      }
-    }
-    if (pool === poolMod.length) {
-      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      poolMod = grow(poolMod);
-      poolCount = grow(poolCount);
-      poolNext = grow(poolNext);
-    }
-    const k = pool++;
-    poolMod[k] = mod;
-    poolCount[k] = 1;
-    poolNext[k] = h;
-    if (head) head[cell] = k;
-    else headMap!.set(cell, k);
+    if (matches && match!(id[i])) matches[cell]++;
   };
   for (let k = 0; k < smallFrom; k++) add(small[k]);
-  for (let i = lo; i < hi; i++) {
-    const e = end[i];
-    if (e === e && e - start[i] < w) add(i);
+  if (matches) {
+    for (let i = lo; i < hi; i++) {
+      const e = end[i];
+      if (e === e && e - start[i] < w) add(i);
+    }
+  } else {
+    // The hot loop (a million calls in a zoomed-out window): inlined, no filter.
+    for (let i = lo; i < hi; i++) {
+      const s0 = start[i];
+      const e = end[i];
+      if (e === e && e - s0 < w) {
+        const cell = depth[i] * slots + (Math.floor(s0 / w) - slot0);
+        const mod = codeModule[code[i]];
+        if (counts[cell]++ === 0) {
+          used.push(cell);
+          firstMod[cell] = mod;
+        } else if (firstMod[cell] !== mod) {
+          addOther(others, cell, mod);
+        }
+      }
+    }
   }
   for (const i of extra) add(i);
 
@@ -164,28 +154,51 @@ export function flameWindow(
   for (const cell of used) {
     const d = Math.floor(cell / slots);
     const slot = (cell % slots) + slot0;
-    let best = 0;
-    let bestCount = -1;
-    // The list is newest first: a tie goes to the module seen first.
-    for (let k = head ? head[cell] : headMap!.get(cell)!; k !== 0; k = poolNext[k]) {
-      if (poolCount[k] >= bestCount) {
-        best = poolMod[k];
-        bestCount = poolCount[k];
+    let best = firstMod[cell];
+    const more = others.get(cell);
+    if (more) {
+      // The first module's own count is what the others leave; a tie goes to the one seen first.
+      let bestCount = counts[cell];
+      for (const n of more.values()) bestCount -= n;
+      for (const [m, n] of more) {
+        if (n > bestCount) {
+          best = m;
+          bestCount = n;
+        }
       }
     }
     const bucket: FlameBucket = {
       depth: d,
       startNs: slot * w,
       endNs: (slot + 1) * w,
-      count: counts ? counts[cell] : sparse!.get(cell)!,
+      count: counts[cell],
       module: modules[best] ?? '',
     };
-    if (matches) {
-      bucket.matches = matches instanceof Int32Array ? matches[cell] : (matches.get(cell) ?? 0);
-    }
+    if (matches) bucket.matches = matches[cell];
     out.buckets.push(bucket);
   }
   return out;
+}
+
+function addOther(others: Map<number, Map<number, number>>, cell: number, mod: number): void {
+  let m = others.get(cell);
+  if (!m) {
+    m = new Map();
+    others.set(cell, m);
+  }
+  m.set(mod, (m.get(mod) ?? 0) + 1);
+}
+
+const moduleIdCache = new WeakMap<readonly unknown[], { length: number; ids: Int32Array }>();
+
+/** Module id per code id, as a typed array (cached while no code is added). */
+function moduleIdsOf(codes: readonly (CodeNames | undefined)[]): Int32Array {
+  const cached = moduleIdCache.get(codes);
+  if (cached && cached.length === codes.length) return cached.ids;
+  const ids = new Int32Array(codes.length + 1);
+  codes.forEach((c, i) => (ids[i] = c?.moduleId ?? 0));
+  moduleIdCache.set(codes, { length: codes.length, ids });
+  return ids;
 }
 
 /** Index of call `id` among the indexes before `limit` (ids increase along the track). */

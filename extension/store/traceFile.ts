@@ -89,7 +89,8 @@ function rebuildTracks(db: Database, ingestor: Ingestor): void {
   });
   each(
     db,
-    'SELECT id, process, thread, parent, depth, code, start_ns, end_ns, flags FROM calls ORDER BY thread, id',
+    // (thread, start_ns, id) is the calls_thread_start index's order: no sort.
+    'SELECT id, process, thread, parent, depth, code, start_ns, end_ns, flags FROM calls ORDER BY thread, start_ns, id',
     (r) => {
       const t = tracks.track(r[2] as number, r[1] as number);
       const i = t.push(

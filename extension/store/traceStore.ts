@@ -41,9 +41,17 @@ export interface TraceStoreOptions {
   maxCalls?: number;
 }
 
+/**
+ * sql.js keeps the database as a file in Emscripten's in-memory file system; a rollback journal
+ * there is a second file written and dropped at every transaction. Kept in SQLite's own memory
+ * instead, ingest is about a third faster; ROLLBACK still works.
+ */
+export const STORE_PRAGMAS = 'PRAGMA journal_mode = MEMORY;';
+
 /** A new, empty trace database: the schema and its meta rows. */
 export function createTraceDb(SQL: initSqlJs.SqlJsStatic): initSqlJs.Database {
   const db = new SQL.Database();
+  db.exec(STORE_PRAGMAS);
   db.exec(schema);
   db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?), (?, ?)', [
     'format',
@@ -246,6 +254,7 @@ export class TraceStore {
 
   private use(db: initSqlJs.Database, opened = false): void {
     this.db = db;
+    db.exec(STORE_PRAGMAS);
     registerSqlFunctions(db);
     db.create_function('tl_mark', (id: number) => {
       this.marking[id >>> 3] |= 1 << (id & 7);

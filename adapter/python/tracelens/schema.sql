@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS probes (
 );
 
 CREATE INDEX IF NOT EXISTS calls_parent ON calls (parent, start_ns);
-CREATE INDEX IF NOT EXISTS calls_code ON calls (code);
+CREATE INDEX IF NOT EXISTS calls_code ON calls (code, start_ns);
 CREATE INDEX IF NOT EXISTS calls_thread_start ON calls (thread, start_ns);
 CREATE INDEX IF NOT EXISTS exceptions_call ON exceptions (call);
 CREATE INDEX IF NOT EXISTS codes_file ON codes (file);
