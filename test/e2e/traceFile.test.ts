@@ -19,9 +19,15 @@ after(async () => {
   await wb?.dispose();
 });
 
-/** The decorated lines of a file as [line, texts] pairs, for exact comparison. */
+/**
+ * The lines of a file that show a return value (→), a yielded value (⤴) or an exception (⚠), as
+ * [line, texts] pairs for exact comparison. Other end-of-line texts (the arguments a function
+ * was called with, on its `def` line) are the editor tests' business.
+ */
 async function decorated(file: string): Promise<[number, string[]][]> {
-  return [...(await wb.lineDecorations(file))].filter(([, texts]) => texts.length > 0);
+  return [...(await wb.lineDecorations(file))]
+    .map(([line, texts]): [number, string[]] => [line, texts.filter((t) => /^[→⤴⚠]/.test(t))])
+    .filter(([, texts]) => texts.length > 0);
 }
 
 async function trace(file: string, lastLine: number, lastText: string): Promise<void> {
