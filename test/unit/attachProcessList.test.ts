@@ -4,8 +4,18 @@
 // And once on the real /proc, with a real program that installed the agent.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -179,10 +189,31 @@ describe('the process list', () => {
   });
 
   it('never waits long for one process', async () => {
-    const slow = await scan({ perProcessMs: 0 });
-    // Every process took "too long": each is listed as unreadable rather than hanging the scan.
-    assert.ok(slow.every((e) => e.way === 'none'));
-    assert.ok(slow.some((e) => e.reason === 'not read within 0 ms'));
+    // A command line whose read blocks (a FIFO with no writer), as a process stuck in the kernel.
+    fakeProcess(110, { exe: '/usr/bin/python3.12' });
+    const fifo = path.join(proc, '110', 'cmdline');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const t0 = Date.now();
+      const entries = await scan({ perProcessMs: 300 });
+      assert.ok(Date.now() - t0 < 5000);
+      assert.deepEqual(
+        entries.find((e) => e.pid === 110),
+        {
+          pid: 110,
+          command: '',
+          isPython: false,
+          way: 'none',
+          reason: 'not read within 300 ms',
+        },
+      );
+      assert.equal(entries.find((e) => e.pid === 101)?.way, 'gdb'); // the others as before
+    } finally {
+      // Let the blocked read finish (open the writing end, close it: end of file), then tidy up.
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      rmSync(path.join(proc, '110'), { recursive: true, force: true });
+    }
   });
 });
 
