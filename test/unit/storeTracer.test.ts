@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -156,6 +156,111 @@ for (const { version, backend, python } of PYTHONS) {
           running: false,
           generation: 0,
         },
+      );
+    });
+
+    test('recursion: tracks, windows, function figures, calls of a function, queries, names, Chrome JSON', async () => {
+      const file = path.join(FIXTURES, 'recursion.py');
+      const s = await ingest(await recordTrace(python, file));
+      const calls: CallRow[] = [];
+      const walk = async (parent: number | null): Promise<void> => {
+        for (const r of await s.children(parent)) {
+          calls.push(r);
+          await walk(r.id);
+        }
+      };
+      await walk(null);
+      const [track, ...others] = await s.tracks();
+      assert.deepEqual(others, []);
+      assert.deepEqual(
+        [track.name, track.calls, track.maxDepth, track.startNs, track.endNs],
+        ['MainThread', 14, 4, calls[0].startNs, calls[0].endNs],
+      );
+      // Every call as a box, in start order, with the tree's depths.
+      const all = await s.window({
+        thread: track.thread,
+        startNs: track.startNs,
+        endNs: track.endNs! + 1,
+        minDurationNs: 0,
+      });
+      assert.deepEqual(
+        all.boxes.map((b) => [b.id, b.depth, b.qualname, b.startNs, b.endNs]),
+        calls.map((c) => [c.id, c.depth, c.qualname, c.startNs, c.endNs]),
+      );
+      // A window inside factorial(1): its ancestors and itself, nothing of fib.
+      const f1 = calls[4];
+      const inner = await s.window({
+        thread: track.thread,
+        startNs: f1.startNs,
+        endNs: f1.endNs!,
+        minDurationNs: 0,
+      });
+      assert.deepEqual(
+        inner.boxes.map((b) => `${b.depth} ${b.qualname}`),
+        ['0 <module>', '1 factorial', '2 factorial', '3 factorial', '4 factorial'],
+      );
+      // Recursion counts once: factorial's total is factorial(4)'s duration; own times add up.
+      const stats = await s.functionStats();
+      const byName = new Map(stats.map((f) => [f.qualname, f]));
+      const dur = (c: CallRow): number => c.endNs! - c.startNs;
+      assert.deepEqual(
+        stats.map((f) => [f.qualname, f.calls, f.line, f.exceptions]),
+        [
+          ['<module>', 1, 1, 0],
+          ['fib', 9, 12, 0],
+          ['factorial', 4, 6, 0],
+        ].sort((a, b) => byName.get(b[0] as string)!.totalNs - byName.get(a[0] as string)!.totalNs),
+      );
+      assert.equal(byName.get('factorial')!.totalNs, dur(calls[1]));
+      assert.equal(byName.get('fib')!.totalNs, dur(calls[5]));
+      assert.equal(byName.get('<module>')!.totalNs, dur(calls[0]));
+      assert.equal(
+        stats.reduce((n, f) => n + f.ownNs, 0),
+        dur(calls[0]),
+      );
+      const childNs = (c: CallRow): number =>
+        calls.filter((k) => k.parent === c.id).reduce((n, k) => n + dur(k), 0);
+      assert.equal(
+        byName.get('factorial')!.ownNs,
+        calls
+          .filter((c) => c.qualname === 'factorial')
+          .reduce((n, c) => n + dur(c) - childNs(c), 0),
+      );
+      assert.deepEqual(
+        (await s.callsOf(file, 6)).map((c) => c.args[0].value),
+        ['4', '3', '2', '1'],
+      );
+      assert.deepEqual(
+        (await s.callsOf(file, 12, 2, 3)).map((c) => c.args[0].value),
+        ['2', '1', '0'],
+      );
+      const q = await s.query('function == fib and return == "1"');
+      assert.deepEqual(
+        [q.total, q.calls.map((c) => `${c.depth}:${c.args[0].value}`)],
+        [5, ['3:2', '4:1', '3:1', '2:2', '3:1']],
+      );
+      assert.deepEqual(await s.names(), {
+        functions: ['<module>', 'factorial', 'fib'],
+        modules: ['__main__'],
+        exceptionTypes: [],
+        threads: ['MainThread'],
+      });
+      const json = path.join(tmp, `recursion-${version}.json`);
+      await s.exportChrome(json);
+      const events = (
+        JSON.parse(readFileSync(json, 'utf8')) as {
+          traceEvents: {
+            ph: string;
+            name: string;
+            ts: number;
+            dur: number;
+            args: { id: number };
+          }[];
+        }
+      ).traceEvents.filter((e) => e.ph === 'X');
+      assert.deepEqual(
+        events.map((e) => [e.args.id, e.name, e.ts, e.dur]),
+        calls.map((c) => [c.id, c.qualname, c.startNs / 1000, dur(c) / 1000]),
       );
     });
 
