@@ -68,6 +68,13 @@ options:
                     counted (default 1000000).
   --token-env NAME  read the session token from environment variable NAME instead of
                     TRACELENS_TOKEN.
+  --no-children     do not trace child processes. By default Python children started with
+                    subprocess, os.fork or multiprocessing (fork and spawn) are traced too: each
+                    connects back with its own hello (pid, parent pid) and is a process of its
+                    own in the trace (with --output, the same file). Children learn where to
+                    connect, the session token and the filter from the environment variable
+                    TRACELENS_CHILD and a sitecustomize put first on PYTHONPATH (both set in the
+                    program's environment on purpose: children need them).
   -m MODULE         run library module MODULE as a script (ends the options).
   --                ends the options; what follows is the program and its arguments.
   -h, --help        show this help and exit
@@ -121,6 +128,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 def parse_run(args: List[str]) -> Dict[str, Any]:
     opts: Dict[str, Any] = {"connect": None, "output": None, "include": [], "exclude": [],
                             "filter": None, "max_depth": None, "from_glob": None,
+                            "children": True,
                             "value_limit": 120, "buffer": 1_000_000, "token_env": wire.TOKEN_ENV,
                             "module": None, "program": None, "args": [], "help": False}
     with_value = {"--connect": "connect", "--output": "output", "--include": "include",
@@ -133,6 +141,10 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
         if a in ("-h", "--help"):
             opts["help"] = True
             return opts
+        if a == "--no-children":
+            opts["children"] = False
+            i += 1
+            continue
         if a == "--":
             if i + 1 >= len(args):
                 raise UsageError("no program given after --")
@@ -263,16 +275,43 @@ def run_command(args: List[str]) -> int:
         connection.on_control = session.control
     from . import api
     api._active.append(session)  # tracelens.trace() inside the program does nothing more
+    collector = None
+    main_pid = os.getpid()
+    if opts["children"]:
+        from . import children
+        try:
+            if connection is not None:
+                where, child_token = opts["connect"], token
+            else:
+                collector = children.Collector(writer.child_sink)
+                where, child_token = collector.address, collector.token
+            config = children.child_config(where, child_token, flt, value_limit=opts["value_limit"],
+                                           c_calls=False, buffer=opts["buffer"])
+
+            def forget() -> None:
+                # In a forked child: the connection and the trace file are the parent's.
+                if writer is not None:
+                    writer.closed = True
+                if connection is not None:
+                    connection.broken = True
+                    connection.sock.close()
+            children.enable(config, session, forget)
+        except Exception as exc:
+            sys.stderr.write("tracelens: child processes will not be traced: %s\n" % exc)
 
     state: Dict[str, Any] = {"outcome": None}
 
     def finish() -> None:
         # Runs at interpreter exit, after the program's own atexit handlers.
+        if os.getpid() != main_pid:
+            return  # a forked child: its own tracing ends elsewhere
         outcome = state["outcome"]
         if outcome is None:
             session.end(None, "exit")
         else:
             session.end(outcome.exit_code, outcome.reason)
+        if collector is not None:
+            collector.close()
         if writer is not None:
             try:
                 writer.close()

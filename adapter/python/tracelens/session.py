@@ -145,6 +145,18 @@ class Session:
             except Exception:
                 pass
 
+    def forget_in_child(self) -> None:
+        """In a forked child: this session is the parent's; stop its hooks without a word."""
+        self.ended = True
+        try:
+            self.recorder.closed = True
+            del self.recorder.buf[:]
+            self._stop_hooks()
+            if backend_name() == "monitoring":
+                sys.monitoring.restart_events()  # type: ignore[attr-defined]
+        except Exception:
+            pass
+
     # -- failures and control ---------------------------------------------------------------------
     def internal_error(self, exc: BaseException) -> None:
         """An error inside the tracer: stop tracing, tell the adapter once, let the program go on."""

@@ -1,0 +1,230 @@
+# Child processes traced too (default on; `run --no-children` switches it off). A traced program
+# hands its children what they need through the environment, on purpose:
+#   TRACELENS_CHILD = JSON {connect, token, root, include, exclude, spec, max_depth, from,
+#                           value_limit, c_calls, buffer}
+#   PYTHONPATH      = <tracer>/tracelens/child_site : <tracer> : the program's own PYTHONPATH
+# child_site/sitecustomize.py starts a Session in any Python child (subprocess, multiprocessing
+# spawn and forkserver) that connects back with its own hello (pid, ppid), then runs the next
+# sitecustomize on the path. The token travels in that variable because children need it; it is
+# the session's token (the adapter's, or a one-off one of the parent's own collector), so a
+# child's environment is as sensitive as the parent's. Forked children (os.fork,
+# multiprocessing fork) re-start tracing in os.register_at_fork: a new connection and hello;
+# what the parent had buffered stays with the parent. Children started with their own env=,
+# with -E / -I, or by an interpreter older than 3.9 are not traced.
+# Also: the parent's collector (children of `run --output`: their messages go into the same file).
+from __future__ import annotations
+
+import atexit
+import hmac
+import json
+import os
+import secrets
+import socket
+import sys
+import tempfile
+import threading
+from typing import Any, Callable, Dict, List, Optional
+
+from . import wire
+
+__all__ = ["CHILD_ENV", "SITE_DIR", "child_config", "enable", "start_from_env", "Collector",
+           "current_session"]
+
+CHILD_ENV = wire.CHILD_ENV
+_HERE = os.path.dirname(os.path.abspath(__file__))
+SITE_DIR = os.path.join(_HERE, "child_site")
+TRACER_DIR = os.path.dirname(_HERE)
+
+_state: Dict[str, Any] = {"config": None, "session": None, "forget": None, "hooked": False,
+                          "pid": None}
+
+
+def current_session() -> Any:
+    return _state["session"]
+
+
+def child_config(connect: str, token: str, flt: Any, *, value_limit: int, c_calls: bool,
+                 buffer: int, extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    config = {"connect": connect, "token": token, "root": flt.scope.root.rstrip(os.sep),
+              "include": list(flt.scope.include), "exclude": list(flt.scope.exclude),
+              "spec": flt.spec, "max_depth": flt.max_depth, "from": flt.from_glob,
+              "value_limit": value_limit, "c_calls": c_calls, "buffer": buffer}
+    if extra:
+        config.update(extra)
+    return config
+
+
+def enable(config: Dict[str, Any], session: Any, forget: Optional[Callable[[], None]] = None) -> None:
+    """Children of this process are traced with `config`. forget() is called in a forked child
+    to drop, without a word, what belongs to the parent (its connection, its trace file)."""
+    _state["config"] = config
+    _state["session"] = session
+    _state["forget"] = forget
+    _state["pid"] = os.getpid()
+    os.environ[CHILD_ENV] = json.dumps(config, separators=(",", ":"))
+    parts = [SITE_DIR, TRACER_DIR]
+    old = os.environ.get("PYTHONPATH")
+    if old:
+        parts += [p for p in old.split(os.pathsep) if p not in (SITE_DIR, TRACER_DIR)]
+    os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+    if not _state["hooked"] and hasattr(os, "register_at_fork"):
+        _state["hooked"] = True  # hooks survive fork: the child's child is covered too
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _after_fork_in_child() -> None:
+    config = _state["config"]
+    old = _state["session"]
+    if config is None:
+        return
+    try:
+        if old is not None:
+            old.forget_in_child()
+        forget = _state["forget"]
+        if forget is not None:
+            forget()
+        _state["forget"] = None
+        _start(config, fork=True)
+    except Exception as exc:
+        try:
+            sys.stderr.write("tracelens: could not trace the forked child %d: %s\n"
+                             % (os.getpid(), exc))
+        except Exception:
+            pass
+
+
+def start_from_env() -> None:
+    """Called by child_site/sitecustomize.py in a new Python child."""
+    text = os.environ.get(CHILD_ENV)
+    if not text or _state["session"] is not None:
+        return
+    try:
+        config = json.loads(text)
+        _start(config, fork=False)
+    except Exception as exc:
+        try:
+            sys.stderr.write("tracelens: could not trace this child process: %s\n" % exc)
+        except Exception:
+            pass
+
+
+def _start(config: Dict[str, Any], fork: bool) -> None:
+    from .connection import Connection
+    from .filters import Filter
+    from .scope import Scope
+    from .session import Session
+    connection = Connection(config["connect"])
+    flt = Filter(Scope(config["root"], config.get("include") or [], config.get("exclude") or []),
+                 config.get("spec"), config.get("max_depth"), config.get("from"))
+    argv = list(getattr(sys, "argv", None) or [])
+    session = Session(connection.send, flt, argv=argv, token=config.get("token") or "",
+                      value_limit=int(config.get("value_limit") or 120),
+                      capacity=int(config.get("buffer") or 1_000_000),
+                      c_calls=bool(config.get("c_calls")))
+    connection.on_lost = session.connection_lost
+    connection.on_control = session.control
+    _state["session"] = session
+    _state["config"] = config
+    _state["pid"] = os.getpid()
+    _state["forget"] = lambda: connection.sock.close()
+    try:
+        from . import api
+        del api._active[:]
+        api._active.append(session)
+    except Exception:
+        pass
+    session.start()
+    connection.start_reader()
+
+    def finish() -> None:
+        if _state["session"] is session and os.getpid() == _state["pid"]:
+            session.end(None, "exit")
+            connection.close()
+
+    atexit.register(finish)
+    if fork and "multiprocessing" in sys.modules:
+        # A multiprocessing fork child ends with os._exit after its finalizers: end there.
+        try:
+            from multiprocessing import util
+
+            def register(_obj: Any) -> None:
+                util.Finalize(None, finish, exitpriority=-100)
+            util.register_after_fork(session, register)
+        except Exception:
+            pass
+
+
+class Collector:
+    """The parent's own trace server for its children (`run --output` without --connect): a
+    Unix socket in a private directory; each connection that opens with a hello carrying the
+    one-off token becomes a process of the trace file."""
+
+    def __init__(self, new_sink: Callable[[], Callable[[Dict[str, Any]], None]]) -> None:
+        self.token = secrets.token_hex(16)
+        self._dir = tempfile.mkdtemp(prefix="tracelens-children-")
+        os.chmod(self._dir, 0o700)
+        self.path = os.path.join(self._dir, "c.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(64)
+        self.address = "unix:" + self.path
+        self._new_sink = new_sink
+        self._threads: List[threading.Thread] = []
+        self._closed = False
+        self._thread = threading.Thread(target=self._accept, name="tracelens-children",
+                                        daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            t = threading.Thread(target=self._serve, args=(conn,), name="tracelens-child-conn",
+                                 daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _serve(self, conn: socket.socket) -> None:
+        reader = wire.FrameReader()
+        sink: Optional[Callable[[Dict[str, Any]], None]] = None
+        ended = False
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                for m in reader.feed(data):
+                    if sink is None:
+                        if m.get("t") != "hello" or not hmac.compare_digest(
+                                str(m.get("token", "")), self.token):
+                            return
+                        sink = self._new_sink()
+                    sink(m)
+                    if m.get("t") == "end":
+                        ended = True
+        except (OSError, wire.WireError):
+            pass
+        finally:
+            if sink is not None and not ended:
+                try:
+                    sink({"t": "end", "exit_code": None, "reason": "exit"})
+                except Exception:
+                    pass
+            conn.close()
+
+    def close(self, wait: float = 2.0) -> None:
+        """Stops accepting; waits a little for children still sending."""
+        self._closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for t in list(self._threads):
+            t.join(wait)
+        try:
+            os.remove(self.path)
+            os.rmdir(self._dir)
+        except OSError:
+            pass
