@@ -10,7 +10,7 @@ import json
 import os
 import sqlite3
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = ["TraceFileWriter", "SCHEMA_VERSION", "read_schema", "ID_RANGE"]
 
@@ -23,6 +23,18 @@ ID_RANGE = 1 << 40
 def read_schema() -> str:
     with open(os.path.join(_HERE, "schema.sql"), encoding="utf-8") as f:
         return f.read()
+
+
+def split_schema(schema: str) -> Tuple[str, str]:
+    """The schema without its (one-line) CREATE INDEX statements, and those statements."""
+    tables: List[str] = []
+    indexes: List[str] = []
+    for line in schema.splitlines():
+        if line.upper().startswith("CREATE INDEX") and line.rstrip().endswith(";"):
+            indexes.append(line)
+        else:
+            tables.append(line)
+    return "\n".join(tables), "\n".join(indexes)
 
 
 class _Open:
@@ -62,7 +74,10 @@ class TraceFileWriter:
             os.remove(path)
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
-        self.db.executescript(read_schema())
+        # Tables now, indexes when the file is closed: building them once over all rows costs
+        # half of keeping them up to date row by row (a file cut short by os._exit has none).
+        tables, self._indexes = split_schema(read_schema())
+        self.db.executescript(tables)
         self.next_call = 1
         self.rows: List[tuple] = []
         self.exceptions: List[tuple] = []
@@ -149,11 +164,59 @@ class TraceFileWriter:
             db.executemany("INSERT INTO threads (id, process, native_id, name) VALUES (?, ?, ?, ?)",
                            [(t[0] + off, n, t[1], t[2]) for t in m["threads"]])
         p.dropped += m["dropped"]
-        event = self._event
-        for ev in m["events"]:
-            event(p, ev)
+        self._events(p, m["events"])
         self._write_rows()
         db.commit()  # what was sent survives os._exit and kills
+
+    def _events(self, p: _Process, events: List[List[int]]) -> None:
+        """The hot loop: calls, resumes and the returns/yields of the innermost open call inline
+        (the same rows as _event and _row: keep them in step); other events go to _event."""
+        stacks = p.stacks
+        row = self.rows.append
+        n, off, shift = p.number, p.offset, p.shift
+        next_call = self.next_call
+        ts = p.last_ts
+        Open = _Open
+        slow = self._event
+        for ev in events:
+            kind = ev[0]
+            if (kind == 1 or kind == 7) and not p.tasks:
+                thread = ev[1]
+                ts = ev[3]
+                stack = stacks.get(thread)
+                if stack is None:
+                    stack = stacks[thread] = []
+                parent = stack[-1].id if stack else None
+                if kind == 7:
+                    stack.append(Open(next_call, ev[2], ts, parent, len(stack), None, 1, None))
+                else:
+                    k = len(ev)
+                    if off:
+                        args = "[" + ",".join(str(s + off) for s in ev[4:]) + "]"
+                    elif k == 5:
+                        args = "[%d]" % ev[4]
+                    else:
+                        args = "[" + ",".join(map(str, ev[4:])) + "]"
+                    stack.append(Open(next_call, ev[2], ts, parent, len(stack), args, 0, None))
+                next_call += 1
+                continue
+            if kind == 2 or kind == 6:
+                thread = ev[1]
+                stack = stacks.get(thread)
+                if stack and stack[-1].code == ev[2]:
+                    ts = ev[3]
+                    c = stack.pop()
+                    row((c.id, n, thread + off, c.parent, c.depth, c.code + off, c.start + shift,
+                         ts + shift, c.args, ev[5] + off, ev[4], None, None, None,
+                         c.flags | 2 if kind == 6 else c.flags, c.task))
+                    continue
+            self.next_call = next_call
+            p.last_ts = ts
+            slow(p, ev)
+            next_call = self.next_call
+            ts = p.last_ts
+        self.next_call = next_call
+        p.last_ts = ts
 
     def _event(self, p: _Process, ev: List[int]) -> None:
         kind, thread, code, ts = ev[0], ev[1], ev[2], ev[3]
@@ -244,6 +307,7 @@ class TraceFileWriter:
 
     def _write_rows(self) -> None:
         if self.rows:
+            self.rows.sort()  # by call id: appended at the end of the table's b-tree
             self.db.executemany(
                 "INSERT INTO calls (id, process, thread, parent, depth, code, start_ns, end_ns, "
                 "args, return_value, return_line, exc_type, exc_message, exc_line, flags, task) "
@@ -312,5 +376,6 @@ class TraceFileWriter:
             for p in self._processes:
                 self._end_process(p, None)
             self.closed = True
+            self.db.executescript(self._indexes)
             self.db.commit()
             self.db.close()
