@@ -17,21 +17,26 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 let current = null; // the running child, killed on Ctrl+C
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    if (current) killTree(current);
-    process.exit(130);
+    if (current) killTree(current, 1500);
+    setTimeout(() => process.exit(130), 2000);
   });
 }
 
-function killTree(child) {
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
+/** Ends a child's process group: SIGTERM (so the e2e harness can end code-server), then SIGKILL. */
+function killTree(child, graceMs = 5000) {
+  const signal = (sig) => {
     try {
-      child.kill('SIGKILL');
+      process.kill(-child.pid, sig);
     } catch {
-      /* already gone */
+      try {
+        child.kill(sig);
+      } catch {
+        /* already gone */
+      }
     }
-  }
+  };
+  signal('SIGTERM');
+  setTimeout(() => signal('SIGKILL'), graceMs).unref();
 }
 
 /** Runs a command, echoing its output, with a hard timeout; resolves to { code, output }. */
@@ -265,6 +270,9 @@ const stages = {
         return { passed: 0, failed: 1, note: 'code-server or Chromium missing' };
       }
     }
+    // Each run's profiles, logs and screenshots replace the last run's.
+    rmSync(path.join(out, 'e2e'), { recursive: true, force: true });
+    rmSync(path.join(out, 'screenshots'), { recursive: true, force: true });
     if (!existsSync(path.join(root, 'dist', 'tracelens.vsix'))) {
       console.log('!! dist/tracelens.vsix is missing: the package stage must succeed first');
       return { passed: 0, failed: 1, note: 'no VSIX' };

@@ -128,6 +128,18 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) killGroup(c);
 });
+// code-server runs in its own process group, so a test run that is interrupted or timed out
+// (SIGINT, SIGTERM) must end it here; exit handlers alone do not run on a signal.
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
+  process.once(sig, () => {
+    for (const c of live) killGroup(c);
+    process.exit(code);
+  });
+}
 
 function killGroup(c: ChildProcess): void {
   if (c.pid === undefined || c.exitCode !== null) return;
