@@ -102,7 +102,9 @@ function runTracerBench(py) {
 function runTsBenches() {
   const out = {};
   const files = existsSync(benchDir)
-    ? readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).sort()
+    ? readdirSync(benchDir)
+        .filter((f) => f.endsWith('.bench.ts'))
+        .sort()
     : [];
   for (const f of files) {
     log(`bench: ${f}`);
@@ -117,7 +119,9 @@ function runTsBenches() {
     try {
       out[f] = JSON.parse(last);
     } catch {
-      out[f] = { error: `exit ${r.status ?? r.signal}; last line is not JSON: ${last.slice(0, 200)}` };
+      out[f] = {
+        error: `exit ${r.status ?? r.signal}; last line is not JSON: ${last.slice(0, 200)}`,
+      };
     }
   }
   return out;
