@@ -64,7 +64,7 @@ function summarise(py) {
     const bBest = Math.min(...base.runs);
     const bMed = median(base.runs);
     const bRss = median(base.rss_kb);
-    for (const [mode, m] of Object.entries(w.modes)) {
+    for (const m of Object.values(w.modes)) {
       m.best = Math.min(...m.runs);
       m.median = median(m.runs);
       m.ratio = m.median / bMed;
