@@ -142,6 +142,7 @@ export class FlameChart {
     this.navIndex.clear();
     this.loaded = undefined;
     this.pending = undefined;
+    this.fetchWanted = false;
     this.view = null;
     this.liveEndNs = 0;
     this.originNs = 0;
@@ -197,6 +198,18 @@ export class FlameChart {
     if (!this.pending || this.pending.requestId !== requestId) return false;
     this.loaded = { window: w, minDurationNs: this.pending.minDurationNs, filter };
     this.pending = undefined;
+    // One request at a time: what the view needs now is asked for once this one is in.
+    if (this.fetchWanted) {
+      this.fetchWanted = false;
+      this.fetchNow(false);
+    }
+    // Row by row, left to right: the renderer merges touching blocks of one colour.
+    const order = (a: { depth: number; startNs: number }, b: { depth: number; startNs: number }) =>
+      a.depth - b.depth || a.startNs - b.startNs;
+    for (const l of lanes) {
+      l.boxes.sort(order);
+      l.buckets.sort(order);
+    }
     this.lanes = new Map(lanes.map((l) => [l.thread, l]));
     this.navIndex.clear();
     for (const l of lanes) {
@@ -418,7 +431,15 @@ export class FlameChart {
 
   private forceNext = false;
 
+  private fetchWanted = false;
+
   private fetchNow(force: boolean): void {
+    if (this.pending) {
+      // The store is still answering the last request: ask again when it is in, never queue.
+      this.fetchWanted = true;
+      if (force) this.forceNext = true;
+      return;
+    }
     force = force || this.forceNext;
     this.forceNext = false;
     if (!this.tracks.length) return;

@@ -38,17 +38,65 @@ export interface DrawnLane {
   rects: BoxRect[];
 }
 
-const colourCache = new Map<string, BoxColours>();
+/** Per module: its colours normal and dimmed, for the current theme (reset when it changes). */
+const colourCache = new Map<string, [BoxColours, BoxColours]>();
 
 function colours(module: string, theme: ThemeColours, dim: boolean): BoxColours {
-  const key = `${theme.kind}\u0000${dim ? 1 : 0}\u0000${module}`;
-  let c = colourCache.get(key);
-  if (!c) colourCache.set(key, (c = moduleColour(module, theme.kind, dim)));
-  return c;
+  let c = colourCache.get(module);
+  if (!c) {
+    c = [moduleColour(module, theme.kind, false), moduleColour(module, theme.kind, true)];
+    colourCache.set(module, c);
+  }
+  return c[dim ? 1 : 0];
 }
 
 export function resetColourCache(): void {
   colourCache.clear();
+}
+
+/**
+ * Fills rectangles, merging each into the previous one when it has the same colour and row and
+ * touches it; also skips setting a fill style that is already set.
+ */
+class RunFiller {
+  private x0 = 0;
+  private x1 = 0;
+  private y = NaN;
+  private h = 0;
+  private colour = '';
+  private current = '';
+
+  constructor(private readonly ctx: CanvasRenderingContext2D) {}
+
+  fill(colour: string): void {
+    if (colour !== this.current) this.ctx.fillStyle = this.current = colour;
+  }
+
+  add(x: number, y: number, w: number, h: number, colour: string): void {
+    if (
+      y === this.y &&
+      h === this.h &&
+      colour === this.colour &&
+      x <= this.x1 + 0.5 &&
+      x + w >= this.x0
+    ) {
+      if (x + w > this.x1) this.x1 = x + w;
+      return;
+    }
+    this.flush();
+    this.x0 = x;
+    this.x1 = x + w;
+    this.y = y;
+    this.h = h;
+    this.colour = colour;
+  }
+
+  flush(): void {
+    if (this.y !== this.y) return;
+    this.fill(this.colour);
+    this.ctx.fillRect(this.x0, this.y, this.x1 - this.x0, this.h);
+    this.y = NaN;
+  }
 }
 
 export function drawFlame(
@@ -81,15 +129,23 @@ export function drawFlame(
     if (!data) continue;
     const rowsTop = top + LANE_HEADER;
 
-    for (const r of bucketRects(data.buckets, view, W, rowsTop)) {
-      const dim = scene.filterActive && !r.bucket.matches;
-      ctx.fillStyle = colours(r.bucket.module, theme, dim).fill;
-      ctx.globalAlpha = 0.7;
-      ctx.fillRect(r.x, r.y, r.w, r.h);
-      ctx.globalAlpha = 1;
-      ctx.fillStyle = theme.bucket;
-      ctx.fillRect(r.x, r.y + r.h - 3, r.w, 3);
+    // Buckets: blocks in their module's colour, translucent; touching blocks of one colour in one
+    // row are filled as one rectangle (thousands of pixel-wide slots become a few runs).
+    const buckets = bucketRects(data.buckets, view, W, rowsTop);
+    ctx.globalAlpha = 0.6;
+    const run = new RunFiller(ctx);
+    for (const r of buckets) {
+      if (r.y + r.h < AXIS_HEIGHT || r.y > H) continue;
+      run.add(
+        r.x,
+        r.y,
+        r.w,
+        r.h,
+        colours(r.bucket.module, theme, scene.filterActive && !r.bucket.matches).fill,
+      );
     }
+    run.flush();
+    ctx.globalAlpha = 1;
 
     const rects = boxRects(data.boxes, view, W, rowsTop, scene.liveEndNs);
     ctx.font = theme.monoFont;
@@ -97,23 +153,31 @@ export function drawFlame(
       if (r.y + r.h < AXIS_HEIGHT || r.y > H) continue;
       const b = r.box;
       const c = colours(b.module, theme, scene.filterActive && b.match === false);
-      ctx.fillStyle = c.fill;
+      if (r.w < 3 && !b.exception) {
+        // Thin boxes merge into runs like buckets; no gap, no label.
+        run.add(r.x, r.y, r.w, r.h, c.fill);
+        if (b.id === scene.selected) selectedRect = r;
+        continue;
+      }
+      run.flush();
       const w = r.w > 2 ? r.w - 1 : r.w;
+      run.fill(c.fill);
       ctx.fillRect(r.x, r.y, w, r.h);
       if (b.exception) {
-        ctx.fillStyle = theme.exception;
+        run.fill(theme.exception);
         ctx.fillRect(r.x, r.y + r.h - 2, w, 2);
         ctx.fillRect(r.x + w - Math.min(3, w), r.y, Math.min(3, w), r.h);
       }
       if (r.w > 20) {
         const label = fitLabel(b.qualname, Math.min(r.x + r.w, W) - Math.max(r.x, 0), charWidth);
         if (label) {
-          ctx.fillStyle = c.text;
+          run.fill(c.text);
           ctx.fillText(label, Math.max(r.x, 0) + 3, r.y + r.h / 2 + 0.5);
         }
       }
       if (b.id === scene.selected) selectedRect = r;
     }
+    run.flush();
     drawn.push({ thread: lane.thread, rects });
   }
 

@@ -17,11 +17,14 @@ import {
   PAGE_SIZE,
   type CallDetails,
   type FromWebview,
+  type LaneWindow,
+  type PackedLane,
   type TimelineView,
   type ToWebview,
 } from './protocol';
 import { onThemeChange, readThemeColours, type ThemeColours } from './themeColours';
 import { vscode } from './vscodeApi';
+import { unpackWindow } from './flame/packedWindow';
 import { span } from './flame/viewport';
 
 type SelectFrom = 'tree' | 'flame' | 'details' | 'match' | 'host' | 'restore';
@@ -30,6 +33,10 @@ type SelectFrom = 'tree' | 'flame' | 'details' | 'match' | 'host' | 'restore';
 const OVERVIEW_INTERVAL_MS = 1000;
 /** The filter's count is re-read at most this often while a program runs. */
 const RECHECK_INTERVAL_MS = 1000;
+
+function unpackLanes(lanes: PackedLane[]): LaneWindow[] {
+  return lanes.map((l) => ({ thread: l.thread, ...unpackWindow(l.window) }));
+}
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -72,6 +79,7 @@ class TimelineApp {
   /** Bring the selected call into the flame chart's view when its details arrive. */
   private showSelected = false;
   private lastOverview = 0;
+  private overviewAsked = false;
   private overviewTimer: ReturnType<typeof setTimeout> | undefined;
   private lastRecheck = 0;
 
@@ -173,7 +181,16 @@ class TimelineApp {
       this.setView('calls', false);
     }
 
-    window.addEventListener('message', (e: MessageEvent<ToWebview>) => this.onMessage(e.data));
+    window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
+      const t0 = performance.now();
+      this.onMessage(e.data);
+      // Visible in the browser's performance tools; the frame-time test reads them too.
+      if (e.data.type === 'window') {
+        performance.measure('tracelens-message', { start: t0, end: performance.now() });
+        if (performance.getEntriesByName('tracelens-message').length > 2000)
+          performance.clearMeasures('tracelens-message');
+      }
+    });
     this.tree.addEventListener('click', (e) => this.onTreeClick(e));
     this.tree.addEventListener('keydown', (e) => this.onTreeKey(e));
     this.tree.addEventListener('scroll', () => this.saveState(), { passive: true });
@@ -223,13 +240,14 @@ class TimelineApp {
         this.originNs = msg.originNs;
         this.flame.setTracks(msg.tracks, msg.originNs, msg.liveEndNs, this.running);
         this.overview.update(this.flame.bounds(), this.flame.visible(), this.theme);
-        this.scheduleOverview();
+        if (this.overviewAsked) this.scheduleOverview();
         break;
       case 'window':
         if (msg.purpose === 'overview') {
-          if (this.isNewest('overview', msg.requestId)) this.overview.set(msg.lanes);
-        } else {
-          this.flame.accept(msg.requestId, msg, msg.filter, msg.lanes);
+          if (this.isNewest('overview', msg.requestId)) this.overview.set(unpackLanes(msg.lanes));
+        } else if (this.flame.accept(msg.requestId, msg, msg.filter, unpackLanes(msg.lanes))) {
+          // The overview waits for the first view so that the two do not queue in the store.
+          if (!this.overviewAsked) this.scheduleOverview();
         }
         break;
       case 'details':
@@ -268,6 +286,7 @@ class TimelineApp {
         this.data.selected = null;
         this.latest.clear();
         this.lastGeneration = -1;
+        this.overviewAsked = false;
         this.flame.clear();
         this.overview.set([]);
         this.details.show(null, 0);
@@ -301,6 +320,7 @@ class TimelineApp {
   }
 
   private scheduleOverview(): void {
+    this.overviewAsked = true;
     if (this.overviewTimer) return;
     const wait = Math.max(0, this.lastOverview + OVERVIEW_INTERVAL_MS - Date.now());
     this.overviewTimer = setTimeout(() => {

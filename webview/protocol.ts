@@ -12,17 +12,24 @@ import type {
 } from '../extension/store/api';
 import type { CompleteResult, QueryProblem } from '../extension/query/lspProtocol';
 import type { NavDirection } from './flame/callNavigation';
+import type { PackedWindow } from './flame/packedWindow';
 
 export type { CallRow, StoreSummary };
 
 /** How many children the webview asks for at once. */
 export const PAGE_SIZE = 200;
 
-/** One lane's part of a flame window answer. */
+/** One lane's part of a flame window answer, as the webview keeps it. */
 export interface LaneWindow {
   thread: number;
   boxes: FlameBox[];
   buckets: FlameBucket[];
+}
+
+/** One lane's part of a flame window answer, as it crosses (flame/packedWindow.ts). */
+export interface PackedLane {
+  thread: number;
+  window: PackedWindow;
 }
 
 /** The selected call with what the details pane shows around it. */
@@ -63,7 +70,7 @@ export type ToWebview =
       startNs: number;
       endNs: number;
       filter: string;
-      lanes: LaneWindow[];
+      lanes: PackedLane[];
     }
   | { type: 'details'; requestId: number; callId: number; details: CallDetails | null }
   | { type: 'functions'; requestId: number; filter: string; stats: FunctionStats[] }

@@ -15,6 +15,7 @@ import {
   type ToWebview,
 } from '../../webview/protocol';
 import type { NavDirection } from '../../webview/flame/callNavigation';
+import { packWindow } from '../../webview/flame/packedWindow';
 
 /** Opens a call's source (the extension's CallRevealer). */
 export interface ICallRevealer {
@@ -112,7 +113,7 @@ export class TimelineController {
               maxBoxes,
               ...(filter ? { filter } : {}),
             });
-            return { thread, boxes: w.boxes, buckets: w.buckets };
+            return { thread, window: packWindow(w, msg.startNs, filter !== '') };
           }),
         );
         this.post({

@@ -105,11 +105,19 @@ export async function openTimeline(
   const controller = new TimelineController(
     store,
     { reveal: async (id) => void revealed.push(id) },
-    (message) => void page.evaluate((m) => window.postMessage(m, '*'), message).catch(() => {}),
+    // As VS Code does, the message crosses as JSON text.
+    (message) =>
+      void page
+        .evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(message))
+        .catch(() => {}),
     (m) => assert.fail(m),
     selection,
   );
-  await page.exposeFunction('__tracelensHost', (m: FromWebview) => controller.handle(m));
+  await page.exposeFunction('__tracelensHost', async (m: FromWebview) => {
+    const t0 = Date.now();
+    await controller.handle(m);
+    if (process.env.TRACELENS_TRACE_MESSAGES) console.log(`${m.type} ${Date.now() - t0} ms`);
+  });
   const initial = options.state ? JSON.stringify(JSON.stringify(options.state)) : 'null';
   // A string, not a function: the test's own transpiled helpers do not exist in the page.
   await page.addInitScript(`

@@ -19,6 +19,8 @@ test('steps are 1, 2 or 5 times a power of ten', () => {
 
 test('labels use the unit of the step with the decimals it needs', () => {
   assert.equal(tickLabel(0, 100), '0 ns');
+  assert.equal(tickLabel(0, 500), '0 µs');
+  assert.equal(tickLabel(500, 500), '0.5 µs');
   assert.equal(tickLabel(300, 100), '300 ns');
   assert.equal(tickLabel(1500, 500), '1.5 µs');
   assert.equal(tickLabel(1500, 100), '1500 ns');

@@ -39,8 +39,8 @@ export function tickLabel(ns: number, stepNs: number): string {
   const stepInUnit = stepNs / div;
   const decimals = stepInUnit >= 1 ? 0 : Math.min(9, Math.ceil(-Math.log10(stepInUnit) - 1e-9));
   const value = ns / div;
-  const text = value.toFixed(decimals);
-  return `${text === '-0' ? '0' : text} ${unit}`;
+  const text = value === 0 ? '0' : value.toFixed(decimals);
+  return `${text} ${unit}`;
 }
 
 /**
