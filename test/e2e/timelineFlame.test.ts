@@ -255,6 +255,15 @@ test(
     await waitForValue(() => text(page, '#match-count'), '1 match');
     await page.locator('#filter').press('Enter');
     await waitForValue(selected, '8');
+
+    // Hidden and shown again: filter, its mode, the view tab and the selection come back.
+    await page.locator('#tab-functions').click();
+    await page.reload();
+    await waitForValue(() => text(page, '#match-count'), '1 match');
+    assert.equal(await page.locator('#filter').inputValue(), 'caught');
+    assert.equal(await text(page, '#filter-mode'), 'Text');
+    assert.equal(await page.locator('#tab-functions').getAttribute('aria-selected'), 'true');
+    await waitForValue(selected, '8');
     assert.deepEqual(host.cspViolations, []);
   },
 );
@@ -277,8 +286,19 @@ test('the chart grows while the program runs', { timeout: 60_000 }, async () => 
   });
   assert.equal(await page.locator('#summary').textContent(), '10 calls · 0 dropped · running');
 
+  // Zoomed in, "follow" keeps the newest events in view.
+  await page.locator('#flame').focus();
+  await page.keyboard.press('w');
+  await waitForValue(() => flameView(page), [435, 2465]);
+  await page.locator('#follow').check();
+  await waitForValue(() => flameView(page), [870, 2900]);
+
   replay(store, stream.slice(2));
   await controller.pushSummary();
+  await waitForValue(() => flameView(page), [1047596 - 2030, 1047596]);
+  await page.locator('#follow').uncheck();
+  await page.locator('#flame').focus();
+  await page.keyboard.press('0');
   await waitForValue(() => flameView(page), [0, 1047596]);
   await waitForValue(
     () => page.locator('#summary').textContent(),

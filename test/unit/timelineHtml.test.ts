@@ -1,6 +1,6 @@
 // Unit tests of the timeline webview's HTML (extension/timeline/timelineHtml.ts): the content
 // security policy allows only the nonce'd script and the webview's own resources, and the page
-// carries the element ids the webview script and the end-to-end tests look for.
+// carries the element ids the webview script and the end-to-end tests look for, in page order.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -28,10 +28,35 @@ test('the CSP allows the nonce script and webview resources only', () => {
   assert.ok(!/style="/.test(html), 'no inline style attributes (the CSP forbids them)');
 });
 
-test('the page has the summary, empty and tree elements', () => {
+test('the page has every element the webview script and the tests look for', () => {
   const html = timelineHtml(input);
-  for (const id of ['summary', 'empty', 'tree']) assert.ok(html.includes(`id="${id}"`), id);
+  const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(ids, [
+    'filter-mode',
+    'filter',
+    'match-count',
+    'prev-match',
+    'next-match',
+    'completions',
+    'filter-problems',
+    'follow',
+    'summary',
+    'overview',
+    'flame',
+    'flame-canvas',
+    'flame-spacer',
+    'flame-tip',
+    'flame-boxes',
+    'tab-calls',
+    'tab-functions',
+    'empty',
+    'tree',
+    'functions',
+    'details',
+  ]);
   assert.ok(html.includes('role="tree"'));
+  assert.ok(html.includes('role="combobox"'));
+  assert.ok(html.includes('aria-controls="completions"'));
 });
 
 test('nonces are fresh and alphanumeric', () => {
