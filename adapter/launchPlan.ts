@@ -89,6 +89,7 @@ export async function planLaunch(
   const filters: string[] = [];
   for (const glob of args.include ?? []) filters.push('--include', glob);
   for (const glob of args.exclude ?? []) filters.push('--exclude', glob);
+  filters.push(...lineHeatOptions(args, hasProgram ? target[0] : undefined));
   const programArgs = args.args ?? [];
   return {
     interpreter,
@@ -108,6 +109,18 @@ export async function planLaunch(
       ...programArgs,
     ],
   };
+}
+
+/** Samples per second of sampled line heat when the configuration names no rate. */
+export const DEFAULT_SAMPLE_RATE = 100;
+
+/** The tracer's line heat options: `--sample HZ`, or `--lines GLOB` per file (exact). */
+export function lineHeatOptions(args: LaunchArguments, program: string | undefined): string[] {
+  if (args.lineHeat === 'sampled')
+    return ['--sample', String(args.lineHeatSampleRate ?? DEFAULT_SAMPLE_RATE)];
+  if (args.lineHeat !== 'exact') return [];
+  const files = args.lineHeatFiles?.length ? args.lineHeatFiles : program ? [program] : [];
+  return files.flatMap((f) => ['--lines', f]);
 }
 
 /** The program's environment: base, then the configuration's (null removes), then defaults. */
@@ -148,6 +161,16 @@ function checkShapes(args: LaunchArguments): void {
   if (!strings(args.args)) throw errors.invalidArgument('args', 'a list of strings');
   if (!strings(args.include)) throw errors.invalidArgument('include', 'a list of module globs');
   if (!strings(args.exclude)) throw errors.invalidArgument('exclude', 'a list of module globs');
+  if (args.lineHeat !== undefined && !['off', 'sampled', 'exact'].includes(args.lineHeat))
+    throw errors.invalidArgument('lineHeat', '"off", "sampled" or "exact"');
+  if (!strings(args.lineHeatFiles))
+    throw errors.invalidArgument('lineHeatFiles', 'a list of file paths or globs');
+  const rate = args.lineHeatSampleRate;
+  if (rate !== undefined && !(typeof rate === 'number' && rate > 0 && rate <= 10_000))
+    throw errors.invalidArgument(
+      'lineHeatSampleRate',
+      'a number of samples per second (1 to 10000)',
+    );
   if (args.env !== undefined) {
     const ok =
       typeof args.env === 'object' &&

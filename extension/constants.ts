@@ -56,6 +56,7 @@ export const Settings = {
   HeatEnabled: 'tracelens.heat.enabled',
   HeatMode: 'tracelens.heat.mode',
   HeatFiles: 'tracelens.heat.files',
+  HeatSampleRate: 'tracelens.heat.sampleRate',
 } as const;
 
 export const SETTINGS_SECTION = 'tracelens';
@@ -102,6 +103,9 @@ export const LAUNCH_ATTRIBUTES = [
   'python',
   'include',
   'exclude',
+  'lineHeat',
+  'lineHeatFiles',
+  'lineHeatSampleRate',
 ] as const;
 
 /** How often the editor and the timeline redraw while a trace grows, at most (ms between). */

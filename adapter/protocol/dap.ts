@@ -21,6 +21,15 @@ export interface LaunchArguments {
   include?: string[];
   /** Module globs never to trace. */
   exclude?: string[];
+  /**
+   * Line heat: "off" (default), "sampled" (the tracer's sampler, `--sample HZ`, whole program) or
+   * "exact" (line mode, `--lines GLOB`, for lineHeatFiles; default the program itself).
+   */
+  lineHeat?: 'off' | 'sampled' | 'exact';
+  /** Files (paths or globs) or module globs whose lines are recorded exactly. */
+  lineHeatFiles?: string[];
+  /** Samples per second for sampled line heat (default 100). */
+  lineHeatSampleRate?: number;
   /** Stop on entry is meaningless here; accepted and ignored. */
   noDebug?: boolean;
 }

@@ -1,6 +1,7 @@
 // Fills a `tracelens` launch configuration's line heat attributes from the settings when the
 // configuration does not set them: `lineHeat` from tracelens.heat.mode, `lineHeatFiles` from
-// tracelens.heat.files (default for exact heat: the program itself). A second
+// tracelens.heat.files (default for exact heat: the program itself), `lineHeatSampleRate` from
+// tracelens.heat.sampleRate. A second
 // DebugConfigurationProvider beside the main one; it changes nothing else in the configuration.
 
 import * as vscode from 'vscode';
@@ -14,12 +15,17 @@ export class HeatLaunchDefaults implements vscode.DebugConfigurationProvider {
   ): vscode.DebugConfiguration {
     if (config.request !== 'launch') return config;
     const c = vscode.workspace.getConfiguration();
-    const { lineHeat, lineHeatFiles } = heatAttributes(config as Record<string, unknown>, {
-      mode: c.get<string>(Settings.HeatMode),
-      files: c.get<string[]>(Settings.HeatFiles),
-    });
+    const { lineHeat, lineHeatFiles, lineHeatSampleRate } = heatAttributes(
+      config as Record<string, unknown>,
+      {
+        mode: c.get<string>(Settings.HeatMode),
+        files: c.get<string[]>(Settings.HeatFiles),
+        sampleRate: c.get<number>(Settings.HeatSampleRate),
+      },
+    );
     config.lineHeat = lineHeat;
     if (lineHeatFiles.length) config.lineHeatFiles = lineHeatFiles;
+    if (lineHeatSampleRate !== undefined) config.lineHeatSampleRate = lineHeatSampleRate;
     return config;
   }
 }

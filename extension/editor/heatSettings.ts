@@ -6,9 +6,18 @@ export type LineHeatMode = 'off' | 'sampled' | 'exact';
 
 /** The line heat attributes for a configuration (pure: settings and configuration in, fields out). */
 export function heatAttributes(
-  config: { lineHeat?: unknown; lineHeatFiles?: unknown; program?: unknown },
-  settings: { mode: string | undefined; files: readonly string[] | undefined },
-): { lineHeat: LineHeatMode; lineHeatFiles: string[] } {
+  config: {
+    lineHeat?: unknown;
+    lineHeatFiles?: unknown;
+    lineHeatSampleRate?: unknown;
+    program?: unknown;
+  },
+  settings: {
+    mode: string | undefined;
+    files: readonly string[] | undefined;
+    sampleRate?: number | undefined;
+  },
+): { lineHeat: LineHeatMode; lineHeatFiles: string[]; lineHeatSampleRate?: number } {
   const valid = (m: unknown): m is LineHeatMode => m === 'off' || m === 'sampled' || m === 'exact';
   const lineHeat: LineHeatMode = valid(config.lineHeat)
     ? config.lineHeat
@@ -20,5 +29,9 @@ export function heatAttributes(
     : [...(settings.files ?? [])];
   if (lineHeat === 'exact' && lineHeatFiles.length === 0 && typeof config.program === 'string')
     lineHeatFiles = [config.program];
-  return { lineHeat, lineHeatFiles };
+  const rate =
+    typeof config.lineHeatSampleRate === 'number' ? config.lineHeatSampleRate : settings.sampleRate;
+  return lineHeat === 'sampled' && rate !== undefined
+    ? { lineHeat, lineHeatFiles, lineHeatSampleRate: rate }
+    : { lineHeat, lineHeatFiles };
 }

@@ -31,7 +31,11 @@ before(() => {
 after(() => store.dispose());
 
 /** Runs a program through an inline session into the store; resolves with its output. */
-async function traceInline(python: string, program: string): Promise<string> {
+async function traceInline(
+  python: string,
+  program: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   await store.clear();
   const session = new TracelensSession({ sink: store, tracerDir });
   let seq = 1;
@@ -62,7 +66,7 @@ async function traceInline(python: string, program: string): Promise<string> {
       } as DebugProtocol.Request);
     });
   await request('initialize', { adapterID: 'tracelens' });
-  const launched = request('launch', { program, python, cwd: fixtures });
+  const launched = request('launch', { program, python, cwd: fixtures, ...extra });
   await request('configurationDone', {});
   const r = await launched;
   assert.equal(r.success, true, r.message);
@@ -209,6 +213,57 @@ for (const python of pythons) {
         '12 args ▸ n=3',
         '16 return → 6',
       ]);
+    });
+
+    test('exact line heat: the hot loop’s body gets the top level, figures per line', async () => {
+      const program = path.join(fixtures, 'hot_loop.py');
+      const output = await traceInline(python, program, { lineHeat: 'exact' });
+      assert.match(output, /hot 4001388889\n/);
+      const trace = await loadFileTrace(store, program, {
+        functionStats: await store.functionStats(),
+        selectedId: null,
+        heat: true,
+      });
+      assert.equal(trace.heat.sampled, false);
+      const byLine = new Map(trace.heat.lines.map((l) => [l.line, l]));
+      // Every line that ran, with its hits; the loop body is the hottest.
+      assert.deepEqual(
+        trace.heat.lines.map((l) => [l.line, l.stats.hits]),
+        [
+          [5, 1],
+          [6, 1],
+          [9, 1],
+          [10, 1],
+          [11, 200_001],
+          [12, 200_000],
+          [13, 1],
+          [16, 1],
+        ],
+      );
+      assert.equal(byLine.get(12)!.level, 5);
+      assert.equal(
+        Math.max(...trace.heat.lines.map((l) => l.stats.ownNs)),
+        byLine.get(12)!.stats.ownNs,
+      );
+      // Time including callees: the call line of hot() holds the whole loop.
+      assert.ok(byLine.get(16)!.stats.totalNs >= byLine.get(12)!.stats.ownNs);
+    });
+
+    test('sampled line heat: labelled sampled, only lines of the traced file that ran', async () => {
+      const program = path.join(fixtures, 'hot_loop.py');
+      await traceInline(python, program, { lineHeat: 'sampled', lineHeatSampleRate: 1000 });
+      const heat = (
+        await loadFileTrace(store, program, {
+          functionStats: await store.functionStats(),
+          selectedId: null,
+          heat: true,
+        })
+      ).heat;
+      assert.equal(heat.sampled, true);
+      assert.ok(heat.lines.length > 0, 'no samples');
+      for (const l of heat.lines)
+        assert.ok([5, 6, 9, 10, 11, 12, 13, 16].includes(l.line), `line ${l.line}`);
+      assert.ok(heat.lines.some((l) => l.level === 5));
     });
   });
 }

@@ -37,3 +37,19 @@ test('exact heat without files records the program; the configuration wins over 
     lineHeatFiles: [],
   });
 });
+
+test("sampled heat carries the sampling rate: the configuration's, else the setting's", () => {
+  assert.deepEqual(heatAttributes({}, { mode: 'sampled', files: [], sampleRate: 250 }), {
+    lineHeat: 'sampled',
+    lineHeatFiles: [],
+    lineHeatSampleRate: 250,
+  });
+  assert.deepEqual(
+    heatAttributes({ lineHeatSampleRate: 50 }, { mode: 'sampled', files: [], sampleRate: 250 }),
+    { lineHeat: 'sampled', lineHeatFiles: [], lineHeatSampleRate: 50 },
+  );
+  assert.deepEqual(heatAttributes({}, { mode: 'exact', files: ['a.py'], sampleRate: 250 }), {
+    lineHeat: 'exact',
+    lineHeatFiles: ['a.py'],
+  });
+});
