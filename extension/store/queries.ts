@@ -95,6 +95,15 @@ export class TraceQueries {
     ]);
   }
 
+  /** The given calls, in start order. */
+  callsById(ids: number[]): CallRow[] {
+    if (ids.length === 0) return [];
+    return this.select(
+      `${CALL_SELECT} WHERE c.id IN (${ids.map(() => '?').join(',')}) ORDER BY c.start_ns, c.id`,
+      ids,
+    );
+  }
+
   /** Calls matching a query-language sentence; throws its QueryError (message with the position). */
   query(filter: string, offset: number, limit: number): QueryResult {
     const { where, params } = compileToSql(parseQuery(filter));

@@ -29,6 +29,8 @@ import { flameWindow, type Matcher } from './flameWindow';
 import { functionStats } from './functionStats';
 import { Ingestor } from './ingestor';
 import { TraceQueries } from './queries';
+import { compileToTrackFilter } from './trackFilter';
+import type { Track } from './trackIndex';
 import { rebuildIndexes, readTraceFile, SCHEMA_VERSION, STORE_FORMAT } from './traceFile';
 
 export { SCHEMA_VERSION, STORE_FORMAT } from './traceFile';
@@ -62,6 +64,13 @@ export function createTraceDb(SQL: initSqlJs.SqlJsStatic): initSqlJs.Database {
   return db;
 }
 
+/** The calls a filter sentence matches (bit per call id) and how many, as of a generation. */
+interface MatchSet {
+  generation: number;
+  bits: Uint8Array;
+  total: number;
+}
+
 export class TraceStore {
   private db!: initSqlJs.Database;
   private ingestor!: Ingestor;
@@ -71,7 +80,7 @@ export class TraceStore {
   private evictedBeforeNs = 0;
   private readonly maxCalls: number;
   /** Filter sentence -> the call ids it matches, as of a generation. */
-  private matches = new Map<string, { generation: number; bits: Uint8Array }>();
+  private matches = new Map<string, MatchSet>();
   private marking: Uint8Array = new Uint8Array(0);
 
   constructor(
@@ -208,8 +217,12 @@ export class TraceStore {
     return this.queries.callsOf(path, line, offset, limit);
   }
 
+  /** Total and one page of the matching calls, from the cached match set (see matchSet). */
   query(filter: string, offset: number, limit: number): QueryResult {
-    return this.queries.query(filter, offset, limit);
+    const m = this.matchSet(filter);
+    const total = m ? m.total : this.ingestor.calls;
+    if (limit <= 0 || offset >= total) return { total, calls: [] };
+    return { total, calls: this.queries.callsById(this.page(m, offset, limit)) };
   }
 
   names(): TraceNamesResult {
@@ -283,24 +296,84 @@ export class TraceStore {
   /** Which calls match a filter sentence (cached per generation); undefined for no filter. */
   private matcher(filter: string | undefined): Matcher | undefined {
     if (filter === undefined || filter.trim() === '') return undefined;
-    let m = this.matches.get(filter);
-    if (!m || m.generation !== this.generation) {
-      const query = parseQuery(filter);
-      if (!query.expr) return undefined;
+    const m = this.matchSet(filter);
+    if (!m) return undefined;
+    const bits = m.bits;
+    return (id) => (bits[id >>> 3] & (1 << (id & 7))) !== 0;
+  }
+
+  /**
+   * The ids matching a sentence, as a bit set over call ids, and how many: from the in-memory
+   * tracks when the sentence names only what they hold (trackFilter.ts), else from SQL. Cached
+   * per generation (a few sentences). undefined: the sentence is empty (every call).
+   */
+  private matchSet(filter: string): MatchSet | undefined {
+    const cached = this.matches.get(filter);
+    if (cached && cached.generation === this.generation) return cached;
+    const query = parseQuery(filter);
+    if (!query.expr) return undefined;
+    const bits = new Uint8Array((this.ingestor.lastCallId >>> 3) + 1);
+    let total = 0;
+    const pred = compileToTrackFilter(this.db, query);
+    if (pred) {
+      for (const t of this.ingestor.tracks.tracks.values()) {
+        const ids = t.id;
+        for (let i = 0, n = t.n; i < n; i++) {
+          if (pred(t, i)) {
+            const id = ids[i];
+            bits[id >>> 3] |= 1 << (id & 7);
+            total++;
+          }
+        }
+      }
+    } else {
       const { where, params } = compileToSql(query);
-      this.marking = new Uint8Array((this.ingestor.lastCallId >>> 3) + 1);
+      this.marking = bits;
       const s = this.db.prepare(`SELECT count(tl_mark(c.id)) FROM calls c WHERE ${where}`);
       try {
         s.bind(params);
         s.step();
+        total = s.get()[0] as number;
       } finally {
         s.free();
+        this.marking = new Uint8Array(0);
       }
-      m = { generation: this.generation, bits: this.marking };
-      if (this.matches.size >= 8) this.matches.delete(this.matches.keys().next().value!);
-      this.matches.set(filter, m);
     }
-    const bits = m.bits;
-    return (id) => (bits[id >>> 3] & (1 << (id & 7))) !== 0;
+    const m: MatchSet = { generation: this.generation, bits, total };
+    if (this.matches.size >= 8) this.matches.delete(this.matches.keys().next().value!);
+    this.matches.set(filter, m);
+    return m;
+  }
+
+  /** One page of the matching calls in (start, id) order across every track. */
+  private page(m: MatchSet | undefined, offset: number, limit: number): number[] {
+    const bits = m?.bits;
+    const has = (id: number): boolean => !bits || (bits[id >>> 3] & (1 << (id & 7))) !== 0;
+    const cursors = [...this.ingestor.tracks.tracks.values()].map((t) => ({ t, i: 0 }));
+    const advance = (c: { t: Track; i: number }): void => {
+      while (c.i < c.t.n && !has(c.t.id[c.i])) c.i++;
+    };
+    cursors.forEach(advance);
+    const ids: number[] = [];
+    let skipped = 0;
+    while (ids.length < limit) {
+      let best: { t: Track; i: number } | undefined;
+      for (const c of cursors) {
+        if (c.i >= c.t.n) continue;
+        if (
+          !best ||
+          c.t.start[c.i] < best.t.start[best.i] ||
+          (c.t.start[c.i] === best.t.start[best.i] && c.t.id[c.i] < best.t.id[best.i])
+        ) {
+          best = c;
+        }
+      }
+      if (!best) break;
+      if (skipped < offset) skipped++;
+      else ids.push(best.t.id[best.i]);
+      best.i++;
+      advance(best);
+    }
+    return ids;
   }
 }

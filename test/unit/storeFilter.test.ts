@@ -1,0 +1,105 @@
+// The store answers filter sentences two ways: on the in-memory tracks when a sentence names only
+// code, thread, process, depth, duration, start or `exception` alone (trackFilter.ts), else in
+// SQL (compileToSql). This runs the store in-process (real sql.js) on the hand-made stream plus a
+// second process with a running call, and checks that both ways give exactly the same calls for
+// every kind of sentence, including the two-valued logic of calls without a value.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import './fixtures/sqlText';
+import initSqlJs from 'sql.js';
+import type { QueryResult } from '../../extension/store/api';
+import { TraceQueries } from '../../extension/store/queries';
+import { TraceStore } from '../../extension/store/traceStore';
+import { compileToTrackFilter } from '../../extension/store/trackFilter';
+import { parseQuery } from '../../extension/query/parser';
+import { first, hello, second } from './fixtures/queryStream';
+import { keyOf } from './fixtures/storeStreams';
+
+let store: TraceStore;
+
+before(async () => {
+  store = new TraceStore(await initSqlJs());
+  store.hello(keyOf(1), hello);
+  store.batch(keyOf(1), first);
+  store.batch(keyOf(1), second);
+  store.end(keyOf(1), { t: 'end', exit_code: 0, reason: 'exit' });
+  // A second process whose call never ends (no duration).
+  store.hello(keyOf(2), { ...hello, pid: 5151, start_ns: hello.start_ns + 5000 });
+  store.batch(keyOf(2), {
+    ...first,
+    events: [
+      [1, 1, 1, 0],
+      [1, 1, 2, 10, 1],
+      [2, 1, 2, 20, 4, 4],
+    ],
+  });
+});
+
+const internals = (): { db: never; queries: TraceQueries } =>
+  store as unknown as { db: never; queries: TraceQueries };
+
+const brief = (r: QueryResult): unknown => [r.total, r.calls.map((c) => c.id)];
+
+const MEMORY = [
+  '',
+  'function == fact',
+  'function in (fact, leaf) and depth >= 2',
+  'module startswith "app." or function ~ "^l"',
+  'file endswith "main.py" and line == 3',
+  'kind == coroutine',
+  'arg.n',
+  'not arg.n',
+  'thread == worker',
+  'thread != MainThread',
+  'process == 5151',
+  'depth == 0',
+  'depth in (1, 3)',
+  'duration > 100ns',
+  'duration >= 100ns and duration <= 300ns',
+  'duration != 10ns',
+  'not duration < 1us',
+  'duration',
+  'not duration',
+  'start < 500ns',
+  'exception',
+  'not exception and depth > 0',
+  '(function == fact or exception) and not thread == worker',
+];
+
+const SQL_ONLY = [
+  'arg.n == 3',
+  'return == "6"',
+  'exception.type == ValueError',
+  'arg contains "3"',
+  'function == fact and return != "1"',
+];
+
+test('sentences on code, threads, depth and times run on the tracks, with the same answers as SQL', () => {
+  const { db, queries } = internals();
+  for (const f of MEMORY) {
+    assert.ok(compileToTrackFilter(db, parseQuery(f)), `in memory: ${f}`);
+    assert.deepEqual(brief(store.query(f, 0, 100)), brief(queries.query(f, 0, 100)), f);
+    assert.deepEqual(brief(store.query(f, 1, 2)), brief(queries.query(f, 1, 2)), `${f} (page)`);
+  }
+});
+
+test('sentences on values go to SQL, with the same answers', () => {
+  const { db, queries } = internals();
+  for (const f of SQL_ONLY) {
+    assert.equal(compileToTrackFilter(db, parseQuery(f)), undefined, `SQL: ${f}`);
+    assert.deepEqual(brief(store.query(f, 0, 100)), brief(queries.query(f, 0, 100)), f);
+  }
+});
+
+test('exact answers for a few sentences', () => {
+  // Calls of 10 ns: the worker's leaf (3), len (7), the second process's fact (12); the running
+  // <module> of the second process (11) has no duration, so `!=` holds for it.
+  assert.deepEqual(brief(store.query('duration != 10ns', 0, 100)), [
+    9,
+    [1, 2, 4, 5, 6, 8, 9, 10, 11],
+  ]);
+  assert.deepEqual(brief(store.query('not duration', 0, 100)), [1, [11]]);
+  assert.deepEqual(brief(store.query('process == 5151', 0, 100)), [2, [11, 12]]);
+  assert.deepEqual(brief(store.query('depth in (1, 3)', 1, 3)), [7, [5, 6, 8]]);
+});
