@@ -64,6 +64,29 @@ options:
   --from GLOB       record only calls under (and including) calls to functions whose
                     qualified name (or module.qualname) matches GLOB, as hunter's From.
   --value-limit N   cut value reprs to N characters (default 120; cut ones end with '…').
+  --values KIND     repr (default): values are their bounded repr text. structured: lists,
+                    tuples, sets, dicts, dataclasses, namedtuples and plain objects are sent as
+                    a small JSON structure (type, repr, length, items or fields) the editor can
+                    expand, behind the marker character U+001E (see wire.ts).
+  --value-depth N   structured values: nested levels kept (default 2).
+  --value-width N   structured values: items or fields kept per level (default 8).
+  --reprs POLICY    all (default): user __repr__ methods are called (contained: one that
+                    raises, recurses or is slow is not asked again for its type). builtins:
+                    only built-in types are shown by their repr; others as <Type object>.
+                    tracelens.register_repr(type, func) supplies a repr for one type.
+  --c-calls         also record calls into C functions (builtins, methods of C types) made by
+                    traced code, with their time (Python 3.12+; ignored before).
+  --lines GLOB      line mode for modules (module-name glob) or files (path or file-name
+                    glob) in scope: per-line hits, own time and time including callees,
+                    aggregated in the process and sent about every 100 ms (repeatable). Own
+                    time leaves out calls to traced code; calls to code out of scope count as
+                    the line's own.
+  --sample HZ       sample every thread's current line HZ times a second (e.g. 100) for
+                    whole-program line heat of the code in scope, sent as sampled figures.
+  --probes LIST     instant probe events, comma-separated: gc (collection start and stop,
+                    generation, collected count), audit (audit events: open, socket.connect,
+                    subprocess.Popen, os.system, ...), audit:EVENT (one more audit event),
+                    audit:* (all of them). Each carries the Python line that caused it.
   --buffer N        most records held between two batches before new ones are dropped and
                     counted (default 1000000).
   --token-env NAME  read the session token from environment variable NAME instead of
@@ -128,13 +151,17 @@ def main(argv: Optional[List[str]] = None) -> int:
 def parse_run(args: List[str]) -> Dict[str, Any]:
     opts: Dict[str, Any] = {"connect": None, "output": None, "include": [], "exclude": [],
                             "filter": None, "max_depth": None, "from_glob": None,
-                            "children": True,
+                            "children": True, "c_calls": False, "lines": [], "sample": 0.0,
+                            "probes": None, "values": "repr", "reprs": "all", "value_depth": 2,
+                            "value_width": 8,
                             "value_limit": 120, "buffer": 1_000_000, "token_env": wire.TOKEN_ENV,
                             "module": None, "program": None, "args": [], "help": False}
     with_value = {"--connect": "connect", "--output": "output", "--include": "include",
                   "--exclude": "exclude", "--value-limit": "value_limit", "--buffer": "buffer",
                   "--token-env": "token_env", "--filter": "filter", "--max-depth": "max_depth",
-                  "--from": "from_glob"}
+                  "--from": "from_glob", "--lines": "lines", "--sample": "sample",
+                  "--probes": "probes", "--values": "values", "--reprs": "reprs",
+                  "--value-depth": "value_depth", "--value-width": "value_width"}
     i = 0
     while i < len(args):
         a = args[i]
@@ -143,6 +170,10 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
             return opts
         if a == "--no-children":
             opts["children"] = False
+            i += 1
+            continue
+        if a == "--c-calls":
+            opts["c_calls"] = True
             i += 1
             continue
         if a == "--":
@@ -168,8 +199,34 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
                 i += 1
                 value = args[i]
             key = with_value[name]
-            if key in ("include", "exclude"):
+            if key in ("include", "exclude", "lines"):
                 opts[key].append(value)
+            elif key == "sample":
+                try:
+                    opts[key] = float(value)
+                except ValueError:
+                    raise UsageError("--sample needs a rate per second, got %r" % value) from None
+                if not 0 < opts[key] <= 10000:
+                    raise UsageError("--sample must be between 0 and 10000 per second")
+            elif key == "probes":
+                from .probes import ProbeError, parse_probes
+                try:
+                    parse_probes(value)
+                except ProbeError as exc:
+                    raise UsageError("--probes: %s" % exc) from None
+                opts[key] = value
+            elif key in ("values", "reprs"):
+                allowed = ("repr", "structured") if key == "values" else ("builtins", "all")
+                if value not in allowed:
+                    raise UsageError("--%s must be %s, got %r" % (key, " or ".join(allowed), value))
+                opts[key] = value
+            elif key in ("value_depth", "value_width"):
+                try:
+                    opts[key] = int(value)
+                except ValueError:
+                    raise UsageError("%s needs a whole number, got %r" % (name, value)) from None
+                if not 0 <= opts[key] <= 64:
+                    raise UsageError("%s must be between 0 and 64" % name)
             elif key in ("value_limit", "buffer"):
                 try:
                     number = int(value)
@@ -269,7 +326,10 @@ def run_command(args: List[str]) -> int:
                 s(message)
 
     session = Session(send, flt, argv=target.argv, token=token,
-                      value_limit=opts["value_limit"], capacity=opts["buffer"])
+                      value_limit=opts["value_limit"], capacity=opts["buffer"],
+                      c_calls=opts["c_calls"], lines=opts["lines"], sample_hz=opts["sample"],
+                      probes=opts["probes"], values=opts["values"], reprs=opts["reprs"],
+                      value_depth=opts["value_depth"], value_width=opts["value_width"])
     if connection is not None:
         connection.on_lost = session.connection_lost
         connection.on_control = session.control
@@ -285,8 +345,10 @@ def run_command(args: List[str]) -> int:
             else:
                 collector = children.Collector(writer.child_sink)
                 where, child_token = collector.address, collector.token
-            config = children.child_config(where, child_token, flt, value_limit=opts["value_limit"],
-                                           c_calls=False, buffer=opts["buffer"])
+            config = children.child_config(
+                where, child_token, flt, value_limit=opts["value_limit"], c_calls=opts["c_calls"],
+                buffer=opts["buffer"], extra={k: opts[k] for k in (
+                    "lines", "sample", "probes", "values", "reprs", "value_depth", "value_width")})
 
             def forget() -> None:
                 # In a forked child: the connection and the trace file are the parent's.

@@ -26,17 +26,34 @@ def backend_name() -> str:
 class Session:
     def __init__(self, send: Callable[[Dict[str, Any]], None], scope: Any, *,
                  argv: List[str], token: str = "", value_limit: int = DEFAULT_LIMIT,
-                 capacity: int = 1_000_000, c_calls: bool = False) -> None:
-        self._send = send
+                 capacity: int = 1_000_000, c_calls: bool = False, lines: List[str] = (),
+                 sample_hz: float = 0, probes: Optional[str] = None,
+                 values: str = "repr", reprs: str = "all", value_depth: int = 2,
+                 value_width: int = 8) -> None:
+        self._raw_send = send
+        self._send_lock = threading.Lock()
+        self._sent_files: Dict[str, int] = {}  # path -> wire file id, from batches already sent
+        self._send = self._locked_send
+        self.lines = list(lines)
+        self.sample_hz = sample_hz
+        self.probes_text = probes
+        self._line_stats: Any = None
+        self._sample_stats: Any = None
+        self._pending: Dict[bool, Dict[Any, List[int]]] = {False: {}, True: {}}
+        self._features: List[Any] = []  # line mode, sampler, probes: each has stop()
+        self._ticker: Optional[threading.Thread] = None
+        self._tick_stop = threading.Event()
         # A Scope (the simple form) or a Filter (scope plus filter spec, depth, --from).
         self.filter: Filter = scope if isinstance(scope, Filter) else Filter(scope)
         self.scope: Scope = self.filter.scope
         self.c_calls = c_calls
         self.argv = argv
         self.token = token
-        self.recorder = Recorder(send, offsets=backend_name() == "monitoring", capacity=capacity)
+        self.recorder = Recorder(self._send, offsets=backend_name() == "monitoring",
+                                 capacity=capacity)
         self.recorder.on_error = self.internal_error
-        self.rep = make_repr(value_limit)
+        self.rep = make_repr(value_limit, structured=values == "structured", policy=reprs,
+                             depth=value_depth, width=value_width)
         self.backend: Any = None
         self.ended = False
         self.errored = False
@@ -64,7 +81,82 @@ class Session:
         self._install_thread_hook()
         self._install_sigterm()
         self.recorder.start()
-        self.backend.start()
+        line_mode = None
+        if self.lines:
+            from .linemode import LineMode, LineStats
+            self._line_stats = LineStats()
+            line_mode = LineMode(self.filter, self.lines, self._line_stats)
+        if line_mode is not None and backend_name() == "settrace":
+            self.backend.start(wrap=line_mode.wrap_settrace)
+        else:
+            self.backend.start()
+        if line_mode is not None:
+            if backend_name() == "monitoring":
+                line_mode.start_monitoring()
+            self._features.append(line_mode)
+        if self.probes_text:
+            from .probes import Probes, parse_probes
+            use_gc, audit = parse_probes(self.probes_text)
+            probes = Probes(self.recorder.buf.append, self.rep, self.scope, use_gc, audit)
+            probes.start()
+            self._features.append(probes)
+        if self.sample_hz:
+            from .linemode import LineStats
+            from .sampler import Sampler
+            self._sample_stats = LineStats()
+            sampler = Sampler(self.sample_hz, self.scope, self._sample_stats)
+            sampler.start()
+            self._features.append(sampler)
+        if self._line_stats is not None or self._sample_stats is not None:
+            self._ticker = threading.Thread(target=self._tick, name="tracelens-lines", daemon=True)
+            self._ticker.start()
+
+    # -- sending ----------------------------------------------------------------------------------
+    def _locked_send(self, message: Dict[str, Any]) -> None:
+        # One message at a time (writer thread, line figures, control); remembers which file ids
+        # the adapter has, as `lines` may only use those.
+        with self._send_lock:
+            if message.get("t") == "batch" and message.get("files"):
+                for fid, path in message["files"]:
+                    self._sent_files[path] = fid
+            self._raw_send(message)
+
+    def _tick(self) -> None:
+        while not self._tick_stop.wait(0.1):
+            try:
+                self.flush_lines()
+            except Exception as exc:
+                self.internal_error(exc)
+                return
+
+    def flush_lines(self, final: bool = False) -> None:
+        """Sends the line figures gathered since the last call (files already sent only; the
+        others wait for their file's definition)."""
+        for stats, sampled in ((self._line_stats, False), (self._sample_stats, True)):
+            if stats is None:
+                continue
+            taken = stats.take(final)
+            pending = self._pending[sampled]
+            for key, v in taken.items():
+                e = pending.get(key)
+                if e is None:
+                    pending[key] = v
+                else:
+                    e[0] += v[0]
+                    e[1] += v[1]
+                    e[2] += v[2]
+            if not pending:
+                continue
+            files = self._sent_files
+            out = []
+            for key in list(pending):
+                fid = files.get(key[0])
+                if fid is not None:
+                    v = pending.pop(key)
+                    out.append([fid, key[1], v[0], v[1], v[2]])
+            if out:
+                out.sort()
+                self._send({"t": "lines", "sampled": sampled, "stats": out})
 
     def _note_running_threads(self) -> None:
         # Threads already running (sys.monitoring traces them too): their names now, as they may
@@ -118,6 +210,12 @@ class Session:
         backend = self.backend
         if backend is not None:
             backend.stop()
+        self._tick_stop.set()
+        for feature in self._features:
+            try:
+                feature.stop()
+            except Exception:
+                pass
         if self._thread_hook_installed:
             self._thread_hook_installed = False
             try:
@@ -141,6 +239,9 @@ class Session:
             try:
                 self._stop_hooks()
                 self.recorder.close()
+                if self._ticker is not None:
+                    self._ticker.join(1.0)
+                    self.flush_lines(final=True)
                 self._send({"t": "end", "exit_code": exit_code, "reason": reason})
             except Exception:
                 pass

@@ -97,7 +97,9 @@ class SettraceBackend:
         self.decided[id(code)] = entry
         return entry
 
-    def start(self) -> None:
+    def start(self, wrap: Optional[Callable[[Any], Any]] = None) -> None:
+        """Installs the trace function; wrap(global_trace) may put another around it (line
+        mode)."""
         rep = self.rep
         decided_get = self.decided.get
         decide = self._decide
@@ -267,6 +269,8 @@ class SettraceBackend:
                 fail(exc)
                 return None
 
+        if wrap is not None:
+            global_trace = wrap(global_trace)
         self._global = global_trace
         self._previous = sys.gettrace()
         self._previous_threading = getattr(threading, "_trace_hook", None)

@@ -1,0 +1,81 @@
+# The sampler (`run --sample HZ`, off by default): a thread that reads every thread's stack
+# (sys._current_frames) HZ times a second and counts, per (file, line) of code in scope, the
+# samples where it was the running line (own) and where it was anywhere on the stack (total);
+# times are estimated from the period. Sent by the session as sampled `lines` deltas. Knows
+# nothing of events; reads frames only, never runs the program's code.
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any, Dict, Optional, Set
+
+from .linemode import LineStats
+
+__all__ = ["Sampler"]
+
+
+class Sampler:
+    def __init__(self, hz: float, scope: Any, stats: LineStats) -> None:
+        if not 0 < hz <= 10000:
+            raise ValueError("the sampling rate must be between 0 and 10000 per second")
+        self.period = 1.0 / hz
+        self.period_ns = int(1e9 / hz)
+        self.scope = scope
+        self.stats = stats
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._files: Dict[str, bool] = {}
+
+    def _in_scope(self, frame: Any) -> bool:
+        filename = frame.f_code.co_filename
+        known = self._files.get(filename)
+        if known is None:
+            module = frame.f_globals.get("__name__")
+            known = self._files[filename] = self.scope.decide(
+                filename, module if isinstance(module, str) else None)
+        return known
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tracelens-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        me = threading.get_ident()
+        current_frames = sys._current_frames
+        period_ns = self.period_ns
+        box = self.stats.box
+        in_scope = self._in_scope
+        wait = self._stop.wait
+        while not wait(self.period):
+            ours: Set[int] = {t.ident for t in threading.enumerate()  # type: ignore[misc]
+                              if t.name.startswith("tracelens-")}
+            ours.add(me)
+            d = box[0]
+            for ident, frame in current_frames().items():
+                if ident in ours:
+                    continue
+                seen = set()
+                top = True
+                f = frame
+                while f is not None:
+                    if in_scope(f):
+                        key = (f.f_code.co_filename, f.f_lineno)
+                        if key not in seen:
+                            seen.add(key)
+                            v = d.get(key)
+                            if v is None:
+                                v = d[key] = [0, 0, 0]
+                            if top:
+                                v[0] += 1
+                                v[1] += period_ns
+                            v[2] += period_ns
+                        top = False
+                    f = f.f_back
+            self.samples += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(2.0)
