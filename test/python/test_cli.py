@@ -8,7 +8,10 @@ import unittest
 from support import fixture, run_python, run_traced
 
 RUN_OPTIONS = ["--connect", "--output", "--include", "--exclude", "--value-limit", "--buffer",
-               "--token-env", "-m MODULE", "--", "-h, --help", "TRACELENS_TOKEN"]
+               "--token-env", "-m MODULE", "--", "-h, --help", "TRACELENS_TOKEN", "--filter",
+               "--max-depth", "--from", "--no-children", "TRACELENS_CHILD", "--values",
+               "--value-depth", "--value-width", "--reprs", "--c-calls", "--lines", "--sample",
+               "--probes"]
 
 
 class CliTest(unittest.TestCase):
@@ -23,6 +26,17 @@ class CliTest(unittest.TestCase):
             self.assertIn(option, proc.stdout.decode())
         proc = run_python(["-m", "tracelens", "stats", "--help"])
         self.assertIn("--json", proc.stdout.decode())
+        proc = run_python(["-m", "tracelens", "export", "--help"])
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("--chrome", proc.stdout.decode())
+        self.assertIn("export", run_python(["-m", "tracelens", "--help"]).stdout.decode())
+        # Every option the parser knows is documented.
+        from tracelens import cli
+        import inspect
+        source = inspect.getsource(cli.parse_run)
+        import re
+        for option in set(re.findall(r'"(--[a-z-]+)"', source)):
+            self.assertIn(option, cli.RUN_HELP, option)
 
     def test_usage_errors(self):
         for args, message in (
@@ -33,6 +47,12 @@ class CliTest(unittest.TestCase):
             (["run", "--connect", "nowhere", "--", fixture("hello.py")], "tracelens: --connect: expected HOST:PORT"),
             (["frobnicate"], "tracelens: unknown command 'frobnicate'"),
             (["stats"], "tracelens: stats needs exactly one trace file\n"),
+            (["run", "--sample", "fast", "x.py"], "tracelens: --sample needs a rate per second"),
+            (["run", "--values", "json", "x.py"], "tracelens: --values must be repr or structured"),
+            (["run", "--reprs", "some", "x.py"], "tracelens: --reprs must be builtins or all"),
+            (["export", "x.db", "y.json"], "tracelens: export needs a format: --chrome\n"),
+            (["export", "--chrome", "x.db"], "tracelens: export needs a trace file and an output"),
+            (["export", "--pdf"], "tracelens: unknown option '--pdf'"),
         ):
             with self.subTest(args=args):
                 proc = run_python(["-m", "tracelens"] + args)
@@ -80,6 +100,63 @@ class CliTest(unittest.TestCase):
         self.assertTrue(proc.stderr.decode().startswith("tracelens: cannot read %s as a Tracelens trace file" % path))
         proc = run_python(["-m", "tracelens", "stats", os.path.join(d, "missing.db")])
         self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.decode(),
+                         "tracelens: no such trace file: %s\n" % os.path.join(d, "missing.db"))
+        # A SQLite file that is not a trace; a trace file that cannot be read.
+        import sqlite3
+        other = os.path.join(d, "other.db")
+        db = sqlite3.connect(other)
+        db.execute("CREATE TABLE meta (key TEXT, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('format', 'something-else')")
+        db.commit()
+        db.close()
+        for command in (["stats"], ["export", "--chrome"]):
+            extra = [os.path.join(d, "out.json")] if command[0] == "export" else []
+            proc = run_python(["-m", "tracelens"] + command + [other] + extra)
+            self.assertEqual(proc.returncode, 2)
+            self.assertEqual(proc.stderr.decode(), "tracelens: cannot read %s as a Tracelens "
+                             "trace file: its meta format is 'something-else'\n" % other)
+            proc = run_python(["-m", "tracelens"] + command + [path] + extra)
+            self.assertEqual(proc.returncode, 2)
+            self.assertTrue(proc.stderr.decode().startswith(
+                "tracelens: cannot read %s as a Tracelens trace file" % path))
+            self.assertNotIn("Traceback", proc.stderr.decode())
+        if os.getuid() != 0:  # root reads anything
+            locked = os.path.join(d, "locked.db")
+            with open(locked, "w"):
+                pass
+            os.chmod(locked, 0)
+            proc = run_python(["-m", "tracelens", "stats", locked])
+            self.assertEqual(proc.stderr.decode(),
+                             "tracelens: cannot read %s (not a readable file)\n" % locked)
+
+    def test_export_chrome(self):
+        proc, trace = run_traced([fixture("exceptions.py")])
+        out = os.path.join(os.path.dirname(trace.path), "chrome.json")
+        result = run_python(["-m", "tracelens", "export", "--chrome", trace.path, out])
+        self.assertEqual((result.returncode, result.stderr.decode()), (0, ""))
+        with open(out, encoding="utf-8") as f:
+            data = json.load(f)
+        events = data["traceEvents"]
+        meta = [(e["name"], e["args"]["name"]) for e in events if e["ph"] == "M"]
+        self.assertEqual(meta[1], ("thread_name", "MainThread"))
+        self.assertTrue(meta[0][1].endswith("exceptions.py"))
+        slices = [(e["name"], e["args"].get("args"), e["args"].get("return"),
+                   e["args"].get("exception")) for e in events if e["ph"] == "X"]
+        self.assertEqual(slices[:3], [
+            ("<module>", {}, None, "AppError: giving up"), ("AppError", {}, "None", None),
+            ("safe_parse", {"text": "'12'"}, "12", None)])
+        self.assertEqual(len(slices), len(trace.rows))
+        for e in events:
+            if e["ph"] == "X":
+                self.assertGreaterEqual(e["dur"], 0)
+        instants = [e["name"] for e in events if e["ph"] == "i"]
+        self.assertEqual(instants[:3], ["ValueError raised", "ValueError propagated",
+                                        "ValueError handled"])
+        proc = run_python(["-m", "tracelens", "export", "--chrome", trace.path,
+                           os.path.join(out, "nope", "x.json")])
+        self.assertEqual(proc.returncode, 2)
+        self.assertTrue(proc.stderr.decode().startswith("tracelens: cannot write "))
 
 
 if __name__ == "__main__":

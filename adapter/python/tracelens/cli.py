@@ -22,6 +22,7 @@ value and every exception, per thread, with nanosecond timestamps.
 commands:
   run      run a program under the tracer (python -m tracelens run --help)
   stats    per-function calls and times of a trace file (python -m tracelens stats --help)
+  export   convert a trace file for other viewers (python -m tracelens export --help)
 
 options:
   -h, --help     show this help and exit
@@ -145,7 +146,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if command == "stats":
         from .stats import stats_command
         return stats_command(rest, STATS_HELP)
-    return _err("unknown command %r (commands: run, stats)" % command, "")
+    if command == "export":
+        from .export import export_command
+        return export_command(rest)
+    return _err("unknown command %r (commands: run, stats, export)" % command, "")
 
 
 def parse_run(args: List[str]) -> Dict[str, Any]:

@@ -80,11 +80,13 @@ def stats_command(args: List[str], help_text: str) -> int:
         sys.stderr.write("tracelens: stats needs exactly one trace file\n")
         return 2
     path = files[0]
-    if not os.path.isfile(path):
-        sys.stderr.write("tracelens: no such trace file: %s\n" % path)
-        return 2
+    from .export import TraceFileError, open_trace
     try:
+        open_trace(path).close()
         rows = function_stats(path)
+    except TraceFileError as exc:
+        sys.stderr.write("tracelens: %s\n" % exc)
+        return 2
     except (sqlite3.Error, ValueError) as exc:
         sys.stderr.write("tracelens: cannot read %s as a Tracelens trace file: %s\n" % (path, exc))
         return 2
