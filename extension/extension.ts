@@ -138,7 +138,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(Commands.TraceFile, (uri?: vscode.Uri) => traceFile(uri)),
     vscode.commands.registerCommand(Commands.AttachToProcess, () => attachToProcess()),
     vscode.commands.registerCommand(Commands.PickProcess, () => pickProcess()),
-    vscode.commands.registerCommand(Commands.ShowTimeline, () => timeline.show(false)),
+    vscode.commands.registerCommand(Commands.ShowTimeline, (options?: { filter?: string }) =>
+      timeline.show(false, typeof options?.filter === 'string' ? options.filter : undefined),
+    ),
     vscode.commands.registerCommand(Commands.ClearTrace, async () => {
       await traceStore.clear();
       decorator.reset();

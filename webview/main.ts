@@ -279,6 +279,9 @@ class TimelineApp {
       case 'select':
         if (msg.callId !== this.data.selected) this.select(msg.callId, 'host', { show: true });
         break;
+      case 'setFilter':
+        this.filter.setText(msg.filter, 'query');
+        break;
       case 'cleared':
         this.data.children.clear();
         this.data.more.clear();

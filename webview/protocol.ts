@@ -91,7 +91,9 @@ export type ToWebview =
   /** An answer to `navigate` (callId null: nothing there). */
   | { type: 'navigated'; requestId: number; callId: number | null; call: CallRow | null }
   /** Another part of the extension (the editor) selected a call. */
-  | { type: 'select'; callId: number | null };
+  | { type: 'select'; callId: number | null }
+  /** Another part of the extension (a CodeLens) asks the panel to filter by this sentence. */
+  | { type: 'setFilter'; filter: string };
 
 export type WindowPurpose = 'view' | 'overview';
 

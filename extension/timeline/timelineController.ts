@@ -35,6 +35,8 @@ export class TimelineController {
   private names: { generation: number; names: TraceNames } | undefined;
   private generation = -1;
   private live = { endNs: 0, at: 0 };
+  /** A filter asked for before the webview was ready; sent when it says `ready`. */
+  private pendingFilter: string | undefined;
   private readonly selectionSubscription: { dispose(): void } | undefined;
 
   constructor(
@@ -47,6 +49,12 @@ export class TimelineController {
     this.selectionSubscription = selection?.onDidChange((change) => {
       if (change.source !== 'timeline') this.post({ type: 'select', callId: change.callId });
     });
+  }
+
+  /** Filters the panel by a query sentence: now if the webview runs, else once it is ready. */
+  setFilter(filter: string, webviewReady: boolean): void {
+    if (webviewReady) this.post({ type: 'setFilter', filter });
+    else this.pendingFilter = filter;
   }
 
   async handle(msg: FromWebview): Promise<void> {
@@ -65,6 +73,10 @@ export class TimelineController {
     switch (msg.type) {
       case 'ready':
         await this.pushSummary();
+        if (this.pendingFilter !== undefined) {
+          this.post({ type: 'setFilter', filter: this.pendingFilter });
+          this.pendingFilter = undefined;
+        }
         if (this.selection && this.selection.callId !== null) {
           this.post({ type: 'select', callId: this.selection.callId });
         }

@@ -34,12 +34,15 @@ export class TimelinePanel implements vscode.Disposable, vscode.WebviewPanelSeri
     });
   }
 
-  /** Opens the panel beside the editor, or brings it forward. */
-  show(preserveFocus = true): void {
+  /** Opens the panel beside the editor, or brings it forward; optionally filtered by a query. */
+  show(preserveFocus = true, filter?: string): void {
     if (this.panel) {
+      const ready = this.panel.visible;
       this.panel.reveal(undefined, preserveFocus);
+      if (filter !== undefined) this.controller.setFilter(filter, ready);
       return;
     }
+    if (filter !== undefined) this.controller.setFilter(filter, false);
     const panel = vscode.window.createWebviewPanel(
       Views.Timeline,
       TIMELINE_TITLE,
