@@ -103,7 +103,7 @@ class trace:
         except Exception as exc:
             sys.stderr.write("tracelens: could not start tracing (%s: %s); running untraced\n"
                              % (type(exc).__name__, exc))
-            session.internal_error(exc)
+            session.internal_error(exc, stderr=False)
         if self._connection is not None:
             self._connection.start_reader()
 

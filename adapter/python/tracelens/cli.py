@@ -404,7 +404,7 @@ def run_command(args: List[str]) -> int:
     except Exception as exc:
         sys.stderr.write("tracelens: could not start tracing (%s: %s); running untraced\n"
                          % (type(exc).__name__, exc))
-        session.internal_error(exc)
+        session.internal_error(exc, stderr=False)
     if connection is not None:
         connection.start_reader()
 

@@ -259,7 +259,7 @@ class Session:
             pass
 
     # -- failures and control ---------------------------------------------------------------------
-    def internal_error(self, exc: BaseException) -> None:
+    def internal_error(self, exc: BaseException, stderr: bool = True) -> None:
         """An error inside the tracer: stop tracing, tell the adapter once, let the program go on."""
         if self.errored:
             return
@@ -270,8 +270,9 @@ class Session:
         except Exception:
             pass
         try:
-            sys.stderr.write("tracelens: tracing stopped after an internal error (%s); "
-                             "the program goes on untraced\n" % message)
+            if stderr:
+                sys.stderr.write("tracelens: tracing stopped after an internal error (%s); "
+                                 "the program goes on untraced\n" % message)
         except Exception:
             pass
         try:

@@ -1,0 +1,158 @@
+# Never hurt the program: a full buffer drops records and counts them (recorded + dropped ==
+# happened), deep recursion under the gated filter, coexistence with debugger/coverage tool ids,
+# the previous trace and profile functions restored, and per-function call counts equal to
+# cProfile's for the same program (3.12+, where cProfile sees every thread).
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+from support import fixture, run_connected, run_python, run_traced
+
+
+class BufferTest(unittest.TestCase):
+    def test_recorded_plus_dropped_is_what_happened(self):
+        n = 200_000
+        proc, streams = run_connected([fixture("many_calls.py"), str(n)], ["--buffer", "1000"])
+        self.assertEqual((proc.returncode, proc.stdout.decode()), (0, "done\n"))
+        s = streams[0]
+        happened = 2 + 2 + 2 * n  # <module> and main: call and return; leaf: n of each
+        self.assertGreater(s.dropped, 0)  # the buffer did overflow
+        self.assertEqual(len(s.events) + s.dropped, happened)
+        self.assertEqual(s.end, {"t": "end", "exit_code": 0, "reason": "exit"})
+
+    def test_dropped_in_the_trace_file(self):
+        proc, t = run_traced([fixture("many_calls.py"), "100000"], ["--buffer", "1000"])
+        self.assertEqual(proc.returncode, 0)
+        self.assertGreater(t.process[6], 0)
+
+
+class RecursionTest(unittest.TestCase):
+    def test_deep_recursion_with_the_gated_filter(self):
+        plain = run_python([fixture("signals.py"), "deep"])
+        for options in (["--max-depth", "5"], ["--from", "down"], ["--filter", '{"depth_lt": 50}']):
+            with self.subTest(options=options):
+                proc, t = run_traced([fixture("signals.py"), "deep"], options)
+                self.assertEqual(proc.stdout, plain.stdout)
+                self.assertEqual(proc.returncode, plain.returncode)
+                depths = [c[1] for c in t.calls()]
+                if options[0] == "--max-depth":
+                    self.assertEqual(max(depths), 4)
+                self.assertTrue(t.calls())
+
+
+TOOLS = """\
+import sys
+sys.monitoring.use_tool_id(0, "debugger")
+sys.monitoring.use_tool_id(1, "coverage")
+sys.monitoring.use_tool_id(2, "profiler")
+def f():
+    return 1
+f()
+print([sys.monitoring.get_tool(i) for i in range(6)])
+"""
+
+TAKEN = """\
+import sys
+import tracelens
+for i in (3, 4, 5):
+    sys.monitoring.use_tool_id(i, "other-%d" % i)
+def f():
+    return 1
+with tracelens.trace(output=sys.argv[1]):
+    f()
+print("still running")
+"""
+
+RESTORE = """\
+import sys
+import threading
+import tracelens
+
+def t(frame, event, arg):
+    return None
+
+def p(frame, event, arg):
+    return None
+
+def tt(frame, event, arg):
+    return None
+
+def tp(frame, event, arg):
+    return None
+
+def work():
+    return 2
+
+sys.settrace(t)
+sys.setprofile(p)
+threading.settrace(tt)
+threading.setprofile(tp)
+with tracelens.trace(output=sys.argv[1]):
+    work()
+print(sys.gettrace() is t, sys.getprofile() is p, threading._trace_hook is tt,
+      threading._profile_hook is tp)
+sys.settrace(None)
+sys.setprofile(None)
+"""
+
+
+def script(text):
+    d = tempfile.mkdtemp(prefix="tracelens-robust-")
+    path = os.path.join(d, "prog.py")
+    with open(path, "w") as f:
+        f.write(text)
+    return path, os.path.join(d, "t.db")
+
+
+class CoexistenceTest(unittest.TestCase):
+    @unittest.skipUnless(sys.version_info >= (3, 12), "sys.monitoring tool ids")
+    def test_debugger_and_coverage_ids_untouched(self):
+        path, _ = script(TOOLS)
+        proc, t = run_traced([path])
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout.decode(),
+                         "['debugger', 'coverage', 'profiler', None, 'tracelens', None]\n")
+        self.assertIn(("f", 1, [], "1"), t.calls())
+
+    @unittest.skipUnless(sys.version_info >= (3, 12), "sys.monitoring tool ids")
+    def test_no_free_tool_id_runs_untraced(self):
+        path, out = script(TAKEN)
+        proc = run_python([path, out])
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.stdout.decode(), "still running\n")
+        self.assertEqual(proc.stderr.decode(), "tracelens: could not start tracing (RuntimeError: "
+                         "no free sys.monitoring tool id (3, 4 and 5 are taken)); running untraced\n")
+
+    def test_previous_trace_and_profile_functions_restored(self):
+        path, out = script(RESTORE)
+        proc = run_python([path, out])
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout.decode(), "True True True True\n")
+        from support import Trace
+        self.assertEqual(Trace(out).calls(), [("work", 0, [], "2")])
+
+
+@unittest.skipUnless(sys.version_info >= (3, 12), "cProfile sees every thread on 3.12+")
+class CProfileCountTest(unittest.TestCase):
+    def test_call_counts_equal_cprofile(self):
+        for name, args in (("recursion.py", ["6"]), ("classes.py", []), ("filtered.py", []),
+                           ("reraise.py", []), ("threads.py", [])):
+            with self.subTest(fixture=name):
+                d = tempfile.mkdtemp(prefix="tracelens-cprofile-")
+                prof = os.path.join(d, "out.prof")
+                run_python(["-m", "cProfile", "-o", prof, fixture(name)] + args)
+                import pstats
+                stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+                expected = {(line, func): nc for (path, line, func), (cc, nc, tt, ct, callers)
+                            in stats.items() if path == fixture(name)}
+                proc, t = run_traced([fixture(name)] + args)
+                result = run_python(["-m", "tracelens", "stats", "--json", t.path])
+                got = {(r["line"], r["function"].rsplit(".", 1)[-1]): r["calls"]
+                       for r in json.loads(result.stdout.decode())}
+                self.assertEqual(got, expected)
+
+
+if __name__ == "__main__":
+    unittest.main()
