@@ -19,7 +19,8 @@ __all__ = ["main", "WORKLOADS"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TRACER_DIR = os.path.join(ROOT, "adapter", "python")
+# BENCH_TRACER_DIR: another copy of adapter/python (e.g. a snapshot of a commit).
+TRACER_DIR = os.environ.get("BENCH_TRACER_DIR") or os.path.join(ROOT, "adapter", "python")
 WL = os.path.join(HERE, "workloads")
 
 # name -> (script, args, modules recorded in "record" mode (None: the program's own code),
@@ -66,6 +67,9 @@ def commands(name: str, spec: Dict[str, Any], tmp: str, opts: Dict[str, Any]) ->
         "excluded": run + ["--exclude", "*", "--output", db, "--", script] + args,
         "record": run + include + ["--output", db, "--", script] + args,
     }
+    if os.environ.get("BENCH_PURE") == "1":
+        # The same recording with the C accelerator switched off (pure-Python tracer).
+        cmds["record_pure"] = ["env", "TRACELENS_ACCEL=0"] + cmds["record"]
     if opts.get("line"):
         opt, value = opts["line"]
         extra = [opt, spec["line"]] if value else [opt]
@@ -154,7 +158,7 @@ def main() -> int:
                         slot["failed"] = "exit %s: %s" % (out["code"], out["stderr"])
                     slot["runs"].append(round(out["wall"], 4))
                     slot["rss_kb"].append(out["rss_kb"])
-                    if mode == "record" and r == reps - 1:
+                    if mode.startswith("record") and r == reps - 1:
                         slot["trace"] = trace_counts(os.path.join(tmp, name + ".db"))
                     sys.stderr.write("  %s %-10s %-9s %.3fs\n" % (result["python"], name, mode,
                                                                   out["wall"]))

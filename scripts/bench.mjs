@@ -2,7 +2,8 @@
 // cProfile -o, tracer with the workload excluded, recording to a trace file, line mode and sampled
 // heat when the tracer has them, peak RSS) plus the store/editor/timeline benchmarks others ship
 // (bench/*.bench.ts, last output line is JSON). Writes bench/results.json and bench/RESULTS.md.
-// Env: BENCH_REPS (default 3), BENCH_WORKLOADS=a,b, BENCH_MODES=a,b, BENCH_PYTHONS=3.12,3.11.
+// Env: BENCH_REPS (default 3), BENCH_WORKLOADS=a,b, BENCH_MODES=a,b, BENCH_PYTHONS=3.12,3.11,
+// BENCH_PURE=1 (also record with the C accelerator off).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const benchDir = path.join(root, 'bench');
 const DIST = '/usr/lib/python3/dist-packages';
-const MODES = ['untraced', 'cprofile', 'excluded', 'record', 'line', 'heat'];
+const MODES = ['untraced', 'cprofile', 'excluded', 'record', 'record_pure', 'line', 'heat'];
 
 function log(s) {
   process.stderr.write(s + '\n');
@@ -75,7 +76,9 @@ function summarise(py) {
     const rec = w.modes.record;
     if (cp && rec) {
       // Overhead (time above untraced) of recording vs cProfile's, medians of the same run.
-      w.record_vs_cprofile = (rec.median - bMed) / Math.max(cp.median - bMed, 1e-9);
+      // Undefined when cProfile's overhead is lost in the noise (under 5% of untraced).
+      const cpOver = cp.median - bMed;
+      w.record_vs_cprofile = cpOver > 0.05 * bMed ? (rec.median - bMed) / cpOver : NaN;
     }
   }
   return py;
@@ -142,9 +145,9 @@ function markdown(results) {
   );
   lines.push('');
   lines.push(
-    '| Python | workload | untraced s | cProfile -o | tracer, workload excluded | recording --output | rec/cProfile | line mode | sampled heat | calls recorded | dropped | RSS above untraced (rec) |',
+    '| Python | workload | untraced s | cProfile -o | tracer, workload excluded | recording --output | rec/cProfile | recording, pure Python | line mode | sampled heat | calls recorded | dropped | RSS above untraced (rec) |',
   );
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const py of results.pythons) {
     if (!py.workloads) {
       lines.push(`| ${py.python} | (failed: ${py.error}) |||||||||||`);
@@ -160,7 +163,7 @@ function markdown(results) {
         m[k] ? (m[k].failed ? `failed` : `${ratio(m[k].ratio)} (${fmt(m[k].median)} s)`) : 'n/a';
       const tr = m.record && m.record.trace ? m.record.trace : {};
       lines.push(
-        `| ${py.python} | ${name} | ${fmt(m.untraced.median)} | ${cell('cprofile')} | ${cell('excluded')} | ${cell('record')} | ${fmt(w.record_vs_cprofile, 2)} | ${cell('line')} | ${cell('heat')} | ${tr.calls ?? '—'} | ${tr.dropped ?? '—'} | ${m.record ? Math.round(m.record.rss_above_kb / 1024) + ' MB' : '—'} |`,
+        `| ${py.python} | ${name} | ${fmt(m.untraced.median)} | ${cell('cprofile')} | ${cell('excluded')} | ${cell('record')} | ${fmt(w.record_vs_cprofile, 2)} | ${cell('record_pure')} | ${cell('line')} | ${cell('heat')} | ${tr.calls ?? '—'} | ${tr.dropped ?? '—'} | ${m.record ? Math.round(m.record.rss_above_kb / 1024) + ' MB' : '—'} |`,
       );
     }
   }
