@@ -124,7 +124,21 @@ def load() -> Any:
             if os.path.exists(path):
                 _loaded = _import(path)
                 return _loaded
-        _loaded = _import(build())
+        failed = os.path.join(cache_dir(), name + ".failed")
+        if os.path.exists(failed):
+            # Built and failed before for this source and interpreter: do not retry every run.
+            with open(failed, encoding="utf-8", errors="replace") as f:
+                reason = "earlier build failed (%s): %s" % (failed, f.readline().strip())
+            return None
+        try:
+            _loaded = _import(build())
+        except RuntimeError as exc:
+            try:
+                with open(failed, "w", encoding="utf-8") as f:
+                    f.write(str(exc) + "\n")
+            except OSError:
+                pass
+            raise
     except Exception as exc:  # never required
         reason = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
         _loaded = None
