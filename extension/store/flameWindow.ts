@@ -68,13 +68,9 @@ export function flameWindow(
   }
   let extra: number[] = [];
   if (boxIdx.length > maxBoxes) {
-    const dur = (i: number): number => {
-      const e = end[i];
-      return e !== e ? Infinity : e - start[i];
-    };
-    const ranked = [...boxIdx].sort((a, b) => dur(b) - dur(a) || depth[a] - depth[b] || a - b);
-    extra = ranked.slice(maxBoxes);
-    const kept = ranked.slice(0, maxBoxes).sort((a, b) => a - b);
+    const kept = longest(boxIdx, maxBoxes, start, end, depth);
+    const keep = new Set(kept);
+    extra = boxIdx.filter((i) => !keep.has(i));
     boxIdx.length = 0;
     boxIdx.push(...kept);
   }
@@ -199,6 +195,39 @@ function moduleIdsOf(codes: readonly (CodeNames | undefined)[]): Int32Array {
   codes.forEach((c, i) => (ids[i] = c?.moduleId ?? 0));
   moduleIdCache.set(codes, { length: codes.length, ids });
   return ids;
+}
+
+/**
+ * The `k` longest of the calls at `idx` (running ones first; among equal durations the shallowest,
+ * then the earliest), in index order. A typed-array sort of the durations finds the cut, so a
+ * million candidates cost one numeric sort, not a million comparator calls.
+ */
+function longest(
+  idx: number[],
+  k: number,
+  start: Float64Array,
+  end: Float64Array,
+  depth: Int32Array,
+): number[] {
+  if (k <= 0) return [];
+  const dur = (i: number): number => {
+    const e = end[i];
+    return e !== e ? Infinity : e - start[i];
+  };
+  const sorted = new Float64Array(idx.length);
+  idx.forEach((i, j) => (sorted[j] = -dur(i)));
+  sorted.sort();
+  const cut = -sorted[k - 1];
+  const out: number[] = [];
+  const ties: number[] = [];
+  for (const i of idx) {
+    const d = dur(i);
+    if (d > cut) out.push(i);
+    else if (d === cut) ties.push(i);
+  }
+  ties.sort((a, b) => depth[a] - depth[b] || a - b);
+  for (const i of ties.slice(0, k - out.length)) out.push(i);
+  return out.sort((a, b) => a - b);
 }
 
 /** Index of call `id` among the indexes before `limit` (ids increase along the track). */

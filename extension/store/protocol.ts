@@ -10,7 +10,6 @@ import type { Batch, End, Hello, Lines, TracerError } from '../../adapter/protoc
 import type {
   CallRow,
   FileAnnotations,
-  FlameWindow,
   FunctionStats,
   LineStats,
   QueryResult,
@@ -19,6 +18,7 @@ import type {
   TrackInfo,
   WindowQuery,
 } from './api';
+import type { PackedWindow } from './windowCodec';
 
 /** `workerData` of the store worker. */
 export interface StoreWorkerData {
@@ -62,7 +62,8 @@ export interface StoreResults {
   clear: null;
   save: null;
   tracks: TrackInfo[];
-  window: FlameWindow;
+  /** Packed for the trip (windowCodec.ts); StoreClient unpacks it. */
+  window: PackedWindow;
   functionStats: FunctionStats[];
   lineStats: LineStats[];
   callsOf: CallRow[];

@@ -29,6 +29,7 @@ import {
   type StoreWorkerData,
   type WorkerMessage,
 } from './protocol';
+import { unpackWindow, type PackedWindow } from './windowCodec';
 
 export interface StoreClientOptions {
   /** The bundled worker; default: storeWorker.js beside this code (dist/ in the extension). */
@@ -36,8 +37,8 @@ export interface StoreClientOptions {
   /** sql-wasm.wasm; default: beside the worker. */
   wasmPath?: string;
   /**
-   * Calls kept; past it the oldest are dropped whole (default 8,000,000: about 1 GB at ~100 bytes
-   * a call); 0: no cap.
+   * Calls kept; past it the oldest are dropped whole (default 7,000,000: about 1 GB at ~136 bytes
+   * a call, database and in-memory tracks); 0: no cap.
    */
   maxCalls?: number;
   /** Least time between two change notifications, ms (default 200). */
@@ -131,8 +132,8 @@ export class StoreClient implements ITraceStore {
     return this.request({ t: 'tracks' }) as Promise<TrackInfo[]>;
   }
 
-  window(query: WindowQuery): Promise<FlameWindow> {
-    return this.request({ t: 'window', query }) as Promise<FlameWindow>;
+  async window(query: WindowQuery): Promise<FlameWindow> {
+    return unpackWindow((await this.request({ t: 'window', query })) as PackedWindow);
   }
 
   functionStats(filter?: string): Promise<FunctionStats[]> {

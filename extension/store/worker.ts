@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import initSqlJs from 'sql.js';
 import type { ClientMessage, StoreResults, StoreWorkerData, WorkerMessage } from './protocol';
 import { TraceStore } from './traceStore';
+import { packWindow } from './windowCodec';
 
 const port = parentPort;
 if (!port) throw new Error('The Tracelens store worker must run in a worker thread.');
@@ -49,7 +50,7 @@ function answer(
     case 'tracks':
       return s.tracks();
     case 'window':
-      return s.window(m.query);
+      return packWindow(s.window(m.query)).packed;
     case 'functionStats':
       return s.functionStats(m.filter);
     case 'lineStats':
@@ -107,7 +108,16 @@ function handle(m: ClientMessage): void {
     return;
   }
   try {
-    post({ t: 'result', id: m.id, value: answer(store, m) });
+    const value = answer(store, m);
+    if (value && typeof value === 'object' && 'packed' in value) {
+      // Typed-array columns: moved to the client, not copied.
+      const transfer = Object.values(value)
+        .filter((v): v is Int32Array => ArrayBuffer.isView(v))
+        .map((v) => v.buffer as ArrayBuffer);
+      port!.postMessage({ t: 'result', id: m.id, value } satisfies WorkerMessage, transfer);
+    } else {
+      post({ t: 'result', id: m.id, value });
+    }
   } catch (e) {
     post({ t: 'failure', id: m.id, message: describe(e) });
   }

@@ -186,6 +186,21 @@ describe('store queries on a hand-made stream', () => {
     );
   });
 
+  test('window: ties at the maxBoxes cut go to the shallowest, then the earliest', async () => {
+    const s = full();
+    // Four calls of 100 ns compete for the last place: fail, job, job (depth 1), fact(1) (depth 3).
+    const w = draw(
+      await s.window({ thread: 1, startNs: 0, endNs: 2000, minDurationNs: 50, maxBoxes: 4 }),
+    );
+    assert.deepEqual(w.boxes, [
+      '1 d0 <module> [0,2000] f16',
+      '2 d1 fact [100,600] f16',
+      '4 d2 fact [200,500] f0',
+      '8 d1 fail [800,900] f20 !',
+    ]);
+    assert.equal(w.buckets.length, 5);
+  });
+
   test('window: a filter marks matching boxes and counts matches per bucket', async () => {
     const s = full();
     assert.deepEqual(
