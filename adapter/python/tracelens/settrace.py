@@ -261,7 +261,15 @@ class SettraceBackend:
                 if names is None:
                     return None
                 frame.f_trace_lines = False
-                record_call(frame, code, names, frame.f_trace is local)
+                if names.__class__ is _TaskNames:
+                    record_call(frame, code, names, frame.f_trace is local)
+                elif frame.f_trace is local:
+                    append((7, get_ident(), code, perf()))
+                elif names:
+                    loc = frame.f_locals
+                    append((1, get_ident(), code, perf(), _tuple([rep(loc[n]) for n in names])))
+                else:
+                    append((1, get_ident(), code, perf(), ()))
                 return local
             except RecursionError:
                 return None
