@@ -310,10 +310,6 @@ export function parseMessage(payload: Buffer | string): TracerMessage {
       check(typeof value.sampled === 'boolean', 'lines', 'sampled');
       check(arr('stats'), 'lines', 'stats');
       return value as unknown as Lines;
-    case 'lines':
-      check(typeof value.sampled === 'boolean', 'lines', 'sampled');
-      check(arr('stats'), 'lines', 'stats');
-      return value as unknown as Lines;
     case 'error':
       check(str('message'), 'error', 'message');
       return value as unknown as TracerError;
