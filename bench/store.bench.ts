@@ -180,6 +180,7 @@ async function measure(mode: string): Promise<void> {
       for (const b of batches) store.batch(key, b);
     });
     if (store.summary().calls !== CALLS) throw new Error(`stored ${store.summary().calls} calls`);
+    store.end(key, { t: 'end', exit_code: 0, reason: 'exit' });
     // The store's own time for the heaviest queries (no worker, no message passing): best of 5.
     const [track] = store.tracks();
     const span = track.endNs! - track.startNs;
