@@ -71,13 +71,16 @@ def commands(name: str, spec: Dict[str, Any], tmp: str, opts: Dict[str, Any]) ->
         # The same recording with the C accelerator switched off (pure-Python tracer).
         cmds["record_pure"] = ["env", "TRACELENS_ACCEL=0"] + cmds["record"]
     if opts.get("line"):
+        # Line mode on one module (its calls recorded too, as line mode needs them in scope).
         opt, value = opts["line"]
-        extra = [opt, spec["line"]] if value else [opt]
-        cmds["line"] = run + ["--exclude", "*"] + extra + ["--output", db, "--", script] + args
+        line_mod = spec["line"]
+        cmds["line"] = run + ["--include", line_mod, opt, line_mod, "--output", db, "--",
+                              script] + args
     if opts.get("heat"):
+        # Sampled line heat of the workload's code at 100 Hz (with its calls recorded).
         opt, value = opts["heat"]
-        extra = [opt] if not value else [opt, "default"]
-        cmds["heat"] = run + ["--exclude", "*"] + extra + ["--output", db, "--", script] + args
+        cmds["heat"] = run + include + ([opt, "100"] if value else [opt]) + \
+            ["--output", db, "--", script] + args
     return cmds
 
 

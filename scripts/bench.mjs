@@ -141,7 +141,16 @@ function markdown(results) {
     `Tracer benchmark, ${results.date}, ${results.host.cpus} CPUs, median of ${results.reps} interleaved runs ` +
       '(whole process wall time, interpreter start-up included). Ratios are to the untraced run; ' +
       '"rec/cProfile" is the time recording adds divided by the time `python -m cProfile -o` adds ' +
-      '(1.00 = same overhead).',
+      '(1.00 = same overhead). Modes: "workload excluded" is `run --exclude "*" --output`; ' +
+      '"recording" is `run --include PKG --output` for docutils/pygments and the default scope ' +
+      '(the program) for the others, with the C accelerator when it builds, "pure Python" the same ' +
+      'with TRACELENS_ACCEL=0; "line mode" records one module with `--lines` on it; "sampled heat" ' +
+      'is the recording plus `--sample 100`. Load average at the end: ' +
+      os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ') +
+      '.',
   );
   lines.push('');
   lines.push(
