@@ -14,10 +14,10 @@ const MISSING_TESTS_FAIL = process.env.TRACELENS_REQUIRE_ALL_TESTS === '1';
 const out = path.join(root, '.test-output');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
-let current = null; // the running child, killed on Ctrl+C
+const running = new Set(); // children killed on Ctrl+C
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    if (current) killTree(current, 1500);
+    for (const child of running) killTree(child, 1500);
     setTimeout(() => process.exit(130), 2000);
   });
 }
@@ -39,8 +39,11 @@ function killTree(child, graceMs = 5000) {
   setTimeout(() => signal('SIGKILL'), graceMs).unref();
 }
 
-/** Runs a command, echoing its output, with a hard timeout; resolves to { code, output }. */
-function run(cmd, args, { timeoutMs = 10 * 60_000, env = {} } = {}) {
+/**
+ * Runs a command with a hard timeout, echoing its output unless `echo` is false; resolves to
+ * { code, output }.
+ */
+function run(cmd, args, { timeoutMs = 10 * 60_000, env = {}, echo = true } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, {
       cwd: root,
@@ -48,7 +51,7 @@ function run(cmd, args, { timeoutMs = 10 * 60_000, env = {} } = {}) {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    current = child;
+    running.add(child);
     let output = '';
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -58,11 +61,11 @@ function run(cmd, args, { timeoutMs = 10 * 60_000, env = {} } = {}) {
     }, timeoutMs);
     child.stdout.on('data', (d) => {
       output += d;
-      process.stdout.write(d);
+      if (echo) process.stdout.write(d);
     });
     child.stderr.on('data', (d) => {
       output += d;
-      process.stderr.write(d);
+      if (echo) process.stderr.write(d);
     });
     child.on('error', (e) => {
       output += String(e);
@@ -70,7 +73,7 @@ function run(cmd, args, { timeoutMs = 10 * 60_000, env = {} } = {}) {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      current = null;
+      running.delete(child);
       resolve({ code: timedOut ? 124 : (code ?? (signal ? 128 : 1)), output });
     });
   });
@@ -221,24 +224,40 @@ const stages = {
       console.log('no Python 3.9+ interpreter found: install one (e.g. apt-get install python3)');
       return { passed: 0, failed: 1, note: 'no Python 3.9+' };
     }
-    const results = [];
-    const ran = [];
-    for (const p of supported) {
-      console.log(`-- Python ${p.version} (${p.real})`);
-      const r = await run(p.real, [runner], {
-        timeoutMs: 5 * 60_000,
-        env: { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
-      });
-      const c = unittestCounts(r.output, r.code);
-      console.log(
-        `-- Python ${p.version}: ${c.passed} passed, ${c.failed} failed` +
-          (c.skipped ? `, ${c.skipped} skipped` : ''),
-      );
-      ran.push(`${p.version}${c.failed ? ' FAILED' : ''}`);
-      results.push({ passed: c.passed, failed: c.failed });
-    }
+    // Interpreters run side by side (TRACELENS_PY_JOBS, default: 2 on two or more CPUs); each
+    // one's output is printed whole when it finishes.
+    const jobs = Math.max(
+      1,
+      Number(process.env.TRACELENS_PY_JOBS) || Math.min(2, os.availableParallelism?.() ?? 1),
+    );
+    if (jobs > 1) console.log(`running ${jobs} interpreters at a time`);
+    const results = new Array(supported.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < supported.length) {
+        const i = next++;
+        const p = supported[i];
+        const header = `-- Python ${p.version} (${p.real})`;
+        if (jobs === 1) console.log(header);
+        const r = await run(p.real, [runner], {
+          timeoutMs: 10 * 60_000,
+          env: { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+          echo: jobs === 1,
+        });
+        if (jobs > 1) process.stdout.write(`${header}\n${r.output}`);
+        const c = unittestCounts(r.output, r.code);
+        console.log(
+          `-- Python ${p.version}: ${c.passed} passed, ${c.failed} failed` +
+            (c.skipped ? `, ${c.skipped} skipped` : ''),
+        );
+        results[i] = { version: p.version, ...c };
+      }
+    };
+    await Promise.all(Array.from({ length: jobs }, worker));
+    const ran = results.map((c) => `${c.version}${c.failed ? ' FAILED' : ''}`);
     console.log(`Python tests ran under: ${ran.join(', ')}`);
-    return { ...sum(...results), note: `Python ${ran.join(', ')}` };
+    const total = sum(...results.map((c) => ({ passed: c.passed, failed: c.failed })));
+    return { ...total, note: `Python ${ran.join(', ')}` };
   },
 
   async unit() {
