@@ -17,6 +17,11 @@ function run(cmd, args) {
 }
 
 run(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--production']);
+// The tracer's optional C accelerator for every interpreter found (a failure is not fatal: the
+// tracer then runs in pure Python).
+if (existsSync(path.join(root, 'scripts', 'build-accel.mjs'))) {
+  run(process.execPath, [path.join(root, 'scripts', 'build-accel.mjs')]);
+}
 // A development build leaves .map files in dist/; the VSIX must not carry them.
 for (const f of readdirSync(path.join(root, 'dist'))) {
   if (f.endsWith('.map')) rmSync(path.join(root, 'dist', f), { force: true });

@@ -40,7 +40,10 @@ export function listZip(buf: Buffer): ZipEntry[] {
   return entries;
 }
 
-/** Files of the Python tracer in the source tree, relative to the repository root. */
+/**
+ * Files of the Python tracer in the source tree, relative to the repository root: its modules,
+ * the schema, and the optional C accelerator's source and prebuilt modules.
+ */
 function tracerFiles(): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
@@ -48,7 +51,12 @@ function tracerFiles(): string[] {
       const rel = `${dir}/${e.name}`;
       if (e.isDirectory()) {
         if (e.name !== '__pycache__') walk(rel);
-      } else if (e.name.endsWith('.py') || e.name === 'schema.sql') {
+      } else if (
+        e.name.endsWith('.py') ||
+        e.name === 'schema.sql' ||
+        e.name === '_speedups.c' ||
+        (dir.endsWith('/_accel') && e.name.endsWith('.so'))
+      ) {
         out.push(rel);
       }
     }
@@ -105,7 +113,7 @@ test('the VSIX holds every bundle whose source exists, and the sql.js wasm byte 
   assert.equal(wasm.size, source);
 });
 
-test('the VSIX holds exactly the Python tracer sources and its schema', () => {
+test('the VSIX holds exactly the Python tracer, its schema and its accelerator', () => {
   const expected = tracerFiles().map((f) => `extension/${f}`);
   assert.ok(expected.includes('extension/adapter/python/tracelens/schema.sql'));
   const shipped = files.filter((f) => f.startsWith('extension/adapter/'));
@@ -140,6 +148,10 @@ test('every file in the VSIX is one that is meant to ship', () => {
     f === 'extension/dist/sql-wasm.wasm' ||
     /^extension\/adapter\/python\/tracelens\/([A-Za-z0-9_]+\/)*[A-Za-z0-9_]+\.py$/.test(f) ||
     f === 'extension/adapter/python/tracelens/schema.sql' ||
+    f === 'extension/adapter/python/tracelens/_speedups.c' ||
+    /^extension\/adapter\/python\/tracelens\/_accel\/_speedups_\w+\.cpython-\w+-[\w-]+\.so$/.test(
+      f,
+    ) ||
     f.startsWith('extension/media/');
   assert.deepEqual(
     files.filter((f) => !allowed(f)),
