@@ -78,9 +78,10 @@ class SamplerTest(unittest.TestCase):
         lines = summed(s, True)
         self.assertEqual(summed(s, False), {})
         busy = sum(lines.get(("features.py", n), [0])[0] for n in (31, 32, 33))
-        self.assertGreaterEqual(busy, 5)  # 0.3 s at 200 Hz, minus what the busy loop's GIL costs
-        top = max(lines.items(), key=lambda kv: kv[1][0])[0]
-        self.assertIn(top[1], (31, 32, 33))
+        # 0.3 s at 200 Hz, fewer as the busy loop holds the GIL (and more under a loaded machine)
+        self.assertGreaterEqual(busy, 2)
+        others = [v[0] for (f, n), v in lines.items() if n not in (31, 32, 33)]
+        self.assertGreaterEqual(busy, max(others or [0]))
         # The call of busy() from main (line 42) is on the stack of every busy sample.
         self.assertGreaterEqual(lines[("features.py", 42)][2], busy * 5_000_000)
         for (h, own, total) in lines.values():
