@@ -73,6 +73,40 @@ export async function goToLine(wb: Workbench, line: number): Promise<void> {
     .waitFor({ timeout: 10_000 });
 }
 
+/**
+ * Runs a command by its palette title for commands that open a QuickPick of their own (the
+ * harness's runCommand waits for the palette to close, which such a command never lets happen).
+ */
+export async function runPickerCommand(wb: Workbench, title: string): Promise<void> {
+  const page = wb.page;
+  const input = page.locator('.quick-input-widget input');
+  await poll(
+    `the command "${title}" in the palette`,
+    async () => {
+      if (!(await input.isVisible())) await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 5000 });
+      await input.fill(`>${title}`);
+      const rows = page.locator('.quick-input-list .monaco-list-row');
+      await rows.first().waitFor({ timeout: 3000 });
+      const labels = await rows.evaluateAll((els) =>
+        els.map((e) => e.getAttribute('aria-label') ?? ''),
+      );
+      const i = labels.findIndex((l) => l === title || l.startsWith(`${title},`));
+      if (i < 0) return false;
+      await rows.nth(i).click();
+      return true;
+    },
+    30_000,
+    500,
+  );
+  // The palette's text is replaced by the command's own picker.
+  await poll(
+    "the command's picker",
+    async () => !(await input.inputValue()).startsWith('>'),
+    10_000,
+  );
+}
+
 /** Hides the bottom panel (the Debug Console opens with each session) with its toggle, Ctrl+J. */
 export async function hidePanel(wb: Workbench): Promise<void> {
   const panel = wb.page.locator('.part.panel');
