@@ -143,11 +143,11 @@ class Collector:
             except OSError:
                 return
             messages: List[Dict[str, Any]] = []
+            t = threading.Thread(target=self._read, args=(conn, messages), daemon=True)
             with self._lock:
                 self.connections.append(messages)
-            t = threading.Thread(target=self._read, args=(conn, messages), daemon=True)
+                self._threads.append(t)
             t.start()
-            self._threads.append(t)
 
     def _read(self, conn: Any, messages: List[Dict[str, Any]]) -> None:
         from tracelens import wire
@@ -164,11 +164,21 @@ class Collector:
                 messages.extend(reader.feed(data))
 
     def close(self) -> List[List[Dict[str, Any]]]:
-        """Waits for every connection to end; returns their messages."""
+        """Waits for every connection to end, including ones still waiting in the listen backlog
+        (a loaded machine may not have accepted them yet); returns their messages."""
+        import select
         import time
         deadline = time.time() + TIMEOUT
-        for t in list(self._threads):
-            t.join(max(0.1, deadline - time.time()))
+        while True:
+            with self._lock:
+                threads = list(self._threads)
+            for t in threads:
+                t.join(max(0.1, deadline - time.time()))
+            pending, _, _ = select.select([self.sock], [], [], 0.3)
+            with self._lock:
+                grew = len(self._threads) != len(threads)
+            if (not pending and not grew) or time.time() > deadline:
+                break
         self._stop = True
         self.sock.close()
         return self.connections
