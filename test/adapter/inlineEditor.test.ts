@@ -241,10 +241,10 @@ for (const python of pythons) {
         ],
       );
       assert.equal(byLine.get(12)!.level, 5);
-      assert.equal(
-        Math.max(...trace.heat.lines.map((l) => l.stats.ownNs)),
-        byLine.get(12)!.stats.ownNs,
-      );
+      // The hottest line by own time is the loop (its `for` line or its body: they run equally
+      // often, so which of the two costs more depends on the interpreter and the machine).
+      const hottest = trace.heat.lines.reduce((a, b) => (b.stats.ownNs > a.stats.ownNs ? b : a));
+      assert.ok([11, 12].includes(hottest.line), `hottest line ${hottest.line}`);
       // Time including callees: the call line of hot() holds the whole loop.
       assert.ok(byLine.get(16)!.stats.totalNs >= byLine.get(12)!.stats.ownNs);
     });
