@@ -60,7 +60,11 @@ export class TracelensSession extends DebugSession {
     this.sessionId = deps.sessionId ?? randomUUID();
     const events: LauncherEvents = {
       output: (category, text) => this.sendEvent(new OutputEvent(text, category)),
-      exited: (code) => this.sendEvent(new ExitedEvent(code)),
+      exited: (code) => {
+        // VS Code does not print the exited event; say it in the Debug Console.
+        this.sendEvent(new OutputEvent(`Program exited with code ${code}.\n`, 'console'));
+        this.sendEvent(new ExitedEvent(code));
+      },
       terminated: () => this.sendEvent(new TerminatedEvent()),
       refused: (reason) => {
         this.sendEvent(

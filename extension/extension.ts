@@ -22,6 +22,8 @@ import { TraceStatusBar } from './status/traceStatusBar';
 import type { ITraceStore } from './store/api';
 import { StoreClient } from './store/storeClient';
 import { LazyTraceStore } from './lazyTraceStore';
+import { startQueryLanguageClient } from './query/languageClient';
+import { LANGUAGE_ID } from './query/lspProtocol';
 import { CallRevealer } from './timeline/callRevealer';
 import { TimelinePanel } from './timeline/timelinePanel';
 
@@ -106,6 +108,20 @@ export function activate(context: vscode.ExtensionContext): void {
     sessions,
   );
   const configProvider = new TraceConfigurationProvider();
+
+  // The query language server (saved queries in .tlq files) runs as its own process, started
+  // when the first query document opens; it completes names from the store.
+  let queryClientStarted = false;
+  const startQueryClient = (document: vscode.TextDocument) => {
+    if (queryClientStarted || document.languageId !== LANGUAGE_ID) return;
+    queryClientStarted = true;
+    startQueryLanguageClient(context, () => traceStore.names()).then(
+      (client) => context.subscriptions.push(traceStore.onDidChange(() => client.namesChanged())),
+      (error) => log(`The query language server did not start: ${String(error)}`),
+    );
+  };
+  vscode.workspace.textDocuments.forEach(startQueryClient);
+  context.subscriptions.push(vscode.workspace.onDidOpenTextDocument(startQueryClient));
 
   context.subscriptions.push(
     output,

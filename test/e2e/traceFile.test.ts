@@ -44,7 +44,9 @@ test('hello.py: the return value at its line, the output, the calls', { timeout:
   wb.guard('hello', async () => {
     await trace('hello.py', 6, '→ 5');
     assert.deepEqual(await decorated('hello.py'), [[6, ['→ 5']]]);
-    await wb.waitForDebugConsole((t) => t.includes('sum: 5'));
+    await wb.waitForDebugConsole(
+      (t) => t.includes('sum: 5') && t.includes('Program exited with code 0.'),
+    );
     const rows = await wb.waitForTimeline((r) => r.some((c) => c.qualname === 'add'));
     assert.deepEqual(rows, [
       row(1, 0, '<module>', '()', '→ None'),
@@ -65,7 +67,9 @@ test(
         [17, ['→ -1']],
         [21, ['⚠ AppError: giving up']],
       ]);
-      const output = await wb.waitForDebugConsole((t) => t.includes('AppError: giving up'));
+      const output = await wb.waitForDebugConsole((t) => t.includes('exited with code 1'));
+      assert.match(output, /AppError: giving up/);
+      assert.match(output, /^Program exited with code 1\.$/m);
       assert.match(output, /^parsed 12 -1$/m);
       assert.match(output, /^Traceback \(most recent call last\):$/m);
       assert.match(output, /line 21, in fail/);
