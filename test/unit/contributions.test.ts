@@ -3,7 +3,7 @@
 // renamed id cannot leave a dead menu entry or an unregistered command behind.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
@@ -16,8 +16,10 @@ import {
   Settings,
   Views,
 } from '../../extension/constants';
+import { LANGUAGE_ID } from '../../extension/query/lspProtocol';
 
-const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+const root = path.join(__dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const contributes = pkg.contributes;
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
@@ -84,13 +86,26 @@ test('the debugger is the tracelens type with exactly the launch attributes of L
   }
 });
 
-test('activation covers the debug type, Python files and the timeline serializer', () => {
+test('activation covers the debug type, Python files, query files and the timeline serializer', () => {
   assert.deepEqual(sorted(pkg.activationEvents), [
     `onDebugDynamicConfigurations:${DEBUG_TYPE}`,
     `onDebugResolve:${DEBUG_TYPE}`,
     'onLanguage:python',
+    `onLanguage:${LANGUAGE_ID}`,
     `onWebviewPanel:${Views.Timeline}`,
   ]);
+});
+
+test('the query language is contributed with files that exist', () => {
+  const [language] = contributes.languages;
+  assert.equal(language.id, LANGUAGE_ID);
+  assert.deepEqual(language.extensions, ['.tlq']);
+  const [grammar] = contributes.grammars;
+  assert.equal(grammar.language, LANGUAGE_ID);
+  for (const file of [language.configuration, grammar.path]) {
+    assert.ok(file.startsWith('./media/'), `${file} ships in the VSIX (media/)`);
+    assert.ok(existsSync(path.join(root, file)), `${file} exists`);
+  }
 });
 
 test('settings and colours match the constants', () => {
