@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { attachToProcess } from './attach/attachCommand';
 import { pickProcess } from './attach/processPicker';
+import { exportChromeTrace, openTrace, saveTrace } from './commands/savedTraceCommands';
 import { traceFile } from './commands/traceFileCommand';
 import { Commands, DEBUG_TYPE, Settings, Views } from './constants';
 import { InlineAdapterFactory, type ITraceSessionListener } from './debug/inlineAdapterFactory';
@@ -163,30 +164,14 @@ export function activate(context: vscode.ExtensionContext): void {
       timeline.cleared();
     }),
     vscode.commands.registerCommand(Commands.SaveTrace, () => saveTrace(traceStore)),
+    vscode.commands.registerCommand(Commands.OpenTrace, async (file?: vscode.Uri) => {
+      if (!(await openTrace(traceStore, file))) return;
+      decorator.reset();
+      timeline.cleared();
+      timeline.show(false);
+    }),
+    vscode.commands.registerCommand(Commands.ExportChrome, () => exportChromeTrace(traceStore)),
   );
-}
-
-async function saveTrace(traceStore: ITraceStore): Promise<void> {
-  const summary = await traceStore.summary();
-  if (!summary.calls) {
-    void vscode.window.showInformationMessage('Tracelens: there is no trace to save yet.');
-    return;
-  }
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const target = await vscode.window.showSaveDialog({
-    title: 'Save Tracelens Trace',
-    defaultUri: folder ? vscode.Uri.joinPath(folder, 'trace.tracelens.db') : undefined,
-    filters: { 'Tracelens trace (SQLite)': ['db', 'sqlite'] },
-  });
-  if (!target) return;
-  try {
-    await traceStore.save(target.fsPath);
-    void vscode.window.showInformationMessage(`Tracelens: trace saved to ${target.fsPath}.`);
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      `Tracelens could not save the trace: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
 }
 
 export async function deactivate(): Promise<void> {
