@@ -490,11 +490,137 @@ error:
   return NULL;
 }
 
+
+/* ---- trace every existing thread (3.9-3.11; sys.settrace only reaches the calling thread) ---- */
+#if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030C0000
+#define TL_ALL_THREADS 1
+#include <frameobject.h>
+static PyObject *what_strings[8];
+static PyObject *str_f_trace;
+
+static PyObject *frame_trace(PyFrameObject *frame) { /* new reference or NULL (none) */
+#if PY_VERSION_HEX < 0x030B0000
+  return frame->f_trace ? Py_NewRef(frame->f_trace) : NULL;
+#else
+  PyObject *t = PyObject_GetAttr((PyObject *)frame, str_f_trace);
+  if (t == NULL) { PyErr_Clear(); return NULL; }
+  if (t == Py_None) { Py_DECREF(t); return NULL; }
+  return t;
+#endif
+}
+
+static void frame_set_trace(PyFrameObject *frame, PyObject *value) { /* value NULL: clear */
+#if PY_VERSION_HEX < 0x030B0000
+  Py_XINCREF(value);
+  Py_XSETREF(frame->f_trace, value);
+#else
+  PyObject *type, *val, *tb;
+  PyErr_Fetch(&type, &val, &tb);
+  if (PyObject_SetAttr((PyObject *)frame, str_f_trace, value ? value : Py_None) < 0) PyErr_Clear();
+  PyErr_Restore(type, val, tb);
+#endif
+}
+
+/* CPython's sysmodule.c call_trampoline/trace_trampoline (3.9-3.11), for any thread. */
+static PyObject *call_trampoline(PyObject *callback, PyFrameObject *frame, int what,
+                                 PyObject *arg) {
+  if (PyFrame_FastToLocalsWithError(frame) < 0) return NULL;
+  PyObject *stack[3] = {(PyObject *)frame, what_strings[what], arg != NULL ? arg : Py_None};
+  PyObject *result = PyObject_Vectorcall(callback, stack, 3, NULL);
+  PyFrame_LocalsToFast(frame, 1);
+#if PY_VERSION_HEX < 0x030B0000
+  if (result == NULL) PyTraceBack_Here(frame);
+#endif
+  return result;
+}
+
+static int tl_trace_trampoline(PyObject *self, PyFrameObject *frame, int what, PyObject *arg) {
+  PyObject *callback = what == PyTrace_CALL ? Py_NewRef(self) : frame_trace(frame);
+  if (callback == NULL) return 0;
+  if (what < 0 || what > 7) { Py_DECREF(callback); return 0; }
+  PyObject *result = call_trampoline(callback, frame, what, arg);
+  Py_DECREF(callback);
+  if (result == NULL) {
+    _PyEval_SetTrace(PyThreadState_Get(), NULL, NULL);
+    frame_set_trace(frame, NULL);
+    return -1;
+  }
+  if (result != Py_None) frame_set_trace(frame, result);
+  Py_DECREF(result);
+  return 0;
+}
+
+/* set_trace_all_threads(tracefunc) -> [(thread_id, previous C function or None, previous object)]
+ * for every thread of this interpreter but the calling one. */
+static PyObject *set_trace_all_threads(PyObject *mod, PyObject *func) {
+  PyThreadState *self_ts = PyThreadState_Get();
+  PyObject *out = PyList_New(0);
+  if (out == NULL) return NULL;
+  for (PyThreadState *ts = PyInterpreterState_ThreadHead(self_ts->interp); ts != NULL;
+       ts = PyThreadState_Next(ts)) {
+    if (ts == self_ts) continue;
+    PyObject *prev_func = ts->c_tracefunc
+        ? PyCapsule_New((void *)ts->c_tracefunc, "tracelens.tracefunc", NULL)
+        : Py_NewRef(Py_None);
+    if (prev_func == NULL) goto fail;
+    PyObject *rec = Py_BuildValue("(kNO)", (unsigned long)ts->thread_id, prev_func,
+                                  ts->c_traceobj ? ts->c_traceobj : Py_None);
+    if (rec == NULL) goto fail;
+    int r = PyList_Append(out, rec);
+    Py_DECREF(rec);
+    if (r < 0) goto fail;
+    if (_PyEval_SetTrace(ts, tl_trace_trampoline, func) < 0) goto fail;
+  }
+  return out;
+fail:
+  Py_DECREF(out);
+  return NULL;
+}
+
+/* clear_trace_all_threads(tracefunc, previous): puts back each thread's previous trace where it
+ * still has ours (a thread that set its own since is left alone); returns how many. */
+static PyObject *clear_trace_all_threads(PyObject *mod, PyObject *args) {
+  PyObject *func, *previous;
+  if (!PyArg_ParseTuple(args, "OO!", &func, &PyList_Type, &previous)) return NULL;
+  PyThreadState *self_ts = PyThreadState_Get();
+  long restored = 0;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(previous); i++) {
+    unsigned long tid;
+    PyObject *prev_func, *prev_obj;
+    if (!PyArg_ParseTuple(PyList_GET_ITEM(previous, i), "kOO", &tid, &prev_func, &prev_obj))
+      return NULL;
+    Py_tracefunc f = NULL;
+    if (prev_func != Py_None) {
+      f = (Py_tracefunc)PyCapsule_GetPointer(prev_func, "tracelens.tracefunc");
+      if (f == NULL) return NULL;
+    }
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(self_ts->interp); ts != NULL;
+         ts = PyThreadState_Next(ts)) {
+      if (ts->thread_id != tid) continue;
+      if (ts->c_tracefunc == tl_trace_trampoline && ts->c_traceobj == func) {
+        if (_PyEval_SetTrace(ts, f, f ? prev_obj : NULL) < 0) return NULL;
+        restored++;
+      }
+      break;
+    }
+  }
+  return PyLong_FromLong(restored);
+}
+#else
+#define TL_ALL_THREADS 0
+#endif
+
 static PyMethodDef module_methods[] = {
   {"Callbacks", make_callbacks, METH_VARARGS,
    "Callbacks(known, buf, rep, fail, disable, fallbacks, limit): hot sys.monitoring callbacks."},
   {"build", build, METH_VARARGS,
    "build(recorder, records, strings, files, codes, threads) -> wire events of the records."},
+#if TL_ALL_THREADS
+  {"set_trace_all_threads", set_trace_all_threads, METH_O,
+   "set_trace_all_threads(tracefunc) -> previous: traces every other thread with tracefunc."},
+  {"clear_trace_all_threads", clear_trace_all_threads, METH_VARARGS,
+   "clear_trace_all_threads(tracefunc, previous) -> n: puts the previous trace functions back."},
+#endif
   {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_speedups",
@@ -528,5 +654,17 @@ PyMODINIT_FUNC PyInit__speedups(void) {
 #endif
   PyModule_AddIntConstant(m, "C_CLOCK", use_c_clock);
   PyModule_AddIntConstant(m, "MONITORING", PY_VERSION_HEX >= 0x030C0000);
+#if TL_ALL_THREADS
+  {
+    const char *names[8] = {"call", "exception", "line", "return",
+                            "c_call", "c_exception", "c_return", "opcode"};
+    for (int i = 0; i < 8; i++) {
+      what_strings[i] = PyUnicode_InternFromString(names[i]);
+      if (what_strings[i] == NULL) { Py_DECREF(m); return NULL; }
+    }
+    str_f_trace = PyUnicode_InternFromString("f_trace");
+    if (str_f_trace == NULL) { Py_DECREF(m); return NULL; }
+  }
+#endif
   return m;
 }
