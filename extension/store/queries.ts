@@ -48,7 +48,7 @@ export class TraceQueries {
   private readonly byId: Statement;
   private readonly nextExit: Statement;
   private readonly callEnd: Statement;
-  private readonly codesAt: Statement;
+  private readonly codesAt_: Statement;
   private readonly lineFigures: Statement;
 
   constructor(
@@ -72,7 +72,7 @@ export class TraceQueries {
       'SELECT id, kind FROM exceptions WHERE call = ? AND id > ? AND kind IN (4, 5) ORDER BY id LIMIT 1',
     );
     this.callEnd = prepare('SELECT parent, end_ns, flags FROM calls WHERE id = ?');
-    this.codesAt = prepare(
+    this.codesAt_ = prepare(
       'SELECT co.id FROM codes co JOIN files f ON f.id = co.file WHERE f.path = ? AND co.line = ?',
     );
     this.lineFigures = prepare(
@@ -81,18 +81,9 @@ export class TraceQueries {
     );
   }
 
-  /** Calls of the code objects defined at `line` of `path` (one per process), in start order. */
-  callsOf(path: string, line: number, offset: number, limit: number): CallRow[] {
-    const codes = this.all(this.codesAt, [path, line]).map((r) => r[0] as number);
-    if (codes.length === 0) return [];
-    // One code: the calls_code index (code, start_ns) gives start order without sorting.
-    const where =
-      codes.length === 1 ? 'c.code = ?' : `c.code IN (${codes.map(() => '?').join(',')})`;
-    return this.select(`${CALL_SELECT} WHERE ${where} ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?`, [
-      ...codes,
-      limit,
-      offset,
-    ]);
+  /** Ids of the code objects defined at `line` of `path` (one per process). */
+  codesAt(path: string, line: number): number[] {
+    return this.all(this.codesAt_, [path, line]).map((r) => r[0] as number);
   }
 
   /** The given calls, in start order. */

@@ -29,7 +29,7 @@ import { flameWindow, type Matcher } from './flameWindow';
 import { functionStats } from './functionStats';
 import { Ingestor } from './ingestor';
 import { TraceQueries } from './queries';
-import { compileToTrackFilter } from './trackFilter';
+import { compileToTrackFilter, type TrackPredicate } from './trackFilter';
 import type { Track } from './trackIndex';
 import { rebuildIndexes, readTraceFile, SCHEMA_VERSION, STORE_FORMAT } from './traceFile';
 
@@ -216,8 +216,18 @@ export class TraceStore {
     return this.queries.lineStats(path);
   }
 
+  /**
+   * Calls of the code objects defined at `line` of `path` (one per process), in (start, id) order:
+   * the page's ids come from the in-memory tracks (a scan of their code column), the rows from SQL.
+   */
   callsOf(path: string, line: number, offset: number, limit: number): CallRow[] {
-    return this.queries.callsOf(path, line, offset, limit);
+    const codes = this.queries.codesAt(path, line);
+    if (codes.length === 0 || limit <= 0) return [];
+    const one = codes[0];
+    const set = new Set(codes);
+    const has: TrackPredicate =
+      codes.length === 1 ? (t, i) => t.code[i] === one : (t, i) => set.has(t.code[i]);
+    return this.queries.callsById(this.page(has, offset, limit));
   }
 
   /** Total and one page of the matching calls, from the cached match set (see matchSet). */
@@ -225,7 +235,14 @@ export class TraceStore {
     const m = this.matchSet(filter);
     const total = m ? m.total : this.ingestor.calls;
     if (limit <= 0 || offset >= total) return { total, calls: [] };
-    return { total, calls: this.queries.callsById(this.page(m, offset, limit)) };
+    const bits = m?.bits;
+    const has: TrackPredicate = bits
+      ? (t, i) => {
+          const id = t.id[i];
+          return (bits[id >>> 3] & (1 << (id & 7))) !== 0;
+        }
+      : () => true;
+    return { total, calls: this.queries.callsById(this.page(has, offset, limit)) };
   }
 
   names(): TraceNamesResult {
@@ -348,16 +365,27 @@ export class TraceStore {
     return m;
   }
 
-  /** One page of the matching calls in (start, id) order across every track. */
-  private page(m: MatchSet | undefined, offset: number, limit: number): number[] {
-    const bits = m?.bits;
-    const has = (id: number): boolean => !bits || (bits[id >>> 3] & (1 << (id & 7))) !== 0;
-    const cursors = [...this.ingestor.tracks.tracks.values()].map((t) => ({ t, i: 0 }));
-    const advance = (c: { t: Track; i: number }): void => {
-      while (c.i < c.t.n && !has(c.t.id[c.i])) c.i++;
-    };
-    cursors.forEach(advance);
+  /** One page of the calls `has` holds for, in (start, id) order across every track. */
+  private page(has: TrackPredicate, offset: number, limit: number): number[] {
+    const cursors: { t: Track; i: number }[] = [];
+    for (const t of this.ingestor.tracks.tracks.values()) {
+      let i = 0;
+      while (i < t.n && !has(t, i)) i++;
+      if (i < t.n) cursors.push({ t, i });
+    }
     const ids: number[] = [];
+    if (cursors.length === 1) {
+      // One track: its order is start order, so skip without comparing.
+      const c = cursors[0];
+      const t = c.t;
+      let skipped = 0;
+      for (let i = c.i; i < t.n && ids.length < limit; i++) {
+        if (!has(t, i)) continue;
+        if (skipped < offset) skipped++;
+        else ids.push(t.id[i]);
+      }
+      return ids;
+    }
     let skipped = 0;
     while (ids.length < limit) {
       let best: { t: Track; i: number } | undefined;
@@ -375,7 +403,7 @@ export class TraceStore {
       if (skipped < offset) skipped++;
       else ids.push(best.t.id[best.i]);
       best.i++;
-      advance(best);
+      while (best.i < best.t.n && !has(best.t, best.i)) best.i++;
     }
     return ids;
   }

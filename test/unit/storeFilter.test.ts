@@ -13,7 +13,7 @@ import { TraceQueries } from '../../extension/store/queries';
 import { TraceStore } from '../../extension/store/traceStore';
 import { compileToTrackFilter } from '../../extension/store/trackFilter';
 import { parseQuery } from '../../extension/query/parser';
-import { first, hello, second } from './fixtures/queryStream';
+import { FILE, first, hello, second } from './fixtures/queryStream';
 import { keyOf } from './fixtures/storeStreams';
 
 let store: TraceStore;
@@ -102,4 +102,60 @@ test('exact answers for a few sentences', () => {
   assert.deepEqual(brief(store.query('not duration', 0, 100)), [1, [11]]);
   assert.deepEqual(brief(store.query('process == 5151', 0, 100)), [2, [11, 12]]);
   assert.deepEqual(brief(store.query('depth in (1, 3)', 1, 3)), [7, [5, 6, 8]]);
+});
+
+test('callsOf pages from the tracks equal the SQL order (start, id) at every offset', () => {
+  const db = (store as unknown as { db: import('sql.js').Database }).db;
+  const lines = db
+    .exec('SELECT DISTINCT line FROM codes ORDER BY line')[0]
+    .values.map((r) => r[0] as number);
+  assert.ok(lines.length >= 3);
+  let checked = 0;
+  for (const line of lines) {
+    const sql = (offset: number, limit: number): number[] =>
+      (
+        db.exec(
+          `SELECT c.id FROM calls c JOIN codes co ON co.id = c.code JOIN files f ON f.id = co.file
+           WHERE f.path = ? AND co.line = ? ORDER BY c.start_ns, c.id LIMIT ? OFFSET ?`,
+          [FILE, line, limit, offset],
+        )[0]?.values ?? []
+      ).map((r) => r[0] as number);
+    const all = sql(0, 1000);
+    for (let offset = 0; offset <= all.length; offset++) {
+      for (const limit of [1, 2, 100]) {
+        assert.deepEqual(
+          store.callsOf(FILE, line, offset, limit).map((c) => c.id),
+          sql(offset, limit),
+          `line ${line} offset ${offset} limit ${limit}`,
+        );
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 20);
+  // Exact: fact (line 3) in the first process, then in the second (which starts later).
+  assert.deepEqual(
+    store.callsOf(FILE, 3, 0, 100).map((c) => c.id),
+    [2, 4, 5, 12],
+  );
+  assert.deepEqual(
+    store.callsOf(FILE, 3, 2, 100).map((c) => c.id),
+    [5, 12],
+  );
+  assert.deepEqual(store.callsOf(FILE, 99, 0, 100), []);
+  assert.deepEqual(store.callsOf(FILE, 3, 0, 0), []);
+});
+
+test('callsOf across threads: leaf (line 10) on the worker thread, then on the main thread', () => {
+  assert.deepEqual(
+    store.callsOf(FILE, 10, 0, 100).map((c) => [c.id, c.threadName]),
+    [
+      [3, 'worker'],
+      [6, 'MainThread'],
+    ],
+  );
+  assert.deepEqual(
+    store.callsOf(FILE, 10, 1, 100).map((c) => c.id),
+    [6],
+  );
 });
