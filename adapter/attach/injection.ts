@@ -127,6 +127,11 @@ export function explainDebuggerOutput(output: string): string {
   ) {
     return 'The interpreter does not export the Python C API symbols the debugger needs (a static or stripped build). Install the agent in the program instead.';
   }
+  if (
+    /Couldn't write extended state status|Couldn't get registers|Cannot access memory/i.test(output)
+  ) {
+    return 'The debugger attached but could not run code in the process (it could not set up the call; gdb does this on some virtual machines). Install the agent in the program instead.';
+  }
   const last = output.trim().split('\n').slice(-3).join(' ').slice(0, 300);
   return `The debugger failed${last ? `: ${last}` : ''}.`;
 }

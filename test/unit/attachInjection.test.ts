@@ -131,6 +131,12 @@ describe('debugger diagnosis', () => {
       explainDebuggerOutput('No symbol "Py_AddPendingCall" in current context.'),
       /static or stripped build/,
     );
+    assert.match(
+      explainDebuggerOutput(
+        "Couldn't write extended state status: Bad address.\nThe program being debugged was signaled",
+      ),
+      /could not run code in the process.*Install the agent in the program instead\./,
+    );
     assert.equal(explainDebuggerOutput('boom'), 'The debugger failed: boom.');
   });
 });
