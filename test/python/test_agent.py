@@ -31,13 +31,14 @@ def mode(path: str) -> int:
 class Target:
     """long_running.py with the agent in a private directory of its own."""
 
-    def __init__(self, agent_dir: str, *options: str, env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, agent_dir: str, *options: str, env: Optional[Dict[str, str]] = None,
+                 script: str = FIXTURE) -> None:
         self.agent_dir = agent_dir
         self.state = os.path.join(os.path.dirname(agent_dir), "state-%d.json" % id(self))
         extra = {"TRACELENS_AGENT_DIR": agent_dir}
         extra.update(env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, FIXTURE] + list(options) + ["--seconds", "40", "--state", self.state],
+            [sys.executable, script] + list(options) + ["--seconds", "40", "--state", self.state],
             env=tracer_env(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
         self.lines: List[str] = []
         self.pid = self.proc.pid
@@ -201,8 +202,9 @@ class AgentTest(unittest.TestCase):
         import shutil
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def start(self, *options: str, env: Optional[Dict[str, str]] = None) -> Target:
-        target = Target(self.agent_dir, *options, env=env)
+    def start(self, *options: str, env: Optional[Dict[str, str]] = None,
+              script: str = FIXTURE) -> Target:
+        target = Target(self.agent_dir, *options, env=env, script=script)
         self.cleanup.append(target)
         return target
 
@@ -392,6 +394,98 @@ class AgentTest(unittest.TestCase):
         server.wait(lambda: server.messages[-1]["t"] == "end")
         self.assertEqual(server.messages[-1], {"t": "end", "exit_code": None, "reason": "exit"})
         self.assertEqual(os.listdir(self.agent_dir), [])
+
+    def test_threads_running_before_the_attach_are_traced_and_restored(self) -> None:
+        # A worker thread sets its own trace function, then the agent starts: on 3.12+
+        # (sys.monitoring) and on 3.9-3.11 with the accelerator its calls are recorded while
+        # attached, and after detach it has its own trace function again.
+        script = os.path.join(self.tmp, "running_thread.py")
+        with open(script, "w") as f:
+            f.write(RUNNING_THREAD)
+        target = self.start(script=script)
+        from tracelens.attach_threads import AllThreadsTrace
+        all_threads = sys.version_info >= (3, 12) or AllThreadsTrace.load() is not None
+        before = target.hooks()
+        self.assertEqual(before["trace"], "worker_trace")
+        server = self.server()
+        client = self.attach(target, server)
+        self.assertEqual(client.reply["t"], "attached", client.reply)
+        server.wait(lambda: server.calls().count("main_tick") >= 4)
+        if all_threads:
+            server.wait(lambda: server.calls().count("worker_tick") >= 4)
+            threads = {t[2] for m in server.messages if m["t"] == "batch" for t in m["threads"]}
+            self.assertIn("running-worker", threads)
+            if sys.version_info < (3, 12):
+                during = target.hooks(target.hooks()["iteration"])
+                self.assertNotEqual(during["trace"], "worker_trace")
+        else:
+            time.sleep(0.5)
+            self.assertNotIn("worker_tick", server.calls())  # documented limit without it
+        client.send({"t": "detach"})
+        self.assertEqual(client.receive(), {"t": "detached", "reason": "detach"})
+        server.wait(lambda: server.messages[-1]["t"] == "end")
+        after = target.hooks(target.hooks()["iteration"])
+        self.assertEqual(after["trace"], "worker_trace")
+        self.assertIsNone(target.proc.poll())
+        # Attaching again works and restores again.
+        server2 = self.server()
+        again = self.attach(target, server2)
+        self.assertEqual(again.reply["t"], "attached")
+        if all_threads:
+            server2.wait(lambda: "worker_tick" in server2.calls())
+        again.close()
+        server2.wait(lambda: server2.messages[-1]["t"] == "end")
+        after2 = target.hooks(target.hooks()["iteration"])
+        self.assertEqual(after2["trace"], "worker_trace")
+
+
+# A program whose worker thread is running, with its own trace function, before the agent starts;
+# the worker writes the trace function it sees (sys.gettrace() in that thread) each round.
+RUNNING_THREAD = """
+import json, os, sys, threading, time
+
+args = sys.argv[1:]
+STATE = args[args.index("--state") + 1]
+SECONDS = float(args[args.index("--seconds") + 1])
+
+
+def worker_trace(frame, event, arg):
+    return None
+
+
+def worker_tick(n):
+    return n + 1
+
+
+def main_tick(n):
+    return n * 2
+
+
+def worker(stop):
+    sys.settrace(worker_trace)
+    i = 0
+    while not stop.wait(0.03):
+        i = worker_tick(i)
+        trace = sys.gettrace()
+        state = {"iteration": i, "trace": getattr(trace, "__qualname__", repr(trace))}
+        with open(STATE + ".tmp", "w") as f:
+            json.dump(state, f)
+        os.replace(STATE + ".tmp", STATE)
+
+
+stop = threading.Event()
+threading.Thread(target=worker, args=(stop,), name="running-worker", daemon=True).start()
+time.sleep(0.1)
+import tracelens.agent
+tracelens.agent.install()
+print("ready", flush=True)
+deadline = time.monotonic() + SECONDS
+i = 0
+while time.monotonic() < deadline:
+    i = main_tick(i + 1) % 1000
+    time.sleep(0.03)
+stop.set()
+"""
 
 
 if __name__ == "__main__":

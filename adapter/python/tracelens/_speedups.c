@@ -550,15 +550,25 @@ static int tl_trace_trampoline(PyObject *self, PyFrameObject *frame, int what, P
   return 0;
 }
 
-/* set_trace_all_threads(tracefunc) -> [(thread_id, previous C function or None, previous object)]
- * for every thread of this interpreter but the calling one. */
-static PyObject *set_trace_all_threads(PyObject *mod, PyObject *func) {
+/* set_trace_all_threads(tracefunc, skip=()) -> [(thread_id, previous C function or None,
+ * previous object)] for every thread of this interpreter but the calling one and those in skip. */
+static PyObject *set_trace_all_threads(PyObject *mod, PyObject *args) {
+  PyObject *func, *skip = NULL;
+  if (!PyArg_ParseTuple(args, "O|O", &func, &skip)) return NULL;
   PyThreadState *self_ts = PyThreadState_Get();
   PyObject *out = PyList_New(0);
   if (out == NULL) return NULL;
   for (PyThreadState *ts = PyInterpreterState_ThreadHead(self_ts->interp); ts != NULL;
        ts = PyThreadState_Next(ts)) {
     if (ts == self_ts) continue;
+    if (skip != NULL) {
+      PyObject *tid = PyLong_FromUnsignedLong((unsigned long)ts->thread_id);
+      if (tid == NULL) goto fail;
+      int in = PySequence_Contains(skip, tid);
+      Py_DECREF(tid);
+      if (in < 0) goto fail;
+      if (in) continue;
+    }
     PyObject *prev_func = ts->c_tracefunc
         ? PyCapsule_New((void *)ts->c_tracefunc, "tracelens.tracefunc", NULL)
         : Py_NewRef(Py_None);
@@ -616,8 +626,8 @@ static PyMethodDef module_methods[] = {
   {"build", build, METH_VARARGS,
    "build(recorder, records, strings, files, codes, threads) -> wire events of the records."},
 #if TL_ALL_THREADS
-  {"set_trace_all_threads", set_trace_all_threads, METH_O,
-   "set_trace_all_threads(tracefunc) -> previous: traces every other thread with tracefunc."},
+  {"set_trace_all_threads", set_trace_all_threads, METH_VARARGS,
+   "set_trace_all_threads(tracefunc, skip=()) -> previous: traces the other threads with it."},
   {"clear_trace_all_threads", clear_trace_all_threads, METH_VARARGS,
    "clear_trace_all_threads(tracefunc, previous) -> n: puts the previous trace functions back."},
 #endif

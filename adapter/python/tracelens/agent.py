@@ -23,9 +23,10 @@
 # back, {"t": "detached"} is answered, and the program goes on. Attaching again works (new token).
 # Nothing from either socket is executed: only the message kinds above are understood.
 # Threads: on 3.12+ sys.monitoring covers every thread, including ones running before the attach.
-# On 3.9-3.11 the main thread (through Py_AddPendingCall, attach_threads.py) and threads started
-# while attached are traced; other threads that were already running are not (sys.settrace can
-# only be set by a thread for itself there).
+# On 3.9-3.11, with the C accelerator (accel.py), every thread already running is traced too and
+# gets its own previous trace function back on detach (attach_threads.AllThreadsTrace). Without it
+# (TRACELENS_ACCEL=0, no compiler) only the main thread (through Py_AddPendingCall) and threads
+# started while attached are traced (sys.settrace can only be set by a thread for itself there).
 # At exit the announcement, token, socket and log are removed (atexit; not in a forked child).
 from __future__ import annotations
 
@@ -362,7 +363,13 @@ class Agent:
             trace = getattr(backend, "_global", None)
             if sys.gettrace() is trace:
                 sys.settrace(before)  # this agent thread is not the program's
-            if trace is not None:
+            from .attach_threads import AllThreadsTrace
+            fast = AllThreadsTrace.load() if trace is not None else None
+            if fast is not None:
+                attachment.main_trace = AllThreadsTrace(trace, fast)
+                if not attachment.main_trace.install():
+                    attachment.main_trace = None
+            if trace is not None and attachment.main_trace is None:
                 from .attach_threads import MainThreadTrace
                 attachment.main_trace = MainThreadTrace(
                     trace, lambda: not attachment.ended and getattr(backend, "_active", False))
@@ -392,7 +399,10 @@ class Agent:
         except Exception:
             pass
         if attachment.main_trace is not None:
-            attachment.main_trace.uninstall(0.0 if reason == "exit" else 1.0)
+            if hasattr(attachment.main_trace, "accel"):
+                attachment.main_trace.uninstall()
+            else:
+                attachment.main_trace.uninstall(0.0 if reason == "exit" else 1.0)
         if attachment.connection is not None:
             attachment.connection.close()
         if not self.closed:

@@ -2,13 +2,16 @@
 # Py_AddPendingCall (ctypes): the attach agent uses it on Python 3.9-3.11 to give the main thread
 # the settrace backend's trace function on attach and to put its previous one back on detach.
 # sys.settrace only affects the calling thread there; sys.monitoring (3.12+) needs none of this.
+# AllThreadsTrace: with the C accelerator (accel.py) every thread already running (main included)
+# gets the trace function at once and its own previous one back on detach. Without the
+# accelerator only the main thread (MainThreadTrace) and threads started afterwards are traced.
 from __future__ import annotations
 
 import sys
 import threading
 from typing import Any, Callable, List
 
-__all__ = ["run_in_main_thread", "MainThreadTrace"]
+__all__ = ["run_in_main_thread", "MainThreadTrace", "AllThreadsTrace"]
 
 _keep: List[Any] = []  # callbacks handed to C must live until they have run
 
@@ -74,3 +77,48 @@ class MainThreadTrace:
                 sys.settrace(self.previous)
             self.installed = False
         return run_in_main_thread(restore, timeout)
+
+
+class AllThreadsTrace:
+    """Gives every other running thread (not Tracelens's own) a trace function through the C
+    accelerator and later restores each one's previous trace function. Use available() first."""
+
+    def __init__(self, trace: Callable[..., Any], accel: Any) -> None:
+        self.trace = trace
+        self.accel = accel
+        self.previous: List[Any] = []
+        self.installed = False
+
+    @staticmethod
+    def load() -> Any:
+        """The accelerator when it can trace running threads (3.9-3.11), else None."""
+        if sys.version_info >= (3, 12):
+            return None
+        try:
+            from . import accel
+            mod = accel.load()
+        except Exception:
+            return None
+        return mod if mod is not None and hasattr(mod, "set_trace_all_threads") else None
+
+    def install(self) -> bool:
+        own = [t.ident for t in threading.enumerate()
+               if t.name.startswith("tracelens") and t.ident is not None]
+        try:
+            self.previous = self.accel.set_trace_all_threads(self.trace, own)
+        except Exception:
+            return False
+        self.installed = True
+        return True
+
+    def uninstall(self) -> int:
+        """Puts back the previous trace function of each thread that still has ours."""
+        if not self.installed:
+            return 0
+        self.installed = False
+        try:
+            return int(self.accel.clear_trace_all_threads(self.trace, self.previous))
+        except Exception:
+            return 0
+        finally:
+            self.previous = []
