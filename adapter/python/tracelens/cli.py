@@ -84,6 +84,9 @@ options:
                     the line's own.
   --sample HZ       sample every thread's current line HZ times a second (e.g. 100) for
                     whole-program line heat of the code in scope, sent as sampled figures.
+  --no-calls        do not record calls (no arguments, values, exceptions or timeline): with
+                    --sample HZ, sampled line heat of the code in scope at low cost. Not with
+                    --lines or --c-calls, which need call recording.
   --probes LIST     instant probe events, comma-separated: gc (collection start and stop,
                     generation, collected count), audit (audit events: open, socket.connect,
                     subprocess.Popen, os.system, ...), audit:EVENT (one more audit event),
@@ -155,7 +158,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 def parse_run(args: List[str]) -> Dict[str, Any]:
     opts: Dict[str, Any] = {"connect": None, "output": None, "include": [], "exclude": [],
                             "filter": None, "max_depth": None, "from_glob": None,
-                            "children": True, "c_calls": False, "lines": [], "sample": 0.0,
+                            "children": True, "c_calls": False, "calls": True, "lines": [], "sample": 0.0,
                             "probes": None, "values": "repr", "reprs": "all", "value_depth": 2,
                             "value_width": 8,
                             "value_limit": 120, "buffer": 1_000_000, "token_env": wire.TOKEN_ENV,
@@ -178,6 +181,10 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
             continue
         if a == "--c-calls":
             opts["c_calls"] = True
+            i += 1
+            continue
+        if a == "--no-calls":
+            opts["calls"] = False
             i += 1
             continue
         if a == "--":
@@ -271,6 +278,9 @@ def run_command(args: List[str]) -> int:
     if opts["help"]:
         sys.stdout.write(RUN_HELP)
         return 0
+    if not opts["calls"] and (opts["lines"] or opts["c_calls"]):
+        return _err("--no-calls cannot be used with %s, which needs call recording: drop one"
+                    % ("--lines" if opts["lines"] else "--c-calls"), "run")
 
     from . import runner
     from .connection import AddressError, Connection, parse_address
@@ -333,7 +343,8 @@ def run_command(args: List[str]) -> int:
                       value_limit=opts["value_limit"], capacity=opts["buffer"],
                       c_calls=opts["c_calls"], lines=opts["lines"], sample_hz=opts["sample"],
                       probes=opts["probes"], values=opts["values"], reprs=opts["reprs"],
-                      value_depth=opts["value_depth"], value_width=opts["value_width"])
+                      value_depth=opts["value_depth"], value_width=opts["value_width"],
+                      calls=opts["calls"])
     if connection is not None:
         connection.on_lost = session.connection_lost
         connection.on_control = session.control
@@ -352,7 +363,8 @@ def run_command(args: List[str]) -> int:
             config = children.child_config(
                 where, child_token, flt, value_limit=opts["value_limit"], c_calls=opts["c_calls"],
                 buffer=opts["buffer"], extra={k: opts[k] for k in (
-                    "lines", "sample", "probes", "values", "reprs", "value_depth", "value_width")})
+                    "lines", "sample", "probes", "values", "reprs", "value_depth", "value_width",
+                    "calls")})
 
             def forget() -> None:
                 # In a forked child: the connection and the trace file are the parent's.

@@ -1,17 +1,36 @@
 # The sampler (`run --sample HZ`, off by default): a thread that reads every thread's stack
 # (sys._current_frames) HZ times a second and counts, per (file, line) of code in scope, the
 # samples where it was the running line (own) and where it was anywhere on the stack (total);
-# times are estimated from the period. Sent by the session as sampled `lines` deltas. Knows
-# nothing of events; reads frames only, never runs the program's code.
+# times are estimated from the period. Sent by the session as sampled `lines` deltas; the files
+# they name are defined through the recorder's file table (define_files), so sampling works
+# without call recording. Knows nothing of events; reads frames only, never runs the program's code.
 from __future__ import annotations
 
 import sys
 import threading
-from typing import Any, Dict, Optional, Set
+from typing import Any, Dict, Iterable, Optional, Set
 
 from .linemode import LineStats
 
-__all__ = ["Sampler"]
+__all__ = ["Sampler", "define_files"]
+
+
+def define_files(recorder: Any, paths: Iterable[str]) -> None:
+    """Gives the files not yet in the recorder's file table their wire ids and sends them in a
+    batch of their own (no events), so `lines` figures sent after it may name them. Runs beside
+    the writer thread under the recorder's lock; the recorder's callbacks are not involved."""
+    with recorder._lock:
+        table = recorder._files
+        files = []
+        for path in paths:
+            if path not in table:
+                fid = table[path] = len(table) + 1
+                files.append([fid, path])
+        if not files:
+            return
+        recorder._seq += 1
+        recorder._send({"t": "batch", "seq": recorder._seq, "strings": [], "files": files,
+                        "codes": [], "threads": [], "events": [], "dropped": 0})
 
 
 class Sampler:

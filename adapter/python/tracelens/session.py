@@ -29,7 +29,7 @@ class Session:
                  capacity: int = 1_000_000, c_calls: bool = False, lines: List[str] = (),
                  sample_hz: float = 0, probes: Optional[str] = None,
                  values: str = "repr", reprs: str = "all", value_depth: int = 2,
-                 value_width: int = 8) -> None:
+                 value_width: int = 8, calls: bool = True) -> None:
         self._raw_send = send
         self._send_lock = threading.Lock()
         self._sent_files: Dict[str, int] = {}  # path -> wire file id, from batches already sent
@@ -47,6 +47,7 @@ class Session:
         self.filter: Filter = scope if isinstance(scope, Filter) else Filter(scope)
         self.scope: Scope = self.filter.scope
         self.c_calls = c_calls
+        self.calls = calls  # False: no call recording (sampling and probes only)
         self.argv = argv
         self.token = token
         self.recorder = Recorder(self._send, offsets=backend_name() == "monitoring",
@@ -71,7 +72,9 @@ class Session:
         })
         self.recorder.note_thread()
         self._note_running_threads()
-        if sys.version_info >= (3, 12):
+        if not self.calls:
+            pass
+        elif sys.version_info >= (3, 12):
             from .monitoring import MonitoringBackend
             self.backend = MonitoringBackend(self.recorder, self.filter, self.rep,
                                              self.internal_error, c_calls=self.c_calls)
@@ -82,11 +85,13 @@ class Session:
         self._install_sigterm()
         self.recorder.start()
         line_mode = None
-        if self.lines:
+        if self.lines and self.backend is not None:
             from .linemode import LineMode, LineStats
             self._line_stats = LineStats()
             line_mode = LineMode(self.filter, self.lines, self._line_stats)
-        if line_mode is not None and backend_name() == "settrace":
+        if self.backend is None:
+            pass
+        elif line_mode is not None and backend_name() == "settrace":
             self.backend.start(wrap=line_mode.wrap_settrace)
         else:
             self.backend.start()
@@ -130,8 +135,9 @@ class Session:
                 return
 
     def flush_lines(self, final: bool = False) -> None:
-        """Sends the line figures gathered since the last call (files already sent only; the
-        others wait for their file's definition)."""
+        """Sends the line figures gathered since the last call. Sampled figures of files no
+        batch has defined yet get them defined first (sampled code need not be recorded); line
+        mode figures wait for their file's definition."""
         for stats, sampled in ((self._line_stats, False), (self._sample_stats, True)):
             if stats is None:
                 continue
@@ -148,6 +154,11 @@ class Session:
             if not pending:
                 continue
             files = self._sent_files
+            if sampled:
+                missing = sorted({key[0] for key in pending if key[0] not in files})
+                if missing:
+                    from .sampler import define_files
+                    define_files(self.recorder, missing)
             out = []
             for key in list(pending):
                 fid = files.get(key[0])
@@ -295,15 +306,17 @@ class Session:
     def control(self, message: Dict[str, Any]) -> None:
         kind = message.get("t")
         backend = self.backend
-        if backend is None or self.ended:
+        if self.ended:
             return
         try:
-            if kind == "pause":
+            if kind == "detach":
+                self.end(None, "detach")
+            elif backend is None:
+                return  # no call recording: pause, resume and filters have nothing to act on
+            elif kind == "pause":
                 backend.pause()
             elif kind == "resume":
                 backend.resume()
-            elif kind == "detach":
-                self.end(None, "detach")
             elif kind == "filter":
                 try:
                     new = filter_from_message(self.scope.root, message)

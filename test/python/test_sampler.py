@@ -1,0 +1,130 @@
+# The sampler on its own (`run --no-calls --sample HZ`): sampled line heat of the program's own
+# code with no call recording, the files it names defined before the `lines` that use them, the
+# default scope (and --exclude) respected, and the options --no-calls refuses.
+# Real traced processes (connected and to a trace file); does not touch the tracer's code.
+import os
+import shutil
+import sqlite3
+import tempfile
+import unittest
+
+from support import run_connected, run_traced
+
+HOT = '''import time
+from helper import spin
+def work():
+    total = 0
+    end = time.perf_counter() + 0.4
+    while time.perf_counter() < end:
+        total += 1
+    return total
+work()
+spin(0.2)
+print("done")
+'''
+HELPER = '''import time
+def spin(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+'''
+LOOP = (6, 7)  # the hot loop of work() in hot.py
+PERIOD_NS = 5_000_000  # at 200 Hz
+
+
+class SamplerOnlyTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="tracelens-sampler-")
+        self.prog = os.path.join(self.dir, "hot.py")
+        with open(self.prog, "w") as f:
+            f.write(HOT)
+        with open(os.path.join(self.dir, "helper.py"), "w") as f:
+            f.write(HELPER)
+
+    def tearDown(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def sampled(self, stream):
+        """(file name, line) -> [samples, own ns, total ns], checking that every `lines`
+        message names only files defined by a batch sent before it."""
+        defined = set()
+        out = {}
+        for m in stream.messages:
+            if m["t"] == "batch":
+                defined.update(f[0] for f in m["files"])
+            elif m["t"] == "lines":
+                self.assertTrue(m["sampled"])
+                for fid, line, hits, own, total in m["stats"]:
+                    self.assertIn(fid, defined)
+                    v = out.setdefault((os.path.basename(stream.files[fid]), line), [0, 0, 0])
+                    v[0] += hits
+                    v[1] += own
+                    v[2] += total
+        return out
+
+    def test_sampling_without_calls(self):
+        proc, streams = run_connected([self.prog], ["--no-calls", "--sample", "200"], cwd=self.dir)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout.decode(), "done\n")
+        self.assertEqual(len(streams), 1)
+        s = streams[0]
+        self.assertEqual(s.end["reason"], "exit")
+        self.assertEqual(s.codes, {})
+        self.assertEqual(s.events, [])
+        # Only the program's own files: not time, not the standard library, not tracelens.
+        self.assertEqual(sorted(os.path.basename(p) for p in s.files.values()),
+                         ["helper.py", "hot.py"])
+        lines = self.sampled(s)
+        loop = sum(lines.get(("hot.py", n), [0])[0] for n in LOOP)
+        # 0.4 s at 200 Hz: fewer as the loop holds the GIL, but never none.
+        self.assertGreaterEqual(loop, 2)
+        self.assertLessEqual(loop, 0.4 * 200 + 5)
+        others = [v[0] for (f, n), v in lines.items() if f == "hot.py" and n not in LOOP]
+        self.assertGreaterEqual(loop, max(others or [0]))
+        self.assertGreaterEqual(sum(lines.get(("helper.py", n), [0])[0] for n in (4, 5)), 1)
+        # The call work() (line 9) is on the stack of every sample of its loop.
+        self.assertGreaterEqual(lines[("hot.py", 9)][2], loop * PERIOD_NS)
+        self.assertEqual(lines[("hot.py", 9)][0], 0)
+        for key, (hits, own, total) in lines.items():
+            self.assertEqual(own, hits * PERIOD_NS, key)
+            self.assertGreaterEqual(total, own, key)
+
+    def test_exclude_narrows_sampled_scope(self):
+        proc, streams = run_connected([self.prog], ["--no-calls", "--sample", "200",
+                                                    "--exclude", "helper"], cwd=self.dir)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        s = streams[0]
+        self.assertEqual([os.path.basename(p) for p in s.files.values()], ["hot.py"])
+        self.assertTrue(all(f == "hot.py" for f, n in self.sampled(s)))
+
+    def test_trace_file(self):
+        out = os.path.join(self.dir, "trace.db")
+        proc, trace = run_traced([self.prog], ["--no-calls", "--sample", "100"], cwd=self.dir,
+                                 output=out)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(trace.rows, [])
+        db = sqlite3.connect(out)
+        try:
+            rows = db.execute("SELECT files.path, line, hits, own_ns, sampled FROM line_stats "
+                              "JOIN files ON files.id = line_stats.file").fetchall()
+            reason = db.execute("SELECT end_reason FROM processes").fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(reason, "exit")
+        self.assertTrue(rows)
+        self.assertEqual({r[4] for r in rows}, {1})
+        self.assertEqual({os.path.basename(r[0]) for r in rows} - {"hot.py", "helper.py"}, set())
+        loop = sum(r[2] for r in rows if os.path.basename(r[0]) == "hot.py" and r[1] in LOOP)
+        self.assertGreaterEqual(loop, 1)
+        for path, line, hits, own, sampled in rows:
+            self.assertEqual(own, hits * 10_000_000)
+
+    def test_refused_with_call_options(self):
+        proc, _ = run_traced([self.prog], ["--no-calls", "--lines", "hot.py"], cwd=self.dir)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--no-calls cannot be used with --lines", proc.stderr.decode())
+        self.assertNotIn("Traceback", proc.stderr.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
