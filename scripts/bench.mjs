@@ -1,7 +1,7 @@
 // `npm run bench`: the tracer benchmark (bench/driver.py under Python 3.12 and 3.11: untraced,
 // cProfile -o, tracer with the workload excluded, recording to a trace file, line mode and sampled
-// heat when the tracer has them, peak RSS) plus the store/editor/timeline benchmarks others ship
-// (bench/*.bench.ts, last output line is JSON). Writes bench/results.json and bench/RESULTS.md.
+// heat when the tracer has them, sampled heat alone (`--no-calls --sample 100`), peak RSS) plus
+// the store/editor/timeline benchmarks others ship (bench/*.bench.ts, last output line is JSON). Writes bench/results.json and bench/RESULTS.md.
 // Env: BENCH_REPS (default 3), BENCH_WORKLOADS=a,b, BENCH_MODES=a,b, BENCH_PYTHONS=3.12,3.11,
 // BENCH_PURE=1 (also record with the C accelerator off).
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const benchDir = path.join(root, 'bench');
 const DIST = '/usr/lib/python3/dist-packages';
-const MODES = ['untraced', 'cprofile', 'excluded', 'record', 'record_pure', 'line', 'heat'];
+const MODES = ['untraced', 'cprofile', 'excluded', 'record', 'record_pure', 'line', 'heat', 'heat_only'];
 
 function log(s) {
   process.stderr.write(s + '\n');
@@ -145,7 +145,8 @@ function markdown(results) {
       '"recording" is `run --include PKG --output` for docutils/pygments and the default scope ' +
       '(the program) for the others, with the C accelerator when it builds, "pure Python" the same ' +
       'with TRACELENS_ACCEL=0; "line mode" records one module with `--lines` on it; "sampled heat" ' +
-      'is the recording plus `--sample 100`. Load average at the end: ' +
+      'is the recording plus `--sample 100`; "sampled heat only" is `run --no-calls --sample 100 --output` ' +
+      'over the same code (no call recording; bar: at most 1.10x untraced). Load average at the end: ' +
       os
         .loadavg()
         .map((x) => x.toFixed(1))
@@ -154,17 +155,17 @@ function markdown(results) {
   );
   lines.push('');
   lines.push(
-    '| Python | workload | untraced s | cProfile -o | tracer, workload excluded | recording --output | rec/cProfile | recording, pure Python | line mode | sampled heat | calls recorded | dropped | RSS above untraced (rec) |',
+    '| Python | workload | untraced s | cProfile -o | tracer, workload excluded | recording --output | rec/cProfile | recording, pure Python | line mode | sampled heat | sampled heat only | calls recorded | dropped | RSS above untraced (rec) |',
   );
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const py of results.pythons) {
     if (!py.workloads) {
-      lines.push(`| ${py.python} | (failed: ${py.error}) |||||||||||`);
+      lines.push(`| ${py.python} | (failed: ${py.error}) ||||||||||||`);
       continue;
     }
     for (const [name, w] of Object.entries(py.workloads)) {
       if (w.skipped) {
-        lines.push(`| ${py.python} | ${name} | skipped: ${w.skipped} ||||||||||`);
+        lines.push(`| ${py.python} | ${name} | skipped: ${w.skipped} |||||||||||`);
         continue;
       }
       const m = w.modes;
@@ -172,7 +173,7 @@ function markdown(results) {
         m[k] ? (m[k].failed ? `failed` : `${ratio(m[k].ratio)} (${fmt(m[k].median)} s)`) : 'n/a';
       const tr = m.record && m.record.trace ? m.record.trace : {};
       lines.push(
-        `| ${py.python} | ${name} | ${fmt(m.untraced.median)} | ${cell('cprofile')} | ${cell('excluded')} | ${cell('record')} | ${fmt(w.record_vs_cprofile, 2)} | ${cell('record_pure')} | ${cell('line')} | ${cell('heat')} | ${tr.calls ?? '—'} | ${tr.dropped ?? '—'} | ${m.record ? Math.round(m.record.rss_above_kb / 1024) + ' MB' : '—'} |`,
+        `| ${py.python} | ${name} | ${fmt(m.untraced.median)} | ${cell('cprofile')} | ${cell('excluded')} | ${cell('record')} | ${fmt(w.record_vs_cprofile, 2)} | ${cell('record_pure')} | ${cell('line')} | ${cell('heat')} | ${cell('heat_only')} | ${tr.calls ?? '—'} | ${tr.dropped ?? '—'} | ${m.record ? Math.round(m.record.rss_above_kb / 1024) + ' MB' : '—'} |`,
       );
     }
   }
