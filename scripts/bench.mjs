@@ -1,7 +1,8 @@
 // `npm run bench`: the tracer benchmark (bench/driver.py under Python 3.12 and 3.11: untraced,
 // cProfile -o, tracer with the workload excluded, recording to a trace file, line mode and sampled
 // heat when the tracer has them, sampled heat alone (`--no-calls --sample 100`), peak RSS) plus
-// the store/editor/timeline benchmarks others ship (bench/*.bench.ts, last output line is JSON). Writes bench/results.json and bench/RESULTS.md.
+// the store/editor/timeline benchmarks others ship (bench/*.bench.ts, last output line is JSON).
+// Writes bench/results.json and bench/RESULTS.md.
 // Env: BENCH_REPS (default 3), BENCH_WORKLOADS=a,b, BENCH_MODES=a,b, BENCH_PYTHONS=3.12,3.11,
 // BENCH_PURE=1 (also record with the C accelerator off).
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,16 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const benchDir = path.join(root, 'bench');
 const DIST = '/usr/lib/python3/dist-packages';
-const MODES = ['untraced', 'cprofile', 'excluded', 'record', 'record_pure', 'line', 'heat', 'heat_only'];
+const MODES = [
+  'untraced',
+  'cprofile',
+  'excluded',
+  'record',
+  'record_pure',
+  'line',
+  'heat',
+  'heat_only',
+];
 
 function log(s) {
   process.stderr.write(s + '\n');
