@@ -391,6 +391,7 @@ async function main(): Promise<void> {
     n,
   );
   await query('callsOf(file, 1, 500000, 100)', () => client.callsOf(FILE, 1, 500_000, 100), n);
+  await query('callsOf(file, 1, 999900, 100)', () => client.callsOf(FILE, 1, 999_900, 100), n);
   const total = (r: { total: number; calls: unknown[] }): string =>
     `total ${r.total}, ${r.calls.length} rows`;
   await query(
@@ -398,6 +399,10 @@ async function main(): Promise<void> {
     () => client.query('function == recurse and depth == 19', 0, 100),
     total,
   );
+  for (const f of ["arg contains 'value 5'", "arg.n != 'value 7'", "return ~ '^value 1'"]) {
+    await query(`query("${f}", 0, 100), first`, () => client.query(f, 0, 100), total, 1);
+    await query(`query("${f}", 0, 100), cached`, () => client.query(f, 0, 100), total);
+  }
   await query(
     'query("return == \'value 3\'", 0, 100)',
     () => client.query("return == 'value 3'", 0, 100),

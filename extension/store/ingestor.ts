@@ -476,6 +476,10 @@ export class Ingestor {
           args = s + ']';
         }
         this.open(c, stack, ev, code, args, 0);
+        if (n > 4) {
+          const t = this.tracks.get(c.threads[ev[1]])!;
+          for (let i = 4; i < n; i++) t.pushArg(c.strings[ev[i]] ?? -1);
+        }
         return;
       }
       case 2: {
@@ -483,6 +487,7 @@ export class Ingestor {
         if (rec) {
           rec.line = ev[4];
           rec.value = c.strings[ev[5]] ?? null;
+          this.tracks.get(rec.thread)!.values(rec.slot, rec.value ?? -1, -1, -1);
           this.returned(rec);
         }
         return;
@@ -519,6 +524,7 @@ export class Ingestor {
           rec.excLine = ev[4];
           rec.excType = this.stringOf(c, ev[5]);
           rec.excMessage = this.stringOf(c, ev[6]);
+          this.tracks.get(rec.thread)!.values(rec.slot, -1, rec.excType, rec.excMessage);
           this.exception(c, rec.id, ev);
         }
         return;
@@ -528,6 +534,7 @@ export class Ingestor {
         if (rec) {
           rec.line = ev[4];
           rec.value = c.strings[ev[5]] ?? null;
+          this.tracks.get(rec.thread)!.values(rec.slot, rec.value ?? -1, -1, -1);
           this.returned(rec);
         }
         return;

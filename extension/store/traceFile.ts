@@ -90,7 +90,7 @@ function rebuildTracks(db: Database, ingestor: Ingestor): void {
   each(
     db,
     // (thread, start_ns, id) is the calls_thread_start index's order: no sort.
-    'SELECT id, process, thread, parent, depth, code, start_ns, end_ns, flags FROM calls ORDER BY thread, start_ns, id',
+    'SELECT id, process, thread, parent, depth, code, start_ns, end_ns, flags, args, return_value, exc_type, exc_message FROM calls ORDER BY thread, start_ns, id',
     (r) => {
       const t = tracks.track(r[2] as number, r[1] as number);
       const i = t.push(
@@ -103,6 +103,11 @@ function rebuildTracks(db: Database, ingestor: Ingestor): void {
       );
       if (r[7] !== null)
         t.close(i, r[7] as number, (r[7] as number) - (r[6] as number), r[8] as number);
+      const id = (v: unknown): number => (typeof v === 'number' ? v : -1);
+      t.values(i, id(r[10]), id(r[11]), id(r[12]));
+      if (typeof r[9] === 'string' && r[9] !== '[]') {
+        for (const a of JSON.parse(r[9]) as unknown[]) t.pushArg(id(a));
+      }
     },
   );
   // Own time: each call's duration minus its children's; "outermost of its code" from the open

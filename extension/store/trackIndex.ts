@@ -18,6 +18,14 @@ export class Track {
   depth = new Int32Array(64);
   code = new Int32Array(64);
   flags = new Uint8Array(64);
+  /** strings.id of the return (or yielded) value, -1 for none. */
+  ret = new Int32Array(64);
+  /** strings.id of the exception's type and message when the call raised, -1 for none. */
+  excType = new Int32Array(64);
+  excMessage = new Int32Array(64);
+  /** Arguments, CSR: those of the call at index i are argIds[argOff[i] .. argOff[i + 1]] (-1: none). */
+  argOff = new Int32Array(65);
+  argIds = new Int32Array(64);
   maxDepth = 0;
   /** Greatest end of any of its calls (0 before any ended). */
   maxEnd = 0;
@@ -45,8 +53,31 @@ export class Track {
     this.depth[i] = depth;
     this.code[i] = code;
     this.flags[i] = flags;
+    this.ret[i] = -1;
+    this.excType[i] = -1;
+    this.excMessage[i] = -1;
+    this.argOff[i + 1] = this.argOff[i];
     if (depth > this.maxDepth) this.maxDepth = depth;
     return i;
+  }
+
+  /** Appends an argument value id (-1: unknown) to the last call pushed. */
+  pushArg(id: number): void {
+    const at = this.argOff[this.n];
+    if (at === this.argIds.length) {
+      const b = new Int32Array(at * 2);
+      b.set(this.argIds);
+      this.argIds = b;
+    }
+    this.argIds[at] = id;
+    this.argOff[this.n] = at + 1;
+  }
+
+  /** Records the value ids the call at index i ended with (-1: none). */
+  values(i: number, ret: number, excType: number, excMessage: number): void {
+    this.ret[i] = ret;
+    this.excType[i] = excType;
+    this.excMessage[i] = excMessage;
   }
 
   /** Records the end of the call at index i. */
@@ -95,6 +126,7 @@ export class Track {
 
   /** Keeps only the calls at the given sorted indexes plus everything from `from` on. */
   keep(pinned: number[], from: number): void {
+    this.keepArgs(pinned, from);
     const cols = this.columns();
     let w = 0;
     for (const i of pinned) {
@@ -104,6 +136,26 @@ export class Track {
     if (from !== w) for (const c of cols) c.copyWithin(w, from, this.n);
     this.n = w + (this.n - from);
     if (this.id.length > 1024 && this.n < this.id.length / 4) this.grow(this.n * 2);
+  }
+
+  /** keep() for the argument CSR (before the other columns move). */
+  private keepArgs(pinned: number[], from: number): void {
+    const off = this.argOff;
+    const ids = this.argIds;
+    let w = 0;
+    let at = 0;
+    for (const i of pinned) {
+      const a = off[i];
+      const b = off[i + 1];
+      off[w] = at;
+      ids.copyWithin(at, a, b);
+      at += b - a;
+      w++;
+    }
+    const base = off[from];
+    const end = off[this.n];
+    ids.copyWithin(at, base, end);
+    for (let i = from; i <= this.n; i++) off[w + i - from] = off[i] - base + at;
   }
 
   private columns(): (Int32Array | Float64Array | Uint8Array)[] {
@@ -116,6 +168,9 @@ export class Track {
       this.depth,
       this.code,
       this.flags,
+      this.ret,
+      this.excType,
+      this.excMessage,
     ];
   }
 
@@ -137,6 +192,16 @@ export class Track {
     this.depth = g(this.depth, (k) => new Int32Array(k));
     this.code = g(this.code, (k) => new Int32Array(k));
     this.flags = g(this.flags, (k) => new Uint8Array(k));
+    this.ret = g(this.ret, (k) => new Int32Array(k));
+    this.excType = g(this.excType, (k) => new Int32Array(k));
+    this.excMessage = g(this.excMessage, (k) => new Int32Array(k));
+    const off = new Int32Array(Math.max(64, capacity) + 1);
+    off.set(this.argOff.subarray(0, n + 1));
+    this.argOff = off;
+    const used = off[n];
+    if (this.argIds.length > 1024 && used < this.argIds.length / 4) {
+      this.argIds = this.argIds.slice(0, Math.max(64, used * 2));
+    }
   }
 }
 

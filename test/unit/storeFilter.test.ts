@@ -67,12 +67,44 @@ const MEMORY = [
   '(function == fact or exception) and not thread == worker',
 ];
 
-const SQL_ONLY = [
+const VALUES = [
   'arg.n == 3',
+  'arg.n != 3',
+  'arg.n in (1, 2)',
+  'arg.n ~ "^[12]$"',
+  'arg.n !~ "1"',
+  'arg.x contains "6"',
+  'arg.x startswith "6" or arg.n endswith "3"',
+  'arg.nope == 3',
+  'arg.nope != 3',
+  'not arg.n == 3',
   'return == "6"',
+  'return != "6"',
+  'return in ("1", "2", "None")',
+  'return contains "leaf"',
+  'return startswith "\'"',
+  'return endswith "y\'"',
+  'return ~ "^[0-9]+$"',
+  'return !~ "^[0-9]+$"',
+  'return',
+  'not return',
+  'exception == ValueError',
   'exception.type == ValueError',
+  'exception.type != ValueError',
+  'exception.message contains "ba"',
+  'exception.message',
+  'exception.type',
   'arg contains "3"',
+  'arg == "6"',
+  'arg != "6"',
+  'arg !~ "[0-9]"',
+  'arg in ("1", "3")',
+  'arg',
+  'not arg',
   'function == fact and return != "1"',
+  '(return == "6" or exception.type == ValueError) and depth < 2',
+  'thread == worker or arg.n == 2',
+  'arg.n == 3 and not (arg.n != 3)',
 ];
 
 test('sentences on code, threads, depth and times run on the tracks, with the same answers as SQL', () => {
@@ -84,12 +116,20 @@ test('sentences on code, threads, depth and times run on the tracks, with the sa
   }
 });
 
-test('sentences on values go to SQL, with the same answers', () => {
+test('sentences on values run on the tracks too, with the same answers as SQL', () => {
   const { db, queries } = internals();
-  for (const f of SQL_ONLY) {
-    assert.equal(compileToTrackFilter(db, parseQuery(f)), undefined, `SQL: ${f}`);
+  for (const f of VALUES) {
+    assert.ok(compileToTrackFilter(db, parseQuery(f)), `in memory: ${f}`);
     assert.deepEqual(brief(store.query(f, 0, 100)), brief(queries.query(f, 0, 100)), f);
+    assert.deepEqual(brief(store.query(f, 1, 2)), brief(queries.query(f, 1, 2)), `${f} (page)`);
   }
+});
+
+test('exact answers for value sentences', () => {
+  assert.deepEqual(brief(store.query('arg.n == 3', 0, 100)), [2, [2, 12]]);
+  assert.deepEqual(brief(store.query('return == "6"', 0, 100)), [2, [2, 12]]);
+  assert.deepEqual(brief(store.query('exception.type == ValueError', 0, 100)), [1, [8]]);
+  assert.deepEqual(brief(store.query('arg contains "6"', 0, 100)), [1, [8]]);
 });
 
 test('exact answers for a few sentences', () => {
