@@ -1,8 +1,9 @@
-// The store answers filter sentences two ways: on the in-memory tracks when a sentence names only
-// code, thread, process, depth, duration, start or `exception` alone (trackFilter.ts), else in
-// SQL (compileToSql). This runs the store in-process (real sql.js) on the hand-made stream plus a
-// second process with a running call, and checks that both ways give exactly the same calls for
-// every kind of sentence, including the two-valued logic of calls without a value.
+// The store answers filter sentences two ways: on the in-memory tracks (trackFilter.ts: code,
+// thread, process, depth, duration, start, `exception`, and values: return, exception type and
+// message, arg.NAME, any arg) and in SQL (compileToSql). This runs the store in-process (real
+// sql.js) on the hand-made stream plus a second process with a running call, and checks that both
+// ways give exactly the same calls for every kind of sentence, including the two-valued logic of
+// calls without a value, and that the calls through a line page like SQL's (start, id) order.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
