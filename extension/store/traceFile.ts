@@ -9,6 +9,7 @@ import path from 'node:path';
 import type initSqlJs from 'sql.js';
 import schema from '../../adapter/python/tracelens/schema.sql';
 import { CallFlags, CallRec, type Ingestor } from './ingestor';
+import type { Track } from './trackIndex';
 
 type Database = initSqlJs.Database;
 type SqlValue = initSqlJs.SqlValue;
@@ -105,9 +106,7 @@ function rebuildTracks(db: Database, ingestor: Ingestor): void {
         t.close(i, r[7] as number, (r[7] as number) - (r[6] as number), r[8] as number);
       const id = (v: unknown): number => (typeof v === 'number' ? v : -1);
       t.values(i, id(r[10]), id(r[11]), id(r[12]));
-      if (typeof r[9] === 'string' && r[9] !== '[]') {
-        for (const a of JSON.parse(r[9]) as unknown[]) t.pushArg(id(a));
-      }
+      if (typeof r[9] === 'string') pushArgs(t, r[9]);
     },
   );
   // Own time: each call's duration minus its children's; "outermost of its code" from the open
@@ -199,4 +198,22 @@ function rebuildLastPerLine(db: Database, ingestor: Ingestor): void {
       });
     },
   );
+}
+
+/** Appends the ids of a calls.args JSON array of integers and nulls (null: -1) to the last call. */
+function pushArgs(t: Track, args: string): void {
+  let v = -1;
+  let digits = false;
+  for (let k = 1; k < args.length; k++) {
+    const ch = args.charCodeAt(k);
+    if (ch >= 48 && ch <= 57) {
+      v = (digits ? v * 10 : 0) + ch - 48;
+      digits = true;
+    } else if (ch === 44 || ch === 93) {
+      if (ch === 93 && !digits && v === -1 && args[k - 1] === '[') return;
+      t.pushArg(digits ? v : -1);
+      v = -1;
+      digits = false;
+    }
+  }
 }
