@@ -124,7 +124,8 @@ def _start(config: Dict[str, Any], fork: bool) -> None:
                       sample_hz=float(config.get("sample") or 0), probes=config.get("probes"),
                       values=config.get("values") or "repr", reprs=config.get("reprs") or "all",
                       value_depth=int(config.get("value_depth", 2)),
-                      value_width=int(config.get("value_width", 8)))
+                      value_width=int(config.get("value_width", 8)),
+                      calls=bool(config.get("calls", True)))
     connection.on_lost = session.connection_lost
     connection.on_control = session.control
     _state["session"] = session
