@@ -5,72 +5,26 @@
 // across a reload, live updates and clearing.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { StoreClient } from '../../extension/store/storeClient';
 import { TimelineController } from '../../extension/timeline/timelineController';
-import { timelineHtml } from '../../extension/timeline/timelineHtml';
 import type { FromWebview } from '../../webview/protocol';
-import { buildWorker, readStream, replay, startStore } from '../unit/fixtures/storeStreams';
+import { readStream, replay, startStore } from '../unit/fixtures/storeStreams';
+import { startTimelineHost, type TimelineHost } from './timelinePage';
 
-const root = path.resolve(__dirname, '..', '..');
-const chromiumPath = process.env.TRACELENS_CHROMIUM || '/usr/bin/chromium';
 const stream = readStream('handmade.jsonl');
 
-let server: http.Server;
-let origin: string;
-let browser: Browser;
+let host: TimelineHost;
 let store: StoreClient;
 const cspViolations: string[] = [];
 
 before(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium not found at ${chromiumPath}; install it (apt-get install chromium)`);
-  }
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'webview'], {
-    cwd: root,
-    stdio: 'pipe',
-  });
-  buildWorker();
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', origin);
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(
-        timelineHtml({
-          cspSource: origin,
-          styleUri: `${origin}/media/timeline.css`,
-          scriptUri: `${origin}/dist/webview.js`,
-        }),
-      );
-      return;
-    }
-    const file = path.join(root, url.pathname);
-    if (!/^\/(media|dist)\/[\w.-]+$/.test(url.pathname) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    const type = file.endsWith('.css') ? 'text/css' : 'text/javascript';
-    res.writeHead(200, { 'content-type': type });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
+  host = await startTimelineHost();
 });
 
 after(async () => {
-  await browser?.close();
-  server?.close();
+  await host?.close();
   await store?.dispose();
 });
 
@@ -78,7 +32,7 @@ after(async () => {
 async function openTimeline(
   revealed: number[],
 ): Promise<{ page: Page; controller: TimelineController }> {
-  const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
+  const context = await host.browser.newContext({ viewport: { width: 900, height: 600 } });
   const page = await context.newPage();
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
@@ -99,7 +53,7 @@ async function openTimeline(
       setState: (s) => sessionStorage.setItem('state', JSON.stringify(s)),
     });
   `);
-  await page.goto(origin);
+  await page.goto(host.origin);
   return { page, controller };
 }
 
