@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { attachToProcess } from './attach/attachCommand';
 import { pickProcess } from './attach/processPicker';
+import { changeRecordedScope, pauseRecording, resumeRecording } from './commands/recordingCommands';
 import { exportChromeTrace, openTrace, saveTrace } from './commands/savedTraceCommands';
 import { traceFile } from './commands/traceFileCommand';
 import { Commands, DEBUG_TYPE, Settings, Views } from './constants';
@@ -171,6 +172,9 @@ export function activate(context: vscode.ExtensionContext): void {
       timeline.show(false);
     }),
     vscode.commands.registerCommand(Commands.ExportChrome, () => exportChromeTrace(traceStore)),
+    vscode.commands.registerCommand(Commands.PauseRecording, pauseRecording),
+    vscode.commands.registerCommand(Commands.ResumeRecording, resumeRecording),
+    vscode.commands.registerCommand(Commands.ChangeRecordedScope, changeRecordedScope),
   );
 }
 

@@ -215,6 +215,38 @@ test(
     }),
 );
 
+/** Waits for what was in flight to land, then checks that no new calls arrive. */
+async function callsStopped(): Promise<void> {
+  const frame = wb.webview();
+  await new Promise((r) => setTimeout(r, 800));
+  const before = (await timelineSummary(frame)).calls;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await timelineSummary(frame)).calls, before, 'no new calls');
+}
+
+async function changeRecordedScope(query: string): Promise<void> {
+  await runPickerCommand(wb, 'Tracelens: Change What Is Recorded…');
+  const input = wb.page.locator('.quick-input-widget input');
+  await input.fill(query);
+  await wb.page.keyboard.press('Enter');
+}
+
+test(
+  'while attached, recording pauses and resumes, and what is recorded narrows and widens',
+  { timeout: 120_000 },
+  () =>
+    wb.guard('steer', async () => {
+      await wb.runCommand('Tracelens: Pause Recording');
+      await callsStopped();
+      await wb.runCommand('Tracelens: Resume Recording');
+      await callsGrowing();
+      await changeRecordedScope('module == "nothing.here"');
+      await callsStopped();
+      await changeRecordedScope('');
+      await callsGrowing();
+    }),
+);
+
 test(
   'disconnecting leaves the program running with its hooks as before; attaching again works',
   { timeout: 120_000 },
