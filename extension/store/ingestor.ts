@@ -482,8 +482,10 @@ export class Ingestor {
         }
         return;
       }
-      case 2: {
-        const rec = this.close(c, ev, 0);
+      case 2:
+      case 6: {
+        // A return ends the call; a yield (or await) suspends it with the value it gave.
+        const rec = this.close(c, ev, ev[0] === 6 ? CallFlags.Suspended : 0);
         if (rec) {
           rec.line = ev[4];
           rec.value = c.strings[ev[5]] ?? null;
@@ -526,16 +528,6 @@ export class Ingestor {
           rec.excMessage = this.stringOf(c, ev[6]);
           this.tracks.get(rec.thread)!.values(rec.slot, -1, rec.excType, rec.excMessage);
           this.exception(c, rec.id, ev);
-        }
-        return;
-      }
-      case 6: {
-        const rec = this.close(c, ev, CallFlags.Suspended);
-        if (rec) {
-          rec.line = ev[4];
-          rec.value = c.strings[ev[5]] ?? null;
-          this.tracks.get(rec.thread)!.values(rec.slot, rec.value ?? -1, -1, -1);
-          this.returned(rec);
         }
         return;
       }
