@@ -23,7 +23,7 @@ import socket
 import sys
 import tempfile
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import wire
 
@@ -34,6 +34,7 @@ CHILD_ENV = wire.CHILD_ENV
 _HERE = os.path.dirname(os.path.abspath(__file__))
 SITE_DIR = os.path.join(_HERE, "child_site")
 TRACER_DIR = os.path.dirname(_HERE)
+HELLO_TIMEOUT = 10.0  # seconds a connecting child has to send its hello
 
 _state: Dict[str, Any] = {"config": None, "session": None, "forget": None, "hooked": False,
                           "pid": None}
@@ -181,38 +182,61 @@ class Collector:
         self._thread.start()
 
     def _accept(self) -> None:
+        # The hello is read here, before the next connection is accepted, so that processes
+        # are numbered in the order they connected (children run one after the other get
+        # their numbers in that order, whatever the threads serving them do).
         while not self._closed:
             try:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            t = threading.Thread(target=self._serve, args=(conn,), name="tracelens-child-conn",
-                                 daemon=True)
+            opened = self._open(conn)
+            if opened is None:
+                conn.close()
+                continue
+            t = threading.Thread(target=self._serve, args=(conn,) + opened,
+                                 name="tracelens-child-conn", daemon=True)
             t.start()
             self._threads.append(t)
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _open(self, conn: socket.socket) -> Optional[Tuple[wire.FrameReader, Any, List[Any]]]:
+        """Reads up to the first message; a sink if it is a hello with the token."""
         reader = wire.FrameReader()
-        sink: Optional[Callable[[Dict[str, Any]], None]] = None
-        ended = False
+        conn.settimeout(HELLO_TIMEOUT)
         try:
             while True:
                 data = conn.recv(65536)
                 if not data:
+                    return None
+                messages = reader.feed(data)
+                if messages:
                     break
-                for m in reader.feed(data):
-                    if sink is None:
-                        if m.get("t") != "hello" or not hmac.compare_digest(
-                                str(m.get("token", "")), self.token):
-                            return
-                        sink = self._new_sink()
+        except (OSError, wire.WireError):
+            return None
+        conn.settimeout(None)
+        first = messages[0]
+        if first.get("t") != "hello" or not hmac.compare_digest(
+                str(first.get("token", "")), self.token):
+            return None
+        return reader, self._new_sink(), messages
+
+    def _serve(self, conn: socket.socket, reader: wire.FrameReader,
+               sink: Callable[[Dict[str, Any]], None], pending: List[Any]) -> None:
+        ended = False
+        try:
+            while True:
+                for m in pending:
                     sink(m)
                     if m.get("t") == "end":
                         ended = True
+                data = conn.recv(65536)
+                if not data:
+                    break
+                pending = reader.feed(data)
         except (OSError, wire.WireError):
             pass
         finally:
-            if sink is not None and not ended:
+            if not ended:
                 try:
                     sink({"t": "end", "exit_code": None, "reason": "exit"})
                 except Exception:
