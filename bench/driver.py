@@ -24,18 +24,26 @@ TRACER_DIR = os.environ.get("BENCH_TRACER_DIR") or os.path.join(ROOT, "adapter",
 WL = os.path.join(HERE, "workloads")
 
 # name -> (script, args, modules recorded in "record" mode (None: the program's own code),
-#          module used for line mode)
+#          module used for line mode, and "long": the arguments of a run of a second or more,
+#          timed in the cheap modes only (LONG_MODES) so fixed start-up costs are amortised as in
+#          a real program)
 WORKLOADS: Dict[str, Dict[str, Any]] = {
-    "recursion": {"script": "recursion.py", "args": ["27"], "include": None, "line": "__main__"},
-    "objects": {"script": "objects.py", "args": ["40000"], "include": None, "line": "__main__"},
+    "recursion": {"script": "recursion.py", "args": ["27"], "include": None, "line": "__main__",
+                  "long": ["35"]},
+    "objects": {"script": "objects.py", "args": ["40000"], "include": None, "line": "__main__",
+                "long": ["500000"]},
     "generators": {"script": "generators.py", "args": ["20000"], "include": None,
-                   "line": "__main__"},
+                   "line": "__main__", "long": ["600000"]},
     "docutils": {"script": "docutils_html.py", "args": ["20"], "include": ["docutils", "docutils.*"],
-                 "line": "docutils.parsers.rst.states", "needs": "docutils"},
+                 "line": "docutils.parsers.rst.states", "needs": "docutils", "long": ["90"]},
     "pygments": {"script": "pygments_highlight.py", "args": ["1"],
                  "include": ["pygments", "pygments.*"], "line": "pygments.lexer",
-                 "needs": "pygments"},
+                 "needs": "pygments", "long": ["10"]},
 }
+
+
+# The modes timed on the long runs: what a user leaves on for a whole program.
+LONG_MODES = ("untraced", "cprofile", "excluded", "heat_only")
 
 
 def tracer_options() -> Dict[str, Optional[List[str]]]:
@@ -155,8 +163,16 @@ def main() -> int:
             if modes_wanted:
                 cmds = {m: c for m, c in cmds.items() if m in modes_wanted or m == "untraced"}
             plans[name] = cmds
-            result["workloads"][name] = {"modes": {m: {"runs": [], "rss_kb": []} for m in cmds}}
+            if spec.get("long") and os.environ.get("BENCH_LONG", "1") != "0":
+                long_cmds = commands(name + "-long", dict(spec, args=spec["long"]), tmp, opts)
+                plans[name + "-long"] = {m: c for m, c in long_cmds.items()
+                                         if m in LONG_MODES and m in cmds}
         for name, cmds in plans.items():
+            result["workloads"][name] = {"modes": {m: {"runs": [], "rss_kb": []} for m in cmds},
+                                         "args": cmds["untraced"][2:]}
+        for name, cmds in plans.items():
+            if name.endswith("-long"):
+                continue  # same code as the short run, already warm
             # Warm-up (bytecode caches of the workload, its package and the tracer), not counted.
             for mode in ("untraced", "excluded", "cprofile", "heat_only"):
                 if mode in cmds:  # BENCH_MODES may leave some out

@@ -174,6 +174,7 @@ function markdown(results) {
       continue;
     }
     for (const [name, w] of Object.entries(py.workloads)) {
+      if (name.endsWith('-long')) continue;
       if (w.skipped) {
         lines.push(`| ${py.python} | ${name} | skipped: ${w.skipped} |||||||||||`);
         continue;
@@ -184,6 +185,28 @@ function markdown(results) {
       const tr = m.record && m.record.trace ? m.record.trace : {};
       lines.push(
         `| ${py.python} | ${name} | ${fmt(m.untraced.median)} | ${cell('cprofile')} | ${cell('excluded')} | ${cell('record')} | ${fmt(w.record_vs_cprofile, 2)} | ${cell('record_pure')} | ${cell('line')} | ${cell('heat')} | ${cell('heat_only')} | ${tr.calls ?? '—'} | ${tr.dropped ?? '—'} | ${m.record ? Math.round(m.record.rss_above_kb / 1024) + ' MB' : '—'} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push(
+    'Long runs: the same workloads at a size that runs a second or so untraced, as a real ' +
+      'program does, timed in the modes a user leaves on for a whole run (fixed start-up costs ' +
+      'amortised). Bars: workload excluded at most 1.05x, sampled heat only at most 1.10x.',
+  );
+  lines.push('');
+  lines.push(
+    '| Python | workload | arguments | untraced s | cProfile -o | tracer, workload excluded | sampled heat only |',
+  );
+  lines.push('|---|---|---|---|---|---|---|');
+  for (const py of results.pythons) {
+    for (const [name, w] of Object.entries(py.workloads || {})) {
+      if (!name.endsWith('-long') || !w.modes) continue;
+      const m = w.modes;
+      const cell = (k) =>
+        m[k] ? (m[k].failed ? `failed` : `${ratio(m[k].ratio)} (${fmt(m[k].median)} s)`) : 'n/a';
+      lines.push(
+        `| ${py.python} | ${name.slice(0, -5)} | ${(w.args || []).join(' ')} | ${fmt(m.untraced.median)} | ${cell('cprofile')} | ${cell('excluded')} | ${cell('heat_only')} |`,
       );
     }
   }
