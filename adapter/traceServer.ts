@@ -14,7 +14,6 @@ import {
   WIRE_VERSION,
   type ControlMessage,
   type Hello,
-  type Lines,
   type TracerMessage,
 } from './protocol/wire';
 
@@ -190,12 +189,10 @@ export class TraceServer {
       case 'batch':
         this.deliver(() => sink.batch(key, message));
         break;
-      case 'lines': {
-        // Per-line figures go to sinks that take them (the store); others ignore them.
-        const lines = (sink as Partial<{ lines(key: ProcessKey, lines: Lines): void }>).lines;
-        if (lines) this.deliver(() => lines.call(sink, key, message));
+      case 'lines':
+        // Per-line figures go to sinks that take them (the store, DAP events); others ignore them.
+        if (sink.lines) this.deliver(() => sink.lines?.(key, message));
         break;
-      }
       case 'error':
         this.deliver(() => sink.error(key, message));
         break;

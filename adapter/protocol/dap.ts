@@ -3,7 +3,7 @@
 // answers, and the TraceSink through which the inline adapter hands the stream to the store.
 // Imported by the adapter, the extension and the tests; imports nothing from vscode.
 
-import type { Batch, End, Hello, TracerError } from './wire';
+import type { Batch, End, Hello, Lines, TracerError } from './wire';
 
 export const DEBUG_TYPE = 'tracelens';
 
@@ -59,6 +59,8 @@ export interface TraceSink {
   batch(key: ProcessKey, batch: Batch): void;
   error(key: ProcessKey, error: TracerError): void;
   end(key: ProcessKey, end: End): void;
+  /** Per-line figures (wire `lines` message: line mode or the sampler), for sinks that take them. */
+  lines?(key: ProcessKey, lines: Lines): void;
 }
 
 /** Custom DAP events (standalone adapter; the body carries the key and the wire message). */
@@ -67,6 +69,8 @@ export const enum TraceEvent {
   Batch = 'tracelens/batch',
   Error = 'tracelens/error',
   End = 'tracelens/end',
+  /** Per-line figures (body: TraceEventBody<Lines>). */
+  Lines = 'tracelens/lines',
   /** A connection was refused (bad token, bad hello); body: RefusedBody. */
   Refused = 'tracelens/refused',
 }

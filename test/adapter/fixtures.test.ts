@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
 import { TraceEvent, type TraceEventBody } from '../../adapter/protocol/dap';
-import type { Batch, End, Hello } from '../../adapter/protocol/wire';
+import type { Batch, End, Hello, Lines } from '../../adapter/protocol/wire';
 import { buildAdapter, fixtures, pyenvPythons, RecordingClient } from './dapHarness';
 
 let client: RecordingClient | undefined;
@@ -38,8 +38,10 @@ async function trace(fixture: string, extra: Record<string, unknown> = {}): Prom
   // hello first, then batches, then end; exited and terminated last.
   assert.equal(names[0], TraceEvent.Hello);
   assert.deepEqual(names.slice(-3), [TraceEvent.End, 'exited', 'terminated']);
+  // Per-line figures come as their own events, only when line heat was asked for.
+  const middle = extra.lineHeat ? [TraceEvent.Batch, TraceEvent.Lines] : [TraceEvent.Batch];
   assert.ok(
-    names.slice(1, -3).every((n) => n === TraceEvent.Batch),
+    names.slice(1, -3).every((n) => (middle as string[]).includes(n)),
     names.join(', '),
   );
   const body = <M>(e: DebugProtocol.Event) => e.body as TraceEventBody<M>;
@@ -223,5 +225,32 @@ describe('fixtures traced through the adapter', () => {
       'call factorial(n=5)',
       'call factorial(n=4)',
     ]);
+  });
+
+  it('hot_loop.py with exact line heat: per-line figures as tracelens/lines events', async () => {
+    const run = await trace('hot_loop.py', { lineHeat: 'exact' });
+    assert.equal(run.client.output('stdout'), 'hot 4001388889\n');
+    const body = (e: DebugProtocol.Event) => e.body as TraceEventBody<Lines>;
+    const events = run.client.named(TraceEvent.Lines);
+    assert.ok(events.length >= 1);
+    const files = new Map<number, string>();
+    for (const e of run.client.named(TraceEvent.Batch))
+      for (const [id, file] of (e.body as TraceEventBody<Batch>).message.files) files.set(id, file);
+    // Deltas per (file, line), summed over the messages.
+    const hits = new Map<number, number>();
+    for (const e of events) {
+      assert.equal(body(e).key.connection, 1);
+      assert.equal(body(e).message.sampled, false);
+      for (const [file, line, n, own, total] of body(e).message.stats) {
+        assert.equal(path.basename(files.get(file) ?? ''), 'hot_loop.py');
+        assert.ok(own >= 0 && total >= own, `line ${line}: own ${own}, total ${total}`);
+        hits.set(line, (hits.get(line) ?? 0) + n);
+      }
+    }
+    assert.equal(hits.get(12), 200000);
+    assert.equal(hits.get(6), 1);
+    assert.equal(hits.get(16), 1);
+    const hottest = [...hits].sort((a, b) => b[1] - a[1])[0];
+    assert.deepEqual(hottest, [11, 200001]);
   });
 });
