@@ -3,6 +3,7 @@
 // Imports nothing (no vscode, no DOM) so it is bundled into both sides and unit-tested in Node.
 
 import type { CallArg } from './store/api';
+import { valueText } from './valueSnapshot';
 
 const ELLIPSIS = '…';
 
@@ -11,9 +12,12 @@ export function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** The value on one line, cut to at most `max` characters (the last one an ellipsis if cut). */
+/**
+ * The value on one line, cut to at most `max` characters (the last one an ellipsis if cut). A
+ * structured snapshot (`--values structured`) shows as its repr.
+ */
 export function shortenValue(text: string, max = 60): string {
-  const flat = oneLine(text);
+  const flat = oneLine(valueText(text));
   if (max < 1) return '';
   if (flat.length <= max) return flat;
   return flat.slice(0, max - 1) + ELLIPSIS;

@@ -1,11 +1,14 @@
 // The details pane of the selected call: function and source link, arguments (long values fold
-// open), the return value or exception, timing (start, duration, own), thread and process, and
-// links to the parent and children. Stable hooks: #details[data-call-id], .detail-* classes,
-// links are buttons with data-call-id (select) or .detail-source (reveal). Browser only.
+// open, structured ones open as a tree: valueTreeView.ts), the return value or exception, timing
+// (start, duration, own), thread and process, and links to the parent and children. Stable hooks:
+// #details[data-call-id], .detail-* classes, links are buttons with data-call-id (select) or
+// .detail-source (reveal). Browser only.
 
 import { formatCount, formatDuration } from '../extension/format';
 import type { CallDetails } from './protocol';
 import { callRowText, CallFlags } from './callRowText';
+import { valueText } from '../extension/valueSnapshot';
+import { valueTreeElement } from './valueTreeView';
 
 export interface DetailsPaneEvents {
   select(callId: number): void;
@@ -26,7 +29,7 @@ function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** A value: short ones inline, long or multi-line ones folded (click to open). */
-function valueElement(text: string, className: string): HTMLElement {
+function textElement(text: string, className: string): HTMLElement {
   if (text.length <= FOLD_AT && !text.includes('\n')) return el('code', `value ${className}`, text);
   const details = el('details', `value folded ${className}`);
   details.append(
@@ -44,6 +47,9 @@ function row(dl: HTMLElement, label: string, value: Node | string, className: st
 }
 
 export class DetailsPane {
+  /** The open rows of the shown call's value trees (kept while the same call is redrawn). */
+  private expanded = { callId: NaN, paths: new Set<string>() };
+
   constructor(
     private readonly root: HTMLElement,
     events: DetailsPaneEvents,
@@ -70,6 +76,11 @@ export class DetailsPane {
     }
     const { call, parent, children, ownNs } = details;
     root.dataset.callId = String(call.id);
+    if (this.expanded.callId !== call.id) this.expanded = { callId: call.id, paths: new Set() };
+    const paths = this.expanded.paths;
+    /** A structured value as a tree, any other as text. */
+    const valueElement = (value: string, label: string, path: string): HTMLElement =>
+      valueTreeElement(value, label, path, paths) ?? textElement(valueText(value), '');
     const text = callRowText(call, 10_000);
 
     const title = el('h2', 'detail-qualname', call.qualname);
@@ -90,7 +101,7 @@ export class DetailsPane {
       const dt = el('dt', 'detail-arg-name', a.name);
       const dd = el('dd', 'detail-arg');
       dd.dataset.name = a.name;
-      dd.append(valueElement(a.value, ''));
+      dd.append(valueElement(a.value, a.name, `arg:${a.name}`));
       args.append(dt, dd);
     }
     root.append(el('h3', '', 'Arguments'), args);
@@ -101,16 +112,26 @@ export class DetailsPane {
       row(
         result,
         'Raised',
-        valueElement(ex.message ? `${ex.type}: ${ex.message}` : ex.type, ''),
+        textElement(ex.message ? `${ex.type}: ${ex.message}` : ex.type, ''),
         'detail-exception',
       );
       if (ex.line !== null) row(result, 'At line', String(ex.line), 'detail-exception-line');
     } else if (call.endNs === null) {
       row(result, 'Status', 'running', 'detail-running');
     } else if (call.flags & CallFlags.Suspended) {
-      row(result, 'Yielded', valueElement(call.returnValue ?? '', ''), 'detail-return');
+      row(
+        result,
+        'Yielded',
+        valueElement(call.returnValue ?? '', 'the yielded value', 'return'),
+        'detail-return',
+      );
     } else {
-      row(result, 'Returned', valueElement(call.returnValue ?? 'None', ''), 'detail-return');
+      row(
+        result,
+        'Returned',
+        valueElement(call.returnValue ?? 'None', 'the returned value', 'return'),
+        'detail-return',
+      );
       if (call.returnLine !== null)
         row(result, 'At line', String(call.returnLine), 'detail-return-line');
     }

@@ -3,6 +3,7 @@
 // heat, and command links (previous / next call, show in timeline). Pure; no vscode import.
 
 import { formatArgs, formatCount, formatDuration, oneLine, shortenValue } from '../format';
+import { valueText } from '../valueSnapshot';
 import type { CallRow } from '../store/api';
 import type { DecorationRef, FunctionInfo } from './decorationModel';
 
@@ -37,10 +38,13 @@ export function decorationHover(ref: DecorationRef): string {
       const verb = r.kind === 'yield' ? 'yielded' : 'returned';
       const parts = [
         `**${escapeMarkdown(r.qualname)}** ${verb} (call ${r.callId})`,
-        codeBlock(r.value),
+        codeBlock(valueText(r.value)),
       ];
       if (r.args.length)
-        parts.push('Arguments:', codeBlock(r.args.map((a) => `${a.name}=${a.value}`).join('\n')));
+        parts.push(
+          'Arguments:',
+          codeBlock(r.args.map((a) => `${a.name}=${valueText(a.value)}`).join('\n')),
+        );
       else parts.push('No arguments.');
       return parts.join('\n\n');
     }
@@ -53,7 +57,7 @@ export function decorationHover(ref: DecorationRef): string {
           : `returned ${shortenValue(c.returnValue ?? 'None', 80)}`;
       return [
         `**${escapeMarkdown(c.qualname)}** called with (call ${c.id}, ${escapeMarkdown(result)})`,
-        codeBlock(c.args.map((a) => `${a.name}=${a.value}`).join('\n')),
+        codeBlock(c.args.map((a) => `${a.name}=${valueText(a.value)}`).join('\n')),
       ].join('\n\n');
     }
     case 'raise': {
@@ -116,6 +120,14 @@ export function callLinks(pos: CallPosition, commands: HoverCommands): string {
     parts.push(`[Next call ▶](${commandUri(commands.selectCall, [pos.next])})`);
   parts.push(`[Show in timeline](${commandUri(commands.showCallInTimeline, [pos.call])})`);
   return parts.join(' · ');
+}
+
+/**
+ * The link that filters the timeline to every call of the function at `line` (0-based) of the
+ * document `uri` (its string form): tracelens.showCallsInTimeline with [uri, line].
+ */
+export function functionCallsLink(command: string, uri: string, line: number): string {
+  return `[All calls in timeline](${commandUri(command, [uri, line])})`;
 }
 
 /** Joins hover sections with rules. */
