@@ -89,7 +89,7 @@ export async function planLaunch(
   const filters: string[] = [];
   for (const glob of args.include ?? []) filters.push('--include', glob);
   for (const glob of args.exclude ?? []) filters.push('--exclude', glob);
-  filters.push(...lineHeatOptions(args, hasProgram ? target[0] : undefined));
+  filters.push(...recordingOptions(args, hasProgram ? target[0] : undefined));
   const programArgs = args.args ?? [];
   return {
     interpreter,
@@ -121,6 +121,20 @@ export function lineHeatOptions(args: LaunchArguments, program: string | undefin
   if (args.lineHeat !== 'exact') return [];
   const files = args.lineHeatFiles?.length ? args.lineHeatFiles : program ? [program] : [];
   return files.flatMap((f) => ['--lines', f]);
+}
+
+/**
+ * What the tracer records besides the filters: `--no-calls` (with sampled heat, the only heat it
+ * allows) when `calls` is false, `--values structured`, then the line heat options.
+ */
+export function recordingOptions(args: LaunchArguments, program: string | undefined): string[] {
+  const out: string[] = [];
+  if (args.values === 'structured') out.push('--values', 'structured');
+  if (args.calls === false) {
+    out.push('--no-calls');
+    return [...out, ...lineHeatOptions({ ...args, lineHeat: 'sampled' }, program)];
+  }
+  return [...out, ...lineHeatOptions(args, program)];
 }
 
 /** The program's environment: base, then the configuration's (null removes), then defaults. */
@@ -163,6 +177,15 @@ function checkShapes(args: LaunchArguments): void {
   if (!strings(args.exclude)) throw errors.invalidArgument('exclude', 'a list of module globs');
   if (args.lineHeat !== undefined && !['off', 'sampled', 'exact'].includes(args.lineHeat))
     throw errors.invalidArgument('lineHeat', '"off", "sampled" or "exact"');
+  if (args.calls !== undefined && typeof args.calls !== 'boolean')
+    throw errors.invalidArgument('calls', 'true or false');
+  if (args.calls === false && (args.lineHeat === 'exact' || args.lineHeat === 'off'))
+    throw errors.invalidArgument(
+      'lineHeat',
+      '"sampled" (or left out) when `calls` is false: without call recording only sampled line heat can be recorded',
+    );
+  if (args.values !== undefined && !['repr', 'structured'].includes(args.values))
+    throw errors.invalidArgument('values', '"repr" or "structured"');
   if (!strings(args.lineHeatFiles))
     throw errors.invalidArgument('lineHeatFiles', 'a list of file paths or globs');
   const rate = args.lineHeatSampleRate;

@@ -12,6 +12,8 @@ export const PYTHON_EXTENSION_ID = 'ms-python.python';
 export const Commands = {
   TraceFile: 'tracelens.traceFile',
   ShowTimeline: 'tracelens.showTimeline',
+  /** Arguments: optional [uri, line (0-based)]; default the active editor's cursor. */
+  ShowCallsInTimeline: 'tracelens.showCallsInTimeline',
   ClearTrace: 'tracelens.clearTrace',
   SaveTrace: 'tracelens.saveTrace',
   OpenTrace: 'tracelens.openTrace',
@@ -23,6 +25,7 @@ export const Commands = {
   NextCall: 'tracelens.nextCall',
   ToggleHeat: 'tracelens.toggleHeat',
   TraceFileWithHeat: 'tracelens.traceFileWithHeat',
+  ProfileFileHeatOnly: 'tracelens.profileFileHeatOnly',
   AttachToProcess: 'tracelens.attachToProcess',
   /** Returns the chosen pid as a string, for `"processId": "${command:tracelens.pickProcess}"`. */
   PickProcess: 'tracelens.pickProcess',
@@ -40,6 +43,7 @@ export const InternalCommands = {
 export const CommandTitles: Record<keyof typeof Commands, string> = {
   TraceFile: 'Trace This File',
   ShowTimeline: 'Show Timeline',
+  ShowCallsInTimeline: 'Show Calls in Timeline',
   ClearTrace: 'Clear Trace',
   SaveTrace: 'Save Trace As…',
   OpenTrace: 'Open Trace…',
@@ -51,6 +55,7 @@ export const CommandTitles: Record<keyof typeof Commands, string> = {
   NextCall: 'Next Call',
   ToggleHeat: 'Toggle Line Heat',
   TraceFileWithHeat: 'Trace This File with Line Heat',
+  ProfileFileHeatOnly: 'Profile This File (Line Heat Only)',
   AttachToProcess: 'Attach to Python Process...',
   PickProcess: 'Pick a Python Process',
 };
@@ -67,6 +72,7 @@ export const Settings = {
   HeatMode: 'tracelens.heat.mode',
   HeatFiles: 'tracelens.heat.files',
   HeatSampleRate: 'tracelens.heat.sampleRate',
+  Values: 'tracelens.values',
 } as const;
 
 export const SETTINGS_SECTION = 'tracelens';
@@ -116,6 +122,8 @@ export const LAUNCH_ATTRIBUTES = [
   'lineHeat',
   'lineHeatFiles',
   'lineHeatSampleRate',
+  'calls',
+  'values',
 ] as const;
 
 /** How often the editor and the timeline redraw while a trace grows, at most (ms between). */

@@ -17,6 +17,7 @@ import { CallSelection } from './callSelection';
 import { CallNavigator } from './editor/callNavigator';
 import { registerEditorCommands } from './editor/editorCommands';
 import { HeatLaunchDefaults } from './editor/heatLaunchDefaults';
+import { ValuesLaunchDefaults } from './editor/valuesLaunchDefaults';
 import { EditorDecorator } from './editor/editorDecorator';
 import { TraceCodeLensProvider } from './editor/traceCodeLensProvider';
 import { TraceHoverProvider } from './editor/traceHoverProvider';
@@ -41,7 +42,8 @@ import { TimelinePanel } from './timeline/timelinePanel';
  *     │     │   end-of-line values/arguments/exceptions and line heat in visible editors
  *     │     ├── TraceHoverProvider(decorator, store, CallNavigator(store), selection)
  *     │     ├── TraceCodeLensProvider(decorator)
- *     │     └── registerEditorCommands: previous/next call, select call, toggle heat
+ *     │     └── registerEditorCommands: previous/next call, select call, toggle heat, show a
+ *     │           function's calls in the timeline, trace with heat, profile heat only
  *     ├── CallRevealer(store) ◄──────── TimelinePanel(extensionUri, store, revealer, log, selection)
  *     │                                   the webview panel, also its WebviewPanelSerializer
  *     ├── TraceStatusBar(store)         calls/dropped while a trace runs
@@ -99,7 +101,12 @@ export function activate(context: vscode.ExtensionContext): void {
       selection.select(null, 'command');
       decorator.reset();
       timeline.cleared();
-      if (vscode.workspace.getConfiguration().get<boolean>(Settings.OpenTimelineOnStart, true))
+      // A heat-only launch (`calls: false`) records no calls: nothing for the timeline to show.
+      const recordsCalls = session.configuration.calls !== false;
+      if (
+        recordsCalls &&
+        vscode.workspace.getConfiguration().get<boolean>(Settings.OpenTimelineOnStart, true)
+      )
         timeline.show(true);
     },
   };
@@ -138,6 +145,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, configProvider),
     // Line heat attributes from the settings, for configurations that do not set them.
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new HeatLaunchDefaults()),
+    // `values` ("repr" / "structured") from the tracelens.values setting.
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ValuesLaunchDefaults()),
     vscode.debug.registerDebugConfigurationProvider(
       DEBUG_TYPE,
       configProvider,

@@ -30,6 +30,18 @@ export interface LaunchArguments {
   lineHeatFiles?: string[];
   /** Samples per second for sampled line heat (default 100). */
   lineHeatSampleRate?: number;
+  /**
+   * false: record no calls (no arguments, values, exceptions or timeline), only sampled line heat
+   * (`--no-calls --sample HZ`): much cheaper. lineHeat must then be "sampled" or unset (exact
+   * line heat needs call recording). Default true.
+   */
+  calls?: boolean;
+  /**
+   * How values are recorded: "repr" (default, the bounded repr text) or "structured" (containers,
+   * dataclasses, namedtuples and objects also as a small structure the timeline's details pane
+   * opens as a tree: `--values structured`, see wire.ts STRUCTURED_PREFIX).
+   */
+  values?: 'repr' | 'structured';
   /** Stop on entry is meaningless here; accepted and ignored. */
   noDebug?: boolean;
 }

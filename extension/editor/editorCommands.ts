@@ -1,6 +1,8 @@
 // The editor's commands: Previous / Next Call (through the calls of the function under the
-// cursor), the hovers' link targets (select a call, show it in the timeline), Toggle Line Heat and
-// Trace This File with Line Heat. Changes only the CallSelection, settings and debug sessions.
+// cursor), Show Calls in Timeline (the timeline filtered to that function), the hovers' link
+// targets (select a call, show it in the timeline), Toggle Line Heat, Trace This File with Line
+// Heat and Profile This File (Line Heat Only). Changes only the CallSelection, settings, the
+// timeline's filter (through tracelens.showTimeline) and debug sessions.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -10,6 +12,48 @@ import { formatArgs, formatCount } from '../format';
 import type { ITraceStore } from '../store/api';
 import type { CallNavigator } from './callNavigator';
 import type { EditorDecorator } from './editorDecorator';
+import { functionFilter } from './fileTraceLoader';
+
+/** A launch of `file` that records sampled line heat only (`--no-calls --sample HZ`). */
+export function heatOnlyConfiguration(file: string): vscode.DebugConfiguration {
+  return {
+    type: DEBUG_TYPE,
+    request: 'launch',
+    name: `Profile ${path.basename(file)} (line heat only)`,
+    program: file,
+    calls: false,
+    lineHeat: 'sampled',
+  };
+}
+
+/** The saved Python file to launch (the given one, else the active editor's), or undefined. */
+async function savedPythonFile(
+  uri: vscode.Uri | undefined,
+  purpose: string,
+): Promise<{ path: string; folder: vscode.WorkspaceFolder | undefined } | undefined> {
+  const doc =
+    uri instanceof vscode.Uri
+      ? await vscode.workspace.openTextDocument(uri)
+      : vscode.window.activeTextEditor?.document;
+  if (!doc || doc.languageId !== 'python' || doc.uri.scheme !== 'file' || doc.isUntitled) {
+    void vscode.window.showErrorMessage(`Tracelens: open a saved Python file ${purpose}.`);
+    return undefined;
+  }
+  if (doc.isDirty && !(await doc.save())) {
+    void vscode.window.showErrorMessage(
+      `Tracelens: could not save ${doc.fileName}; save it and try again.`,
+    );
+    return undefined;
+  }
+  return { path: doc.uri.fsPath, folder: vscode.workspace.getWorkspaceFolder(doc.uri) };
+}
+
+/** Switches the heat overlay on (the user asked for heat). */
+async function heatOn(): Promise<void> {
+  const config = vscode.workspace.getConfiguration();
+  if (!config.get<boolean>(Settings.HeatEnabled, true))
+    await config.update(Settings.HeatEnabled, true, vscode.ConfigurationTarget.Global);
+}
 
 export function registerEditorCommands(deps: {
   store: ITraceStore;
@@ -77,34 +121,55 @@ export function registerEditorCommands(deps: {
       vscode.window.setStatusBarMessage(`Tracelens: line heat ${on ? 'on' : 'off'}`, 3000);
     }),
     vscode.commands.registerCommand(Commands.TraceFileWithHeat, async (uri?: vscode.Uri) => {
-      const doc =
-        uri instanceof vscode.Uri
-          ? await vscode.workspace.openTextDocument(uri)
-          : vscode.window.activeTextEditor?.document;
-      if (!doc || doc.languageId !== 'python' || doc.uri.scheme !== 'file' || doc.isUntitled) {
-        void vscode.window.showErrorMessage(
-          'Tracelens: open a saved Python file to trace it with line heat.',
-        );
-        return;
-      }
-      if (doc.isDirty && !(await doc.save())) {
-        void vscode.window.showErrorMessage(
-          `Tracelens: could not save ${doc.fileName}; save it and trace again.`,
-        );
-        return;
-      }
-      const config = vscode.workspace.getConfiguration();
-      if (!config.get<boolean>(Settings.HeatEnabled, true))
-        await config.update(Settings.HeatEnabled, true, vscode.ConfigurationTarget.Global);
-      const file = doc.uri.fsPath;
-      await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(doc.uri), {
+      const file = await savedPythonFile(uri, 'to trace it with line heat');
+      if (!file) return;
+      await heatOn();
+      await vscode.debug.startDebugging(file.folder, {
         type: DEBUG_TYPE,
         request: 'launch',
-        name: `Trace ${path.basename(file)} with line heat`,
-        program: file,
+        name: `Trace ${path.basename(file.path)} with line heat`,
+        program: file.path,
         lineHeat: 'exact',
-        lineHeatFiles: [file],
+        lineHeatFiles: [file.path],
       });
     }),
+    vscode.commands.registerCommand(Commands.ProfileFileHeatOnly, async (uri?: vscode.Uri) => {
+      const file = await savedPythonFile(uri, 'to profile its line heat');
+      if (!file) return;
+      await heatOn();
+      await vscode.debug.startDebugging(file.folder, heatOnlyConfiguration(file.path));
+    }),
+    vscode.commands.registerCommand(
+      Commands.ShowCallsInTimeline,
+      async (uri?: unknown, line?: unknown) => {
+        const editor = vscode.window.activeTextEditor;
+        // From a hover link the URI comes as a string; from a menu as a Uri; else the cursor.
+        const target =
+          uri instanceof vscode.Uri
+            ? uri
+            : typeof uri === 'string'
+              ? vscode.Uri.parse(uri, true)
+              : undefined;
+        const document = target
+          ? await vscode.workspace.openTextDocument(target)
+          : editor?.document;
+        const at =
+          typeof line === 'number' && Number.isInteger(line)
+            ? line
+            : target && editor?.document.uri.toString() !== target.toString()
+              ? undefined
+              : editor?.selection.active.line;
+        const found = document && at !== undefined && (await decorator.functionAt(document, at));
+        if (!found) {
+          void vscode.window.showInformationMessage(
+            'Tracelens: put the cursor in a traced function to show its calls in the timeline.',
+          );
+          return;
+        }
+        await vscode.commands.executeCommand(Commands.ShowTimeline, {
+          filter: functionFilter(found.fn.qualname, found.doc.tracePath),
+        });
+      },
+    ),
   ];
 }

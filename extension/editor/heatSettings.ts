@@ -1,6 +1,7 @@
 // How line heat is asked of the tracer for one launch: the `lineHeat` mode and `lineHeatFiles`
-// from a launch configuration, else from the settings (tracelens.heat.mode / .files). Pure data
-// in and out; no vscode import (heatLaunchDefaults.ts applies it to debug configurations).
+// from a launch configuration, else from the settings (tracelens.heat.mode / .files; always
+// "sampled" for a configuration with `calls: false`). Pure data in and out; no vscode import
+// (heatLaunchDefaults.ts applies it to debug configurations).
 
 export type LineHeatMode = 'off' | 'sampled' | 'exact';
 
@@ -11,6 +12,7 @@ export function heatAttributes(
     lineHeatFiles?: unknown;
     lineHeatSampleRate?: unknown;
     program?: unknown;
+    calls?: unknown;
   },
   settings: {
     mode: string | undefined;
@@ -19,11 +21,14 @@ export function heatAttributes(
   },
 ): { lineHeat: LineHeatMode; lineHeatFiles: string[]; lineHeatSampleRate?: number } {
   const valid = (m: unknown): m is LineHeatMode => m === 'off' || m === 'sampled' || m === 'exact';
+  // Without call recording only sampled heat can be recorded: the settings' mode does not apply.
   const lineHeat: LineHeatMode = valid(config.lineHeat)
     ? config.lineHeat
-    : valid(settings.mode)
-      ? settings.mode
-      : 'sampled';
+    : config.calls === false
+      ? 'sampled'
+      : valid(settings.mode)
+        ? settings.mode
+        : 'sampled';
   let lineHeatFiles: string[] = Array.isArray(config.lineHeatFiles)
     ? config.lineHeatFiles.filter((f): f is string => typeof f === 'string')
     : [...(settings.files ?? [])];

@@ -1,16 +1,22 @@
 // Hovers on traced Python lines: what is drawn there in full (value and arguments, or the
 // exception), the line's heat figures, and on a traced function's def line or a traced line its
-// calls, total / own / mean time, last few calls and links to the previous / next call and to the
-// timeline. Reads the EditorDecorator's view; the Markdown comes from the pure hoverModel.
+// calls, total / own / mean time, last few calls and links to the previous / next call, to the
+// call in the timeline and to all the function's calls there (the timeline filtered to it). Reads the EditorDecorator's view; the Markdown comes from the pure hoverModel.
 
 import * as vscode from 'vscode';
 import type { CallSelection } from '../callSelection';
-import { InternalCommands } from '../constants';
+import { Commands, InternalCommands } from '../constants';
 import type { ITraceStore } from '../store/api';
 import type { CallNavigator } from './callNavigator';
 import type { EditorDecorator } from './editorDecorator';
 import { heatHoverText } from './heatModel';
-import { callLinks, decorationHover, functionSummary, joinSections } from './hoverModel';
+import {
+  callLinks,
+  decorationHover,
+  functionCallsLink,
+  functionSummary,
+  joinSections,
+} from './hoverModel';
 import { defStatement } from './sourceLines';
 
 const RECENT_CALLS = 5;
@@ -74,6 +80,8 @@ export class TraceHoverProvider implements vscode.HoverProvider {
         });
         if (this.selection.callId === pos.call) links += ' · selected';
       }
+      const all = functionCallsLink(Commands.ShowCallsInTimeline, document.uri.toString(), line);
+      links = links ? `${links} · ${all}` : all;
     }
     const text = joinSections([
       drawn && decorationHover(drawn.ref),
@@ -84,7 +92,11 @@ export class TraceHoverProvider implements vscode.HoverProvider {
     const markdown = new vscode.MarkdownString(text);
     markdown.supportHtml = false;
     markdown.isTrusted = {
-      enabledCommands: [InternalCommands.SelectCall, InternalCommands.ShowCallInTimeline],
+      enabledCommands: [
+        InternalCommands.SelectCall,
+        InternalCommands.ShowCallInTimeline,
+        Commands.ShowCallsInTimeline,
+      ],
     };
     return new vscode.Hover(markdown, document.lineAt(line).range);
   }
