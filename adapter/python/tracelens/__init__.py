@@ -4,7 +4,9 @@
 # tracelens.trace(...) (context manager and decorator), tracelens.notrace, tracelens.register_repr.
 from __future__ import annotations
 
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 from .filters import notrace
 

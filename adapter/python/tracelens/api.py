@@ -8,7 +8,10 @@ import functools
 import os
 import sys
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Optional
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, List, Optional
 
 __all__ = ["trace", "active"]
 

@@ -15,15 +15,15 @@
 from __future__ import annotations
 
 import atexit
-import hmac
-import json
 import os
-import secrets
-import socket
 import sys
-import tempfile
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import _socket
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import wire
 
@@ -62,7 +62,7 @@ def enable(config: Dict[str, Any], session: Any, forget: Optional[Callable[[], N
     _state["session"] = session
     _state["forget"] = forget
     _state["pid"] = os.getpid()
-    os.environ[CHILD_ENV] = json.dumps(config, separators=(",", ":"))
+    os.environ[CHILD_ENV] = wire.json_text(config)
     parts = [SITE_DIR, TRACER_DIR]
     old = os.environ.get("PYTHONPATH")
     if old:
@@ -100,6 +100,7 @@ def start_from_env() -> None:
     if not text or _state["session"] is not None:
         return
     try:
+        import json
         config = json.loads(text)
         _start(config, fork=False)
     except Exception as exc:
@@ -160,17 +161,44 @@ def _start(config: Dict[str, Any], fork: bool) -> None:
             pass
 
 
+def _private_dir() -> str:
+    """A new directory only this user can enter, as tempfile.mkdtemp makes (tempfile costs ~4 ms
+    of start-up to import)."""
+    base = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp"
+    for _ in range(100):
+        path = os.path.join(base, "tracelens-children-" + os.urandom(6).hex())
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+    import tempfile  # an unusual temporary directory: let tempfile find one that works
+    return tempfile.mkdtemp(prefix="tracelens-children-")
+
+
+def _compare_digest(a: str, b: str) -> bool:
+    try:
+        from _operator import _compare_digest as compare  # what hmac uses, without _hashlib
+    except ImportError:  # pragma: no cover - not CPython
+        from hmac import compare_digest as compare
+    return compare(a, b)
+
+
 class Collector:
     """The parent's own trace server for its children (`run --output` without --connect): a
     Unix socket in a private directory; each connection that opens with a hello carrying the
     one-off token becomes a process of the trace file."""
 
     def __init__(self, new_sink: Callable[[], Callable[[Dict[str, Any]], None]]) -> None:
-        self.token = secrets.token_hex(16)
-        self._dir = tempfile.mkdtemp(prefix="tracelens-children-")
+        self.token = os.urandom(16).hex()
+        self._dir = _private_dir()
         os.chmod(self._dir, 0o700)
         self.path = os.path.join(self._dir, "c.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # _socket, not socket: what is used here is the same, and socket's import costs ~3 ms
+        # of every traced program's start-up.
+        self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         self.sock.bind(self.path)
         self.sock.listen(64)
         self.address = "unix:" + self.path
@@ -187,7 +215,8 @@ class Collector:
         # their numbers in that order, whatever the threads serving them do).
         while not self._closed:
             try:
-                conn, _ = self.sock.accept()
+                fd, _ = self.sock._accept()
+                conn = _socket.socket(fileno=fd)
             except OSError:
                 return
             opened = self._open(conn)
@@ -199,7 +228,7 @@ class Collector:
             t.start()
             self._threads.append(t)
 
-    def _open(self, conn: socket.socket) -> Optional[Tuple[wire.FrameReader, Any, List[Any]]]:
+    def _open(self, conn: Any) -> Optional[Tuple[wire.FrameReader, Any, List[Any]]]:
         """Reads up to the first message; a sink if it is a hello with the token."""
         reader = wire.FrameReader()
         conn.settimeout(HELLO_TIMEOUT)
@@ -215,12 +244,12 @@ class Collector:
             return None
         conn.settimeout(None)
         first = messages[0]
-        if first.get("t") != "hello" or not hmac.compare_digest(
+        if first.get("t") != "hello" or not _compare_digest(
                 str(first.get("token", "")), self.token):
             return None
         return reader, self._new_sink(), messages
 
-    def _serve(self, conn: socket.socket, reader: wire.FrameReader,
+    def _serve(self, conn: Any, reader: wire.FrameReader,
                sink: Callable[[Dict[str, Any]], None], pending: List[Any]) -> None:
         ended = False
         try:

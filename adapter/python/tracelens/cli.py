@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import sys
-from typing import Any, Dict, List, Optional
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional
 
 from . import __version__, wire
 
@@ -283,7 +285,6 @@ def run_command(args: List[str]) -> int:
                     % ("--lines" if opts["lines"] else "--c-calls"), "run")
 
     from . import runner
-    from .connection import AddressError, Connection, parse_address
     from .scope import Scope
     from .session import Session
 
@@ -314,6 +315,7 @@ def run_command(args: List[str]) -> int:
     sinks: List[Any] = []
     connection = None
     if opts["connect"] is not None:
+        from .connection import AddressError, Connection, parse_address
         try:
             parse_address(opts["connect"])
             connection = Connection(opts["connect"])
@@ -407,6 +409,7 @@ def run_command(args: List[str]) -> int:
                 sys.stderr.flush()
             except Exception:
                 pass
+            import signal
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
 

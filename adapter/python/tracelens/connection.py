@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Any, Callable, Dict, Optional
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional
 
 from . import wire
 

@@ -16,11 +16,14 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
-from fnmatch import fnmatchcase
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from .scope import glob_match
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 __all__ = ["FilterError", "Filter", "CodeFacts", "compile_spec", "parse_spec_text", "FIELDS",
            "OPERATORS", "notrace", "notrace_entry", "on_notrace_change"]
@@ -49,7 +52,7 @@ class CodeFacts:
 
 # A compiled node: ("and", [nodes]) | ("or", [nodes]) | ("not", node) | ("test", field, test)
 # where test(value) -> bool. Partial evaluation turns static tests into True/False.
-Node = Any
+Node = "Any"  # (a type alias for readers and type checkers)
 
 
 def _make_test(field: str, op: str, value: Any) -> Callable[[Any], bool]:
@@ -68,8 +71,9 @@ def _make_test(field: str, op: str, value: Any) -> Callable[[Any], bool]:
     if not isinstance(value, str):
         raise FilterError("%s_%s needs a string, got %r" % (field, op, value))
     if op == "glob":
-        return lambda v: isinstance(v, str) and fnmatchcase(v, value)
+        return lambda v: isinstance(v, str) and glob_match(v, value)
     if op == "regex":
+        import re
         try:
             rx = re.compile(value)
         except re.error as exc:
@@ -172,7 +176,7 @@ def _evaluate(node: Node, depth: int, thread: str) -> bool:
     return any(_evaluate(c, depth, thread) for c in node[1])
 
 
-Predicate = Callable[[int], bool]
+Predicate = "Callable[[int], bool]"
 
 
 def _predicate(node: Node) -> Predicate:
@@ -317,6 +321,6 @@ def _partial_is_dynamic(node: Node) -> bool:
 
 
 def _from_match(glob: str, module: Optional[str], qualname: str) -> bool:
-    if fnmatchcase(qualname, glob):
+    if glob_match(qualname, glob):
         return True
-    return bool(module) and fnmatchcase("%s.%s" % (module, qualname), glob)
+    return bool(module) and glob_match("%s.%s" % (module, qualname), glob)

@@ -4,12 +4,14 @@
 # and whether it is recorded. Keyed by frame; knows nothing of sys.monitoring or settrace.
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple
 
 __all__ = ["Gate"]
 
 # id(frame) -> (frame, recorded depth below it, --from calls open, under a barrier, recorded)
-_State = Tuple[Any, int, int, bool, bool]
+_State = "Tuple[Any, int, int, bool, bool]"
 
 
 class Gate:

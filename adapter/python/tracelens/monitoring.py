@@ -5,12 +5,15 @@
 # children, gate.py), and C calls on top when asked. May not touch other tools' ids or events.
 from __future__ import annotations
 
-import dis
 import sys
 import threading
 import time
 import types
-from typing import Any, Callable, Dict, Optional, Tuple
+from opcode import opmap as _opmap  # not dis, which costs start-up time
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional, Tuple
 
 from .filters import Filter, on_notrace_change
 from .gate import Gate
@@ -20,7 +23,7 @@ from .tasks import CO_COROUTINE, TaskNames, task_name
 __all__ = ["MonitoringBackend", "pick_tool_id", "line_of_offset"]
 
 PREFERRED_IDS = (4, 5, 3)
-RAISE_VARARGS = dis.opmap["RAISE_VARARGS"]
+RAISE_VARARGS = _opmap["RAISE_VARARGS"]
 
 
 def pick_tool_id() -> Optional[int]:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import threading
 import time
 from bisect import bisect_right
-from typing import Any, Callable, Dict, List, Optional, Tuple
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import wire
 
@@ -17,7 +20,7 @@ __all__ = ["Recorder", "exception_type_name", "THREAD_NOTE"]
 #: Record kind of a thread's start note (not a wire kind: wire kinds are 1-11).
 THREAD_NOTE = 100
 
-CodeInfo = Tuple[Any, str, str]  # (code object, module name, qualname)
+CodeInfo = "Tuple[Any, str, str]"  # (code object, module name, qualname)
 
 
 def exception_type_name(t: type) -> str:

@@ -6,22 +6,37 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
-from fnmatch import fnmatchcase
-from typing import Dict, Iterable, List, Optional, Tuple
 
-__all__ = ["Scope", "library_dirs"]
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Dict, Iterable, List, Optional, Tuple
+
+__all__ = ["Scope", "library_dirs", "glob_match"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def glob_match(name: str, pattern: str) -> bool:
+    """fnmatch.fnmatchcase(name, pattern), without importing fnmatch (and re) for the common
+    globs: '*', a plain name, and 'prefix*'."""
+    star = pattern.find("*")
+    if star < 0 and "?" not in pattern and "[" not in pattern:
+        return name == pattern
+    if star == len(pattern) - 1 and "?" not in pattern and "[" not in pattern:
+        return name.startswith(pattern[:-1])
+    from fnmatch import fnmatchcase
+    return fnmatchcase(name, pattern)
 
 
 def library_dirs() -> Tuple[str, ...]:
     """Directories holding the standard library and installed packages (never traced by default)."""
     dirs = set()
+    try:
+        paths = sysconfig.get_paths()
+    except Exception:
+        paths = {}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        try:
-            path = sysconfig.get_paths()[key]
-        except (KeyError, Exception):
-            continue
+        path = paths.get(key)
         if path:
             dirs.add(os.path.realpath(path))
     for attr in ("prefix", "base_prefix", "exec_prefix", "base_exec_prefix"):
@@ -83,11 +98,11 @@ class Scope:
             return False
         mod = module or ""
         if self.include:
-            if not any(fnmatchcase(mod, g) for g in self.include):
+            if not any(glob_match(mod, g) for g in self.include):
                 return False
         else:
             if not real.startswith(self.root) or self.is_library(real):
                 return False
-        if self.exclude and any(fnmatchcase(mod, g) for g in self.exclude):
+        if self.exclude and any(glob_match(mod, g) for g in self.exclude):
             return False
         return True

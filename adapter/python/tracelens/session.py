@@ -5,10 +5,17 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Optional
+
+try:
+    import _signal as signal  # signal without the enum module it imports (start-up time)
+except ImportError:  # pragma: no cover - not CPython
+    import signal  # type: ignore[no-redef]
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional
 
 from . import wire
 from .filters import Filter, FilterError

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = ["CO_COROUTINE", "TaskNames", "task_name"]
 

@@ -6,11 +6,15 @@
 # Used by `run --output`; reads nothing but the messages.
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from .wire import json_text
 
 __all__ = ["TraceFileWriter", "SCHEMA_VERSION", "read_schema", "ID_RANGE"]
 
@@ -138,7 +142,7 @@ class TraceFileWriter:
         db.execute("INSERT INTO processes (id, pid, ppid, python, backend, argv, cwd, start_ns) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    (p.number, m["pid"], m["ppid"], m["python"], m["backend"],
-                    json.dumps(m["argv"], ensure_ascii=False), m["cwd"], p.shift))
+                    json_text(m["argv"], ensure_ascii=False, compact=False), m["cwd"], p.shift))
         db.commit()
 
     def batch(self, p: _Process, m: Dict[str, Any]) -> None:
@@ -156,7 +160,7 @@ class TraceFileWriter:
             for c in m["codes"]:
                 file = p.files.get(c[1], 0) if c[1] else 0
                 p.code_files[c[0]] = file
-                rows.append((c[0] + off, n, file, c[2], c[3], c[4], json.dumps(c[5]), c[6]))
+                rows.append((c[0] + off, n, file, c[2], c[3], c[4], json_text(c[5], compact=False), c[6]))
             db.executemany(
                 "INSERT INTO codes (id, process, file, module, qualname, line, argnames, flags) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)

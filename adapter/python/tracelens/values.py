@@ -6,9 +6,11 @@
 # hot callbacks, so builtins take a short path. Knows nothing of events, scope or the wire's use.
 from __future__ import annotations
 
-import json
 import time
-from typing import Any, Callable, Dict, List, Optional, Set
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Set
 
 from .wire import STRUCTURED_PREFIX
 
@@ -138,6 +140,7 @@ def make_repr(limit: int = DEFAULT_LIMIT, *, structured: bool = False, policy: s
     if not structured:
         return rep
 
+    import json  # only for structured values (start-up time)
     scalars = (_int, _str, _float, _bool, _none, _bytes)
 
     def snapshot(value: Any, level: int) -> Dict[str, Any]:

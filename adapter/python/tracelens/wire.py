@@ -3,16 +3,16 @@
 # Holds constants and the frame codec only; knows nothing of tracing or sockets.
 from __future__ import annotations
 
-import json
-import struct
-from typing import Any, Dict, List, Optional, Tuple
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = [
     "WIRE_VERSION", "MAX_FRAME", "TOKEN_ENV",
     "CALL", "RETURN", "RAISE", "UNWIND", "HANDLED", "YIELD", "RESUME", "PROBE", "TASK",
     "CCALL", "CRETURN", "STRUCTURED_PREFIX", "CHILD_ENV",
     "GENERATOR", "COROUTINE", "ASYNC_GENERATOR", "VARARGS", "VARKEYWORDS",
-    "encode_payload", "encode_frame", "FrameReader", "decode_frames", "WireError",
+    "encode_payload", "encode_frame", "FrameReader", "decode_frames", "WireError", "json_text",
 ]
 
 WIRE_VERSION = 1
@@ -49,8 +49,6 @@ ASYNC_GENERATOR = 4
 VARARGS = 8
 VARKEYWORDS = 16
 
-_LEN = struct.Struct(">I")
-
 
 class WireError(Exception):
     """A broken frame or message: the connection that carried it is closed."""
@@ -58,6 +56,7 @@ class WireError(Exception):
 
 def encode_payload(message: Dict[str, Any]) -> bytes:
     """The UTF-8 JSON of one message, byte for byte what wire.ts's JSON.stringify produces."""
+    import json  # here, not at the top: a trace file alone never needs it (start-up time)
     text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
     try:
         return text.encode("utf-8")
@@ -66,12 +65,50 @@ def encode_payload(message: Dict[str, Any]) -> bytes:
         return json.dumps(message, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
+def json_text(value: Any, ensure_ascii: bool = True, compact: bool = True) -> str:
+    """json.dumps(value, ensure_ascii=..., separators=(",", ":") if compact else None), the
+    same text, for the plain values of the tracer's own small documents (argv, argument names,
+    the child configuration) without importing json, which imports re (start-up time)."""
+    try:
+        import _json
+        encode = _json.encode_basestring_ascii if ensure_ascii else _json.encode_basestring
+        return _json_text(value, encode, "," if compact else ", ", ":" if compact else ": ")
+    except (ImportError, _NotPlain):
+        import json
+        return json.dumps(value, ensure_ascii=ensure_ascii,
+                          separators=(",", ":") if compact else None)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _json_text(value: Any, encode: Callable[[str], str], comma: str, colon: str) -> str:
+    t = type(value)
+    if t is str:
+        return encode(value)
+    if value is None:
+        return "null"
+    if t is bool:
+        return "true" if value else "false"
+    if t is int:
+        return int.__repr__(value)
+    if t is float and value == value and value not in (float("inf"), float("-inf")):
+        return float.__repr__(value)
+    if t is list or t is tuple:
+        return "[" + comma.join([_json_text(v, encode, comma, colon) for v in value]) + "]"
+    if t is dict and all(type(k) is str for k in value):
+        return "{" + comma.join([encode(k) + colon + _json_text(v, encode, comma, colon)
+                                 for k, v in value.items()]) + "}"
+    raise _NotPlain()
+
+
 def encode_frame(message: Dict[str, Any]) -> bytes:
     """Encodes one message as a frame: 4-byte big-endian payload length, then the payload."""
     payload = encode_payload(message)
     if len(payload) > MAX_FRAME:
         raise WireError("frame of %d bytes exceeds the limit of %d" % (len(payload), MAX_FRAME))
-    return _LEN.pack(len(payload)) + payload
+    return len(payload).to_bytes(4, "big") + payload
 
 
 class FrameReader:
@@ -85,13 +122,14 @@ class FrameReader:
         self._buf += data
         out: List[Dict[str, Any]] = []
         while len(self._buf) >= 4:
-            (n,) = _LEN.unpack_from(self._buf, 0)
+            n = int.from_bytes(self._buf[:4], "big")
             if n > self._max:
                 raise WireError("frame of %d bytes exceeds the limit of %d" % (n, self._max))
             if len(self._buf) < 4 + n:
                 break
             payload = bytes(self._buf[4:4 + n])
             del self._buf[:4 + n]
+            import json
             try:
                 message = json.loads(payload.decode("utf-8"))
             except ValueError as exc:
