@@ -90,6 +90,8 @@ class Session:
             self.backend = SettraceBackend(self.recorder, self.filter, self.rep, self.internal_error)
         self._install_thread_hook()
         self._install_sigterm()
+        from . import forkwarn
+        forkwarn.install()  # our threads must not make os.fork() warn
         self.recorder.start()
         line_mode = None
         if self.lines and self.backend is not None:
