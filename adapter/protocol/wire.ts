@@ -125,6 +125,11 @@ export interface Batch {
   events: Event[];
   /** Events dropped because the buffer was full since the previous batch. */
   dropped: number;
+  /**
+   * Optional, with dropped > 0: [first, last] timestamps (ns, as events' ts) of the records
+   * dropped since the previous batch, so the timeline can show where records are missing.
+   */
+  dropped_ns?: [number, number];
 }
 
 export interface TracerError {

@@ -46,6 +46,13 @@ export interface CallRow {
   /** Bit flags as in schema.sql calls.flags. */
   flags: number;
   childCount: number;
+  /**
+   * Set by call() when the call is drawn in an asyncio task's lane (it ran in the task, or under
+   * a call that did): that lane's TrackInfo.lane.
+   */
+  lane?: number;
+  /** With `lane`: the task's name. */
+  task?: string;
 }
 
 /** What the editor draws for one file, for the selected call of each function (default: last). */
@@ -78,17 +85,60 @@ export interface StoreSummary {
   evictedBeforeNs?: number;
 }
 
-/** A thread (or asyncio task track) of a traced process, for the flame chart's lanes. */
+/**
+ * A lane of the flame chart: a thread of a traced process, or an asyncio task on a thread (its
+ * coroutines and what they call; tracks() lists a thread's task lanes right after the thread).
+ */
 export interface TrackInfo {
   /** threads.id */
   thread: number;
   process: number;
   pid: number;
+  /** The thread's name, or for a task's lane the task's name. */
   name: string;
   startNs: number;
   endNs: number | null;
   calls: number;
+  /** Rows below the lane's top row (a task lane's top row is its shallowest call). */
   maxDepth: number;
+  /** A task's lane: its key, negative (pass it as WindowQuery.lane). Absent: the thread's lane. */
+  lane?: number;
+  /** A task's lane: the asyncio task's name. */
+  task?: string;
+  /** A task's lane: the calls' depth (CallRow.depth) drawn in its top row. */
+  depthBase?: number;
+}
+
+/** A probe event drawn on its thread's lane: a garbage collection (a span) or an instant. */
+export interface FlameMark {
+  /** probes.id (of gc.start for a collection). */
+  id: number;
+  kind: 'gc' | 'audit' | 'probe';
+  /** 'gc', the audit event's name ('open', 'socket.connect', ...) or the probe's name. */
+  name: string;
+  startNs: number;
+  /** A collection's end (null: its end was not recorded); an instant's own time. */
+  endNs: number | null;
+  /** As recorded: "gen=2 collected=14", or the audit event and its arguments. */
+  detail: string;
+  /** Where the program was (absolute path and line), when known. */
+  file?: string;
+  line?: number;
+  /** The call it happened in, when known. */
+  call: number | null;
+  generation?: number;
+  collected?: number;
+  /** Marks of this kind within about a pixel merged into this one (1: itself only). */
+  count: number;
+}
+
+/** Where a process's tracer dropped records because its buffer was full (ns, trace time). */
+export interface DropRegion {
+  process: number;
+  startNs: number;
+  /** Equal to startNs when only the batch the drop was reported with is known. */
+  endNs: number;
+  records: number;
 }
 
 /** Asks for what a flame chart shows of one thread between two times. */
@@ -102,6 +152,10 @@ export interface WindowQuery {
   filter?: string;
   /** At most this many boxes (default 20000); the rest become buckets. */
   maxBoxes?: number;
+  /** A task's lane (TrackInfo.lane) of the thread instead of the thread's own lane. */
+  lane?: number;
+  /** Also the probe marks (the thread's lane only) and dropped regions of the window. */
+  marks?: boolean;
 }
 
 /** One call drawn as a box. */
@@ -135,6 +189,10 @@ export interface FlameBucket {
 export interface FlameWindow {
   boxes: FlameBox[];
   buckets: FlameBucket[];
+  /** Asked with `marks`: probe events in the window, in time order. */
+  marks?: FlameMark[];
+  /** Asked with `marks`: where the lane's process dropped records in the window. */
+  drops?: DropRegion[];
 }
 
 /** Per-function figures (calls, total time counting a recursive call once, own time). */
@@ -186,9 +244,9 @@ export interface ITraceStore extends TraceSink {
   clear(): Promise<void>;
   /** Writes the whole store as a SQLite file (schema.sql). */
   save(path: string): Promise<void>;
-  /** Lanes of the flame chart: every thread of every process. */
+  /** Lanes of the flame chart: every thread of every process, each followed by its task lanes. */
   tracks(): Promise<TrackInfo[]>;
-  /** What the flame chart draws of one thread in a time window. */
+  /** What the flame chart draws of one lane (a thread, or a task with `lane`) in a time window. */
   window(query: WindowQuery): Promise<FlameWindow>;
   /** Per-function aggregates, optionally of the calls matching a filter sentence. */
   functionStats(filter?: string): Promise<FunctionStats[]>;

@@ -3,10 +3,13 @@
 // finished top-level call, or, under a top-level call still running (a script's <module>), its
 // oldest finished children. Calls still open are never dropped. Deletes the rows of the dropped
 // calls and of their exception and probe events, trims the in-memory tracks and forgets the
-// per-line marks that pointed at them. Runs inside the store worker.
+// per-line marks that pointed at them. A thread whose calls are split over asyncio task lanes has
+// its lanes' calls interleaved by id, so their rows are deleted by id, not by id range.
+// Runs inside the store worker.
 
 import type initSqlJs from 'sql.js';
 import type { Ingestor } from './ingestor';
+import { loadProbes } from './probeIndex';
 import type { Track } from './trackIndex';
 
 type Database = initSqlJs.Database;
@@ -53,10 +56,18 @@ export function evictOldest(db: Database, ingestor: Ingestor, count: number): Ev
   }
   if (dropped === 0) return { calls: 0, beforeNs: 0 };
 
-  const idRanges = new Map<number, [number, number][]>();
+  /** Per lane touched: the id ranges it dropped (a range may hold other lanes' ids). */
+  const idRanges = new Map<Track, [number, number][]>();
+  const lanes = ingestor.tracks;
   db.exec('BEGIN');
   try {
     const calls = db.prepare('DELETE FROM calls WHERE id BETWEEN ? AND ? AND thread = ?');
+    const byId = (ids: number[]): void => {
+      for (let k = 0; k < ids.length; k += 500) {
+        const chunk = ids.slice(k, k + 500);
+        db.run(`DELETE FROM calls WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk);
+      }
+    };
     const exceptions = db.prepare(
       'DELETE FROM exceptions WHERE call BETWEEN ? AND ? AND call NOT IN (SELECT id FROM calls WHERE id BETWEEN ? AND ?)',
     );
@@ -69,9 +80,11 @@ export function evictOldest(db: Database, ingestor: Ingestor, count: number): Ev
         if (c.ranges.length === 0) continue;
         const t = c.track;
         const ids: [number, number][] = c.ranges.map(([a, b]) => [t.id[a], t.id[b - 1]]);
-        idRanges.set(t.thread, ids);
+        idRanges.set(t, ids);
+        const split = lanes.hasTasks(t.thread);
+        for (const [a, b] of c.ranges) if (split) byId(Array.from(t.id.subarray(a, b)));
         for (const [lo, hi] of ids) {
-          calls.run([lo, hi, t.thread]);
+          if (!split) calls.run([lo, hi, t.thread]);
           exceptions.run([lo, hi, lo, hi]);
           probes.run([lo, hi, lo, hi]);
         }
@@ -91,10 +104,12 @@ export function evictOldest(db: Database, ingestor: Ingestor, count: number): Ev
   }
   // Open calls moved within their tracks.
   for (const rec of ingestor.openCalls()) {
-    if (idRanges.has(rec.thread)) rec.slot = ingestor.tracks.get(rec.thread)!.find(rec.id);
+    if (idRanges.has(rec.track)) rec.slot = rec.track.find(rec.id);
   }
+  const touched = new Set([...idRanges.keys()].map((t) => t.thread));
+  // A call is gone when none of its thread's lanes holds it any more.
   const gone = (thread: number, id: number): boolean =>
-    idRanges.get(thread)?.some(([lo, hi]) => id >= lo && id <= hi) ?? false;
+    touched.has(thread) && lanes.laneOf(thread, id) === undefined;
   for (const m of ingestor.lastReturns) {
     if (m) for (const [line, rec] of m) if (gone(rec.thread, rec.id)) m.delete(line);
   }
@@ -102,5 +117,6 @@ export function evictOldest(db: Database, ingestor: Ingestor, count: number): Ev
     if (m) for (const [line, mark] of m) if (gone(mark.thread, mark.call)) m.delete(line);
   }
   ingestor.calls -= dropped;
+  if (ingestor.probes.size > 0) loadProbes(db, ingestor.probes, (id) => ingestor.text(id));
   return { calls: dropped, beforeNs };
 }

@@ -6,7 +6,8 @@
 // [S, E) are a binary-searched range; those starting before S and still running at S are all
 // ancestors of the last call that started before S (calls nest on a thread), so a walk up its
 // parents finds them in at most `depth` steps. Slots are aligned to multiples of the slot width
-// (minDurationNs), so panning does not move bucket edges.
+// (minDurationNs), so panning does not move bucket edges. Depths come out relative to the lane's
+// top row (Track.minDepth: 0 for a thread's lane, the shallowest call's depth for a task's lane).
 
 import type { FlameBox, FlameBucket, FlameWindow, WindowQuery } from './api';
 import type { Track } from './trackIndex';
@@ -37,7 +38,10 @@ export function flameWindow(
   const E = q.endNs;
   const w = q.minDurationNs > 0 ? q.minDurationNs : 0;
   const maxBoxes = Math.max(0, q.maxBoxes ?? DEFAULT_MAX_BOXES);
-  const { start, end, depth, code, id } = track;
+  const { start, end, code, id } = track;
+  const depth = track.depth;
+  /** Depth of the lane's top row (0 for a thread's lane). */
+  const base = track.minDepth;
 
   // Indexes of the overlapping calls: running ancestors of S first, then the range.
   const lo = track.lowerBound(S);
@@ -79,7 +83,7 @@ export function flameWindow(
     const e = end[i];
     const box: FlameBox = {
       id: id[i],
-      depth: depth[i],
+      depth: depth[i] - base,
       startNs: start[i],
       endNs: e !== e ? null : e,
       qualname: c?.qualname ?? '',
@@ -96,7 +100,7 @@ export function flameWindow(
   // count, other modules of the cell (rare) in a short list each.
   const slot0 = Math.floor(S / w) - 1;
   const slots = Math.floor(E / w) - slot0 + 1;
-  const depths = track.maxDepth + 1;
+  const depths = track.maxDepth - base + 1;
   const cells = slots * depths;
   if (cells > 16_000_000) {
     throw new Error(
@@ -111,7 +115,7 @@ export function flameWindow(
   const others = new Map<number, Map<number, number>>();
   const used: number[] = [];
   const add = (i: number): void => {
-    const cell = depth[i] * slots + (Math.floor(start[i] / w) - slot0);
+    const cell = (depth[i] - base) * slots + (Math.floor(start[i] / w) - slot0);
     const mod = codeModule[code[i]];
     if (counts[cell]++ === 0) {
       used.push(cell);
@@ -133,7 +137,7 @@ export function flameWindow(
       const s0 = start[i];
       const e = end[i];
       if (e === e && e - s0 < w) {
-        const cell = depth[i] * slots + (Math.floor(s0 / w) - slot0);
+        const cell = (depth[i] - base) * slots + (Math.floor(s0 / w) - slot0);
         const mod = codeModule[code[i]];
         if (counts[cell]++ === 0) {
           used.push(cell);

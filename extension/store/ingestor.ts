@@ -15,7 +15,8 @@ import type initSqlJs from 'sql.js';
 import type { ProcessKey } from '../../adapter/protocol/dap';
 import type { Batch, End, Event, Hello, Lines, TracerError } from '../../adapter/protocol/wire';
 import { MultiInsert } from './multiInsert';
-import { TrackIndex } from './trackIndex';
+import { ProbeIndex } from './probeIndex';
+import { TrackIndex, type Track } from './trackIndex';
 
 type Database = initSqlJs.Database;
 type Statement = initSqlJs.Statement;
@@ -63,6 +64,8 @@ export class CallRec {
   inserted = false;
   /** Index in its track (trackIndex.ts); refreshed when the cap trims the track. */
   slot = 0;
+  /** Its lane: its thread's, or the asyncio task's it runs in (set when it opens). */
+  track!: Track;
   /** Summed durations of its ended children. */
   childNs = 0;
   /** strings.id of the asyncio task it runs in. */
@@ -137,8 +140,10 @@ export class Ingestor {
   readonly texts: string[] = [''];
   /** Distinct module names; CodeInfo.moduleId indexes it. */
   readonly modules: string[] = [];
-  /** The calls of each thread, in memory (trackIndex.ts). */
+  /** The calls of each thread and asyncio task, in memory (trackIndex.ts). */
   readonly tracks = new TrackIndex();
+  /** Probe marks (GC, audit) per thread and dropped regions per process (probeIndex.ts). */
+  readonly probes = new ProbeIndex();
   /** Per store file id: the call that returned (or yielded) last at each line. */
   readonly lastReturns: Map<number, CallRec>[] = [];
   /** Per store file id: the last raise at each line. */
@@ -308,6 +313,19 @@ export class Ingestor {
       if (batch.dropped > 0) {
         this.dropped += batch.dropped;
         this.dropProcess.run([batch.dropped, c.process]);
+        // Where: the tracer's times of the first and last record dropped, when it says; else
+        // the batch's last event (the records dropped were newer than the ones it kept).
+        const range = batch.dropped_ns;
+        if (
+          Array.isArray(range) &&
+          typeof range[0] === 'number' &&
+          typeof range[1] === 'number' &&
+          range[1] >= range[0]
+        ) {
+          this.probes.drop(c.process, range[0] + c.offset, range[1] + c.offset, batch.dropped);
+        } else {
+          this.probes.drop(c.process, c.lastTs, c.lastTs, batch.dropped);
+        }
       }
       this.db.exec('COMMIT');
     } catch (e) {
@@ -475,9 +493,9 @@ export class Ingestor {
           }
           args = s + ']';
         }
-        this.open(c, stack, ev, code, args, 0);
+        const rec = this.open(c, stack, ev, code, args, 0);
         if (n > 4) {
-          const t = this.tracks.get(c.threads[ev[1]])!;
+          const t = rec.track;
           for (let i = 4; i < n; i++) t.pushArg(c.strings[ev[i]] ?? -1);
         }
         return;
@@ -489,7 +507,7 @@ export class Ingestor {
         if (rec) {
           rec.line = ev[4];
           rec.value = c.strings[ev[5]] ?? null;
-          this.tracks.get(rec.thread)!.values(rec.slot, rec.value ?? -1, -1, -1);
+          rec.track.values(rec.slot, rec.value ?? -1, -1, -1);
           this.returned(rec);
         }
         return;
@@ -526,7 +544,7 @@ export class Ingestor {
           rec.excLine = ev[4];
           rec.excType = this.stringOf(c, ev[5]);
           rec.excMessage = this.stringOf(c, ev[6]);
-          this.tracks.get(rec.thread)!.values(rec.slot, -1, rec.excType, rec.excMessage);
+          rec.track.values(rec.slot, -1, rec.excType, rec.excMessage);
           this.exception(c, rec.id, ev);
         }
         return;
@@ -568,7 +586,7 @@ export class Ingestor {
     code: number,
     args: string | null,
     flags: number,
-  ): void {
+  ): CallRec {
     const top = stack.length > 0 ? stack[stack.length - 1] : undefined;
     const active = c.active[ev[1]];
     const open = active[code] ?? 0;
@@ -595,12 +613,27 @@ export class Ingestor {
         c.tasks.delete(k);
       }
     }
-    rec.slot = this.tracks
-      .track(thread, c.process)
-      .push(rec.id, top === undefined ? -1 : top.id, rec.start, rec.depth, code, flags);
+    // Its lane: the task it runs in, else its caller's (a call under a task's coroutine is part
+    // of that task), else its thread's. A lane's first call under another lane has no parent in it.
+    const track =
+      rec.task !== null
+        ? this.tracks.taskLane(thread, c.process, rec.task)
+        : top !== undefined
+          ? top.track
+          : this.tracks.track(thread, c.process);
+    rec.track = track;
+    rec.slot = track.push(
+      rec.id,
+      top === undefined || top.track !== track ? -1 : top.id,
+      rec.start,
+      rec.depth,
+      code,
+      flags,
+    );
     stack.push(rec);
     this.pending.push(rec);
     this.calls++;
+    return rec;
   }
 
   /**
@@ -614,14 +647,13 @@ export class Ingestor {
     if (i < 0) return undefined;
     const ts = ev[3] + c.offset;
     const active = c.active[ev[1]];
-    const track = this.tracks.get(c.threads[ev[1]])!;
     let rec: CallRec;
     do {
       rec = stack.pop()!;
       rec.end = ts;
       if (stack.length === i) rec.flags |= flags;
       const duration = ts - rec.start;
-      track.close(rec.slot, ts, duration - rec.childNs, rec.flags);
+      rec.track.close(rec.slot, ts, duration - rec.childNs, rec.flags);
       if (stack.length > 0) stack[stack.length - 1].childNs += duration;
       active[rec.code]--;
       if (rec.inserted) this.updates.push(rec);
@@ -640,18 +672,21 @@ export class Ingestor {
     const i = ev[2] === 0 || code === undefined ? -1 : frameOf(stack, ev[2]);
     const name = typeof ev[5] === 'string' ? (ev[5] as string) : this.stringText(c, ev[5]);
     const v = this.probeRows.values;
-    v.push(
-      ++this.nextProbe,
-      c.process,
+    const detail = ev[6] === undefined ? null : this.stringOf(c, ev[6]);
+    const p = {
+      id: ++this.nextProbe,
+      process: c.process,
       thread,
-      i >= 0 ? stack[i].id : null,
-      ev[3] + c.offset,
+      call: i >= 0 ? stack[i].id : null,
+      ts: ev[3] + c.offset,
       name,
-      ev[6] === undefined ? null : this.stringOf(c, ev[6]),
-      code === undefined ? null : this.codes[code].file,
-      ev[4] || null,
-    );
+      detail: detail === null ? '' : this.texts[detail],
+      file: code === undefined ? null : this.codes[code].file,
+      line: ev[4] || null,
+    };
+    v.push(p.id, p.process, thread, p.call, p.ts, name, detail, p.file, p.line);
     this.probeRows.added();
+    this.probes.add(p);
   }
 
   /** Notes the call as the last to return at its line, unless a later one did already. */

@@ -1,7 +1,8 @@
 // Opening a saved trace (the store's own save or `python -m tracelens run --output`): checks that
 // the file is a Tracelens trace of a schema this version reads, brings an older file's tables up
 // to the schema, then rebuilds what the store keeps in memory: the Ingestor's interned names, the
-// tracks (own time, "outermost of its code" flags) and the last return and raise per line.
+// tracks (own time, "outermost of its code" flags, asyncio task lanes), the probe marks and
+// dropped regions, and the last return and raise per line.
 // Runs inside the store worker; reads the file, writes only the in-memory database.
 
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,8 @@ import path from 'node:path';
 import type initSqlJs from 'sql.js';
 import schema from '../../adapter/python/tracelens/schema.sql';
 import { CallFlags, CallRec, type Ingestor } from './ingestor';
+import { loadProbes } from './probeIndex';
+import type { DropRegion } from './api';
 import type { Track } from './trackIndex';
 
 type Database = initSqlJs.Database;
@@ -72,6 +75,31 @@ export function rebuildIndexes(db: Database, ingestor: Ingestor): void {
   ingestor.adopt();
   rebuildTracks(db, ingestor);
   rebuildLastPerLine(db, ingestor);
+  loadProbes(db, ingestor.probes, (id) => ingestor.text(id));
+  for (const d of readDrops(db)) ingestor.probes.drop(d.process, d.startNs, d.endNs, d.records);
+}
+
+/** meta key of the dropped regions (JSON array of DropRegion), written when the store saves. */
+export const DROPS_META = 'dropped_regions';
+
+/** The dropped regions a saved trace holds ([] when it has none or they do not parse). */
+function readDrops(db: Database): DropRegion[] {
+  const r = db.exec('SELECT value FROM meta WHERE key = ?', [DROPS_META])[0];
+  if (!r) return [];
+  try {
+    const v = JSON.parse(String(r.values[0][0])) as unknown;
+    if (!Array.isArray(v)) return [];
+    return v.filter(
+      (d): d is DropRegion =>
+        typeof d === 'object' &&
+        d !== null &&
+        ['process', 'startNs', 'endNs', 'records'].every(
+          (k) => typeof (d as Record<string, unknown>)[k] === 'number',
+        ),
+    );
+  } catch {
+    return [];
+  }
 }
 
 function each(db: Database, sql: string, f: (r: SqlValue[]) => void): void {
@@ -85,14 +113,21 @@ function each(db: Database, sql: string, f: (r: SqlValue[]) => void): void {
 
 function rebuildTracks(db: Database, ingestor: Ingestor): void {
   const tracks = ingestor.tracks;
+  /** Call id -> strings.id of its task, for the calls that ran in one. */
+  const tasks = new Map<number, number>();
+  const taskThreads = new Set<number>();
   each(db, 'SELECT id, process FROM threads ORDER BY id', ([id, process]) => {
     tracks.track(id as number, process as number);
   });
   each(
     db,
     // (thread, start_ns, id) is the calls_thread_start index's order: no sort.
-    'SELECT id, process, thread, parent, depth, code, start_ns, end_ns, flags, args, return_value, exc_type, exc_message FROM calls ORDER BY thread, start_ns, id',
+    'SELECT id, process, thread, parent, depth, code, start_ns, end_ns, flags, args, return_value, exc_type, exc_message, task FROM calls ORDER BY thread, start_ns, id',
     (r) => {
+      if (typeof r[13] === 'number') {
+        tasks.set(r[0] as number, r[13]);
+        taskThreads.add(r[2] as number);
+      }
       const t = tracks.track(r[2] as number, r[1] as number);
       const i = t.push(
         r[0] as number,
@@ -152,6 +187,11 @@ function rebuildTracks(db: Database, ingestor: Ingestor): void {
     update(set, `flags | ${CallFlags.Outermost}`);
     update(unset, `flags & ~${CallFlags.Outermost}`);
     db.exec('COMMIT');
+  }
+  // Threads that ran asyncio tasks: their calls move to the tasks' lanes, as at ingest.
+  for (const thread of taskThreads) {
+    const t = tracks.get(thread)!;
+    tracks.splitTasks(thread, (i) => tasks.get(t.id[i]) ?? -1);
   }
 }
 

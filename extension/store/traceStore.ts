@@ -31,7 +31,13 @@ import { Ingestor } from './ingestor';
 import { TraceQueries } from './queries';
 import { compileToTrackFilter, type TrackPredicate } from './trackFilter';
 import type { Track } from './trackIndex';
-import { rebuildIndexes, readTraceFile, SCHEMA_VERSION, STORE_FORMAT } from './traceFile';
+import {
+  DROPS_META,
+  rebuildIndexes,
+  readTraceFile,
+  SCHEMA_VERSION,
+  STORE_FORMAT,
+} from './traceFile';
 
 export { SCHEMA_VERSION, STORE_FORMAT } from './traceFile';
 
@@ -150,7 +156,15 @@ export class TraceStore {
   }
 
   call(id: number): CallRow | undefined {
-    return this.queries.call(id);
+    const row = this.queries.call(id);
+    if (row && this.ingestor.tracks.hasTasks(row.thread)) {
+      const lane = this.ingestor.tracks.laneOf(row.thread, row.id);
+      if (lane && lane.task >= 0) {
+        row.lane = lane.key;
+        row.task = this.ingestor.text(lane.task) ?? '';
+      }
+    }
+    return row;
   }
 
   fileAnnotations(path: string): FileAnnotations {
@@ -167,25 +181,42 @@ export class TraceStore {
     try {
       while (s.step()) {
         const r = s.get();
-        const t = this.ingestor.tracks.get(r[0] as number);
+        const thread = r[0] as number;
+        const t = this.ingestor.tracks.get(thread);
         const n = t?.n ?? 0;
         const start = r[4] as number;
         const processEnd = (r[5] as number | null) ?? start;
-        out.push({
-          thread: r[0] as number,
+        const live = running.has(r[1] as number);
+        const info: TrackInfo = {
+          thread,
           process: r[1] as number,
           pid: r[2] as number,
           name: (r[3] as string | null) ?? '',
           startNs: t && n > 0 ? t.start[0] : start,
           // A lane ends with its last call (or its process, when it has none).
-          endNs: running.has(r[1] as number)
-            ? null
-            : t && n > 0
-              ? Math.max(t.maxEnd, t.start[n - 1])
-              : processEnd,
+          endNs: live ? null : t && n > 0 ? Math.max(t.maxEnd, t.start[n - 1]) : processEnd,
           calls: n,
           maxDepth: t?.maxDepth ?? 0,
-        });
+        };
+        out.push(info);
+        // Its asyncio tasks' lanes, in the order they first ran.
+        for (const lane of this.ingestor.tracks.tasksOf(thread)) {
+          if (lane.n === 0) continue;
+          const task = this.ingestor.text(lane.task) ?? '';
+          out.push({
+            thread,
+            process: info.process,
+            pid: info.pid,
+            name: task,
+            startNs: lane.start[0],
+            endNs: live ? null : Math.max(lane.maxEnd, lane.start[lane.n - 1]),
+            calls: lane.n,
+            maxDepth: lane.rows,
+            lane: lane.key,
+            task,
+            depthBase: lane.minDepth,
+          });
+        }
       }
     } finally {
       s.free();
@@ -195,7 +226,19 @@ export class TraceStore {
 
   window(q: WindowQuery): FlameWindow {
     const i = this.ingestor;
-    return flameWindow(i.tracks.get(q.thread), q, i.codes, i.modules, this.matcher(q.filter));
+    const track = i.tracks.get(q.lane ?? q.thread);
+    // A lane key must belong to the thread asked for.
+    const lane = track && track.thread === q.thread ? track : undefined;
+    const w = flameWindow(lane, q, i.codes, i.modules, this.matcher(q.filter));
+    if (q.marks) {
+      const process = lane?.process ?? i.tracks.get(q.thread)?.process;
+      w.marks =
+        q.lane === undefined
+          ? i.probes.marks(q.thread, q.startNs, q.endNs, q.minDurationNs, i.paths)
+          : [];
+      w.drops = process === undefined ? [] : i.probes.dropsIn(process, q.startNs, q.endNs);
+    }
+    return w;
   }
 
   functionStats(filter?: string): FunctionStats[] {
@@ -258,6 +301,13 @@ export class TraceStore {
 
   /** Writes the database as a SQLite file (through a temporary file, so a reader never sees half). */
   save(path: string): void {
+    const drops = this.ingestor.probes.allDrops();
+    if (drops.length > 0) {
+      this.db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [
+        DROPS_META,
+        JSON.stringify(drops),
+      ]);
+    }
     const bytes = this.db.export();
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, bytes);

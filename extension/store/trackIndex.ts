@@ -1,8 +1,10 @@
-// The store's in-memory index of calls per thread (a flame chart lane): columns in typed arrays, in
+// The store's in-memory index of calls per lane of the flame chart: columns in typed arrays, in
 // start order (the order the tracer opens calls on one thread), so a flame window or per-function
-// aggregates over a million calls are a loop over arrays instead of a million SQL rows. Written by
-// the Ingestor as calls open and end, trimmed from the front by the cap, rebuilt when a trace file
-// is opened. Runs inside the store worker; knows nothing of SQL or the wire.
+// aggregates over a million calls are a loop over arrays instead of a million SQL rows. A lane is a
+// thread, or an asyncio task on a thread: a call that ran in a task (calls.task), and every call
+// under it, goes to the task's lane; each call is in exactly one lane. Written by the Ingestor as
+// calls open and end, trimmed from the front by the cap, rebuilt when a trace file is opened.
+// Runs inside the store worker; knows nothing of SQL or the wire.
 
 /** A growable set of columns; index i is one call. */
 export class Track {
@@ -29,11 +31,23 @@ export class Track {
   maxDepth = 0;
   /** Greatest end of any of its calls (0 before any ended). */
   maxEnd = 0;
+  /**
+   * Smallest depth of its calls: 0 for a thread's lane; for a task's lane the depth of its
+   * shallowest call (a coroutine run by the event loop sits under the frames that started the
+   * loop), so the lane draws from its own top row.
+   */
+  minDepth = 0;
 
   constructor(
     readonly thread: number,
     readonly process: number,
-  ) {}
+    /** Key in the TrackIndex: the thread id for a thread's lane, negative for a task's lane. */
+    readonly key: number = thread,
+    /** strings.id of the task's name; -1 for a thread's lane. */
+    readonly task: number = -1,
+  ) {
+    if (task >= 0) this.minDepth = 0x7fffffff;
+  }
 
   push(
     id: number,
@@ -58,7 +72,25 @@ export class Track {
     this.excMessage[i] = -1;
     this.argOff[i + 1] = this.argOff[i];
     if (depth > this.maxDepth) this.maxDepth = depth;
+    if (depth < this.minDepth) this.minDepth = depth;
     return i;
+  }
+
+  /** Copies the call at index i of `src` (all its columns) to the end; returns its index. */
+  copyFrom(src: Track, i: number, parent: number): number {
+    const j = this.push(src.id[i], parent, src.start[i], src.depth[i], src.code[i], src.flags[i]);
+    this.end[j] = src.end[i];
+    this.own[j] = src.own[i];
+    this.values(j, src.ret[i], src.excType[i], src.excMessage[i]);
+    for (let a = src.argOff[i]; a < src.argOff[i + 1]; a++) this.pushArg(src.argIds[a]);
+    const e = src.end[i];
+    if (e > this.maxEnd) this.maxEnd = e;
+    return j;
+  }
+
+  /** Depth of its deepest call below its top row (what a lane needs rows for). */
+  get rows(): number {
+    return this.n === 0 || this.minDepth > this.maxDepth ? 0 : this.maxDepth - this.minDepth;
   }
 
   /** Appends an argument value id (-1: unknown) to the last call pushed. */
@@ -205,9 +237,15 @@ export class Track {
   }
 }
 
-/** The tracks of a store, by store thread id. */
+/**
+ * The tracks of a store, by key: a thread's lane under its store thread id, a task's lane under a
+ * negative key given when its first call arrives (tasksOf lists them per thread).
+ */
 export class TrackIndex {
   readonly tracks = new Map<number, Track>();
+  /** Per thread id: its tasks' lanes, by task string id, in the order they first ran. */
+  private readonly taskLanes = new Map<number, Map<number, Track>>();
+  private nextLane = 0;
 
   track(thread: number, process: number): Track {
     let t = this.tracks.get(thread);
@@ -218,8 +256,67 @@ export class TrackIndex {
     return t;
   }
 
-  get(thread: number): Track | undefined {
-    return this.tracks.get(thread);
+  /** The lane of asyncio task `task` (strings.id of its name) on a thread, made on first use. */
+  taskLane(thread: number, process: number, task: number): Track {
+    let m = this.taskLanes.get(thread);
+    if (!m) this.taskLanes.set(thread, (m = new Map()));
+    let t = m.get(task);
+    if (!t) {
+      t = new Track(thread, process, --this.nextLane, task);
+      m.set(task, t);
+      this.tracks.set(t.key, t);
+    }
+    return t;
+  }
+
+  /** The task lanes of a thread (empty for a thread that ran no asyncio task). */
+  tasksOf(thread: number): Iterable<Track> {
+    return this.taskLanes.get(thread)?.values() ?? [];
+  }
+
+  /** Whether a thread's calls are split over task lanes. */
+  hasTasks(thread: number): boolean {
+    return (this.taskLanes.get(thread)?.size ?? 0) > 0;
+  }
+
+  /**
+   * Moves a thread's calls to the lanes of the tasks they ran in (`taskAt(i)`: strings.id of the
+   * task of the call at index i, -1 for none; a call without one goes where its caller is), as
+   * the Ingestor places them as they open. For a thread read whole from a trace file.
+   */
+  splitTasks(thread: number, taskAt: (i: number) => number): void {
+    const src = this.tracks.get(thread);
+    if (!src || src.task >= 0) return;
+    const own = new Track(thread, src.process);
+    this.tracks.set(thread, own);
+    const depth: number[] = [];
+    const lanes: Track[] = [];
+    for (let i = 0; i < src.n; i++) {
+      const d = src.depth[i];
+      while (depth.length > 0 && depth[depth.length - 1] >= d) {
+        depth.pop();
+        lanes.pop();
+      }
+      const top = lanes[lanes.length - 1];
+      const task = taskAt(i);
+      const lane = task >= 0 ? this.taskLane(thread, src.process, task) : (top ?? own);
+      lane.copyFrom(src, i, top === lane ? src.parent[i] : -1);
+      depth.push(d);
+      lanes.push(lane);
+    }
+  }
+
+  /** A lane by key (a thread id: that thread's own lane). */
+  get(key: number): Track | undefined {
+    return this.tracks.get(key);
+  }
+
+  /** The lane holding call `id` among a thread's lanes, or undefined. */
+  laneOf(thread: number, id: number): Track | undefined {
+    const own = this.tracks.get(thread);
+    if (own && own.find(id) >= 0) return own;
+    for (const t of this.tasksOf(thread)) if (t.find(id) >= 0) return t;
+    return undefined;
   }
 
   /** Calls held (all tracks). */

@@ -3,7 +3,7 @@
 // more to structured-clone than to rebuild from columns (and the columns are transferred, not
 // copied). Pure data; used by worker.ts and storeClient.ts only.
 
-import type { FlameBox, FlameBucket, FlameWindow } from './api';
+import type { DropRegion, FlameBox, FlameBucket, FlameMark, FlameWindow } from './api';
 
 export interface PackedWindow {
   packed: 'window';
@@ -26,6 +26,9 @@ export interface PackedWindow {
   bucketModule: Int32Array;
   /** -1: absent (no filter). */
   bucketMatches: Int32Array;
+  /** As in FlameWindow (few; cloned as they are). */
+  marks?: FlameMark[];
+  drops?: DropRegion[];
 }
 
 export function packWindow(w: FlameWindow): { packed: PackedWindow; transfer: ArrayBuffer[] } {
@@ -78,6 +81,8 @@ export function packWindow(w: FlameWindow): { packed: PackedWindow; transfer: Ar
     p.bucketModule[i] = str(b.module);
     p.bucketMatches[i] = b.matches === undefined ? -1 : b.matches;
   });
+  if (w.marks) p.marks = w.marks;
+  if (w.drops) p.drops = w.drops;
   const transfer = Object.values(p)
     .filter((v): v is Int32Array => ArrayBuffer.isView(v))
     .map((v) => v.buffer as ArrayBuffer);
@@ -115,5 +120,8 @@ export function unpackWindow(p: PackedWindow): FlameWindow {
     if (p.bucketMatches[i] >= 0) bucket.matches = p.bucketMatches[i];
     buckets[i] = bucket;
   }
-  return { boxes, buckets };
+  const w: FlameWindow = { boxes, buckets };
+  if (p.marks) w.marks = p.marks;
+  if (p.drops) w.drops = p.drops;
+  return w;
 }

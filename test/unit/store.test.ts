@@ -295,14 +295,20 @@ print(json.dumps({
     );
     assert.deepEqual(JSON.parse(out), {
       same_schema: true,
-      meta: { format: 'tracelens', schema_version: '1', origin_ns: '1700000000000000000' },
+      meta: {
+        format: 'tracelens',
+        schema_version: '1',
+        origin_ns: '1700000000000000000',
+        // Where the tracer dropped records (its last event's time when it did not say).
+        dropped_regions: '[{"process":1,"startNs":4400,"endNs":4400,"records":5}]',
+      },
       counts: {
         calls: 13,
         codes: 7,
         exceptions: 9,
         files: 1,
         line_stats: 0,
-        meta: 3,
+        meta: 4,
         probes: 0,
         processes: 2,
         strings: 12,

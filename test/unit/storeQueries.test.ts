@@ -92,8 +92,19 @@ describe('store queries on a hand-made stream', () => {
     assert.deepEqual(
       tracks.map((t) => [t.name, t.startNs, t.endNs, t.calls, t.maxDepth]),
       [
-        ['MainThread', 0, 2000, 9, 3],
+        ['MainThread', 0, 2000, 8, 3],
+        // The asyncio task's coroutine has its own lane under its thread (its resume came
+        // without a task event, so it stays on the thread's lane).
+        ['Task-1', 1000, 1100, 1, 0],
         ['worker', 150, 160, 1, 0],
+      ],
+    );
+    assert.deepEqual(
+      tracks.map((t) => [t.thread, t.lane, t.task, t.depthBase]),
+      [
+        [1, undefined, undefined, undefined],
+        [1, -1, 'Task-1', 1],
+        [2, undefined, undefined, undefined],
       ],
     );
   });
@@ -111,11 +122,15 @@ describe('store queries on a hand-made stream', () => {
           '6 d1 leaf [700,750] f16',
           '7 d2 len [710,720] f24',
           '8 d1 fail [800,900] f20 !',
-          '9 d1 job [1000,1100] f18',
           '10 d1 job [1500,1600] f17',
         ],
         buckets: [],
       },
+    );
+    // The task's call, in its lane from its top row.
+    assert.deepEqual(
+      draw(await s.window({ thread: 1, lane: -1, startNs: 0, endNs: 2000, minDurationNs: 0 })),
+      { boxes: ['9 d0 job [1000,1100] f18'], buckets: [] },
     );
     assert.deepEqual(
       draw(await s.window({ thread: 2, startNs: 0, endNs: 2000, minDurationNs: 0 })).boxes,
@@ -135,7 +150,6 @@ describe('store queries on a hand-made stream', () => {
         '6 d1 leaf [700,750] f16',
         '7 d2 len [710,720] f24',
         '8 d1 fail [800,900] f20 !',
-        '9 d1 job [1000,1100] f18',
       ],
     );
     // A call ending exactly at the window start does not overlap it; one starting at its end neither.
@@ -157,8 +171,7 @@ describe('store queries on a hand-made stream', () => {
         boxes: ['1 d0 <module> [0,2000] f16', '2 d1 fact [100,600] f16'],
         buckets: [
           'd1 [400,800) 1 __main__',
-          // fail (__main__) and job (app.jobs), one each: the one seen first.
-          'd1 [800,1200) 2 __main__',
+          'd1 [800,1200) 1 __main__',
           'd1 [1200,1600) 1 app.jobs',
           'd2 [0,400) 1 __main__',
           'd2 [400,800) 1 builtins',
@@ -177,7 +190,6 @@ describe('store queries on a hand-made stream', () => {
         buckets: [
           'd1 [700,750) 1 __main__',
           'd1 [800,850) 1 __main__',
-          'd1 [1000,1050) 1 app.jobs',
           'd1 [1500,1550) 1 app.jobs',
           'd2 [700,750) 1 builtins',
           'd3 [300,350) 1 __main__',
@@ -188,7 +200,8 @@ describe('store queries on a hand-made stream', () => {
 
   test('window: ties at the maxBoxes cut go to the shallowest, then the earliest', async () => {
     const s = full();
-    // Four calls of 100 ns compete for the last place: fail, job, job (depth 1), fact(1) (depth 3).
+    // Calls of 100 ns compete for the last place: fail, job (depth 1), fact(1) (depth 3); the
+    // other job is in its task's lane.
     const w = draw(
       await s.window({ thread: 1, startNs: 0, endNs: 2000, minDurationNs: 50, maxBoxes: 4 }),
     );
@@ -198,7 +211,7 @@ describe('store queries on a hand-made stream', () => {
       '4 d2 fact [200,500] f0',
       '8 d1 fail [800,900] f20 !',
     ]);
-    assert.equal(w.buckets.length, 5);
+    assert.equal(w.buckets.length, 4);
   });
 
   test('window: a filter marks matching boxes and counts matches per bucket', async () => {
@@ -217,7 +230,7 @@ describe('store queries on a hand-made stream', () => {
         boxes: ['1 d0 <module> [0,2000] f16 -', '2 d1 fact [100,600] f16 match'],
         buckets: [
           'd1 [400,800) 1 __main__ matches 0',
-          'd1 [800,1200) 2 __main__ matches 1',
+          'd1 [800,1200) 1 __main__ matches 1',
           'd1 [1200,1600) 1 app.jobs matches 0',
           'd2 [0,400) 1 __main__ matches 1',
           'd2 [400,800) 1 builtins matches 0',

@@ -52,6 +52,7 @@ class Recorder:
         self._thread: Optional[threading.Thread] = None
         self._seq = 0
         self.dropped = 0
+        self._dropped_ns: "Optional[List[int]]" = None  # [first, last] ts of dropped records
         self.recorded = 0
         self.closed = False
         self.on_error: Optional[Callable[[BaseException], None]] = None
@@ -107,12 +108,34 @@ class Recorder:
             del buf[:len(events)]
             if len(buf) > self._capacity:
                 extra = len(buf) - self._capacity
+                self._note_dropped(buf, self._capacity)
                 del buf[self._capacity:]
                 self.dropped += extra
             if len(events) > self._capacity:
                 self.dropped += len(events) - self._capacity
+                self._note_dropped(events, self._capacity)
                 del events[self._capacity:]
             self._send_batch(events)
+
+    def _note_dropped(self, records: "List[Any]", start: int) -> None:
+        """Widens the time range of the records dropped since the last batch (wire dropped_ns)
+        to the records from `start` on: their first and last timestamps."""
+        first = last = None
+        for i in range(start, len(records)):
+            rec = records[i]
+            if rec[0] != THREAD_NOTE and type(rec[3]) is int:
+                first = rec[3]
+                break
+        for i in range(len(records) - 1, start - 1, -1):
+            rec = records[i]
+            if rec[0] != THREAD_NOTE and type(rec[3]) is int:
+                last = rec[3]
+                break
+        if first is None or last is None:
+            return
+        lo, hi = min(first, last) - self.origin, max(first, last) - self.origin
+        r = self._dropped_ns
+        self._dropped_ns = [lo, hi] if r is None else [min(r[0], lo), max(r[1], hi)]
 
     def close(self) -> None:
         """Stops the writer thread after a last batch; later records are ignored."""
@@ -291,6 +314,9 @@ class Recorder:
         self._seq += 1
         message = {"t": "batch", "seq": self._seq, "strings": strings, "files": files,
                    "codes": codes, "threads": threads, "events": out, "dropped": self.dropped}
+        if self.dropped and self._dropped_ns is not None:
+            message["dropped_ns"] = self._dropped_ns
+        self._dropped_ns = None
         self.dropped = 0
         self._send(message)
 
