@@ -17,19 +17,11 @@ const logFile = path.join(home, 'code-server.log');
 const workspace = path.join(root, 'demo');
 const vsix = path.join(root, 'dist', 'tracelens.vsix');
 
-/** Settings of the served VS Code: no trust prompt, no welcome page, a quiet workbench. */
+/** Settings of the served VS Code: no trust prompt, no welcome page, a quiet workbench (the base
+ * in workbench-settings.json is the end-to-end tests' too). */
 const settings = {
-  'security.workspace.trust.enabled': false,
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
-  'extensions.ignoreRecommendations': true,
-  'telemetry.telemetryLevel': 'off',
-  'chat.commandCenter.enabled': false,
-  'git.openRepositoryInParentFolders': 'never',
-  'editor.minimap.enabled': false,
+  ...JSON.parse(readFileSync(path.join(root, 'scripts', 'workbench-settings.json'), 'utf8')),
   'files.exclude': { '**/__pycache__': true },
-  'remote.autoForwardPorts': false,
   'debug.openDebug': 'neverOpen',
 };
 

@@ -38,21 +38,15 @@ export const codeServerBin =
 export const chromiumPath = process.env.TRACELENS_CHROMIUM || '/usr/bin/chromium';
 export const vsixPath = process.env.TRACELENS_VSIX || path.join(root, 'dist', 'tracelens.vsix');
 
+/** The served VS Code's settings: the base `npm start` uses too, and what the tests need. */
 const settings = {
-  'security.workspace.trust.enabled': false,
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
-  'extensions.ignoreRecommendations': true,
-  'telemetry.telemetryLevel': 'off',
-  'chat.commandCenter.enabled': false,
-  'git.openRepositoryInParentFolders': 'never',
-  'editor.minimap.enabled': false,
+  ...(JSON.parse(
+    readFileSync(path.join(root, 'scripts', 'workbench-settings.json'), 'utf8'),
+  ) as Record<string, unknown>),
   'debug.internalConsoleOpenBehavior': 'openOnSessionStart',
   'window.commandCenter': false,
   'extensions.autoCheckUpdates': false,
   'extensions.autoUpdate': false,
-  'remote.autoForwardPorts': false,
 };
 
 export interface WorkbenchOptions {
