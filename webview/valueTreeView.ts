@@ -73,7 +73,9 @@ function item(
   if (node.type !== null) row.append(el('span', 'vt-type', node.type));
   const length = lengthText(node);
   if (length) row.append(el('span', 'vt-length', length));
-  row.append(el('code', 'value vt-repr', node.repr));
+  const repr = el('code', 'value vt-repr', node.repr);
+  repr.title = node.repr;
+  row.append(repr);
   li.append(row);
   if (open) {
     li.setAttribute('aria-expanded', 'false');

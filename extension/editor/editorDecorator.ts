@@ -131,7 +131,7 @@ export class EditorDecorator implements vscode.Disposable {
     this.subscriptions.push(
       this.changed,
       store.onDidChange((summary) => {
-        this.hasData = summary.calls > 0;
+        this.hasData = summary.calls > 0 || summary.processes > 0; // heat-only: no calls
         if (summary.generation !== this.generation) {
           this.generation = summary.generation;
           schedule();
@@ -176,7 +176,7 @@ export class EditorDecorator implements vscode.Disposable {
   refresh(): void {
     void this.store.summary().then(
       (s) => {
-        this.hasData = s.calls > 0;
+        this.hasData = s.calls > 0 || s.processes > 0;
         this.generation = s.generation;
         this.traces.clear();
         this.views.clear();
