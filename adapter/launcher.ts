@@ -55,10 +55,10 @@ export class Launcher {
     this.finder = new InterpreterFinder(deps.spawner);
   }
 
-  /** The trace server's address while a program runs. */
-  get serverAddress(): { host: string; port: number } | undefined {
-    const a = this.server?.address;
-    return a ? { host: a.address, port: a.port } : undefined;
+  /** Where the program's tracers connect while it runs ("unix:PATH" or "127.0.0.1:PORT"). */
+  get serverAddress(): { connect: string } | undefined {
+    const a = this.server?.connectAddress;
+    return a ? { connect: a } : undefined;
   }
 
   /** Checks the arguments, starts the program under the tracer; rejects with a TracelensError. */
@@ -79,6 +79,8 @@ export class Launcher {
       const server = new TraceServer({
         sessionId: this.deps.sessionId,
         sink: this.deps.sink,
+        // A Unix socket where there are Unix sockets: no port for editors to offer forwarding.
+        transport: process.platform === 'win32' ? 'tcp' : 'unix',
         helloTimeoutMs: this.deps.helloTimeoutMs,
         onRefused: (reason) => this.events.refused(reason),
         onProtocolError: (key, reason) =>
@@ -92,10 +94,9 @@ export class Launcher {
         throw errors.serverFailed((error as Error).message);
       }
       this.server = server;
-      const address = server.address!;
       const child = await this.spawn(
         plan.interpreter.command,
-        plan.tracerArgs(`127.0.0.1:${address.port}`),
+        plan.tracerArgs(server.connectAddress!),
         {
           cwd: plan.cwd,
           env: tracerEnv(plan, server.token),

@@ -1,10 +1,14 @@
-// The loopback socket tracers connect to, one per session, with a random token. A connection must
+// The local socket tracers connect to (a Unix socket in a private directory, or TCP on 127.0.0.1),
+// one per session, with a random token. A connection must
 // open with a hello carrying that token and WIRE_VERSION within a short time, else it is closed and
 // nothing from it reaches the sink. Each accepted connection is one traced process (ProcessKey); the
 // hello reaches the sink with its token blanked. Knows nothing of DAP or vscode.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { ProcessKey, TraceSink } from './protocol/dap';
 import {
   encodeFrame,
@@ -36,6 +40,11 @@ export interface TraceServerOptions {
   helloTimeoutMs?: number;
   /** The token tracers must present; default 32 random bytes, hex. */
   token?: string;
+  /**
+   * "unix": a Unix socket in a new private directory (no port for editors to offer forwarding,
+   * unreachable by other users); "tcp" (default): 127.0.0.1 at a free port.
+   */
+  transport?: 'tcp' | 'unix';
 }
 
 interface Connection {
@@ -52,25 +61,44 @@ export class TraceServer {
   private readonly drainWaiters = new Set<() => void>();
   private accepted = 0;
   private closed = false;
+  private socketDir: string | undefined;
 
   constructor(private readonly options: TraceServerOptions) {
     this.token = options.token ?? randomBytes(32).toString('hex');
   }
 
-  /** Starts listening on 127.0.0.1 at a free port. */
-  listen(): Promise<net.AddressInfo> {
+  /** Starts listening (see TraceServerOptions.transport); resolves with connectAddress. */
+  listen(): Promise<string> {
+    if (this.options.transport === 'unix') {
+      this.socketDir = mkdtempSync(path.join(os.tmpdir(), 'tracelens-'));
+      chmodSync(this.socketDir, 0o700);
+    }
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve(this.address!);
-      });
+      const failed = (error: Error) => {
+        this.removeSocketDir();
+        reject(error);
+      };
+      this.server.once('error', failed);
+      const listening = () => {
+        this.server.off('error', failed);
+        resolve(this.connectAddress!);
+      };
+      if (this.socketDir) this.server.listen(path.join(this.socketDir, 'trace.sock'), listening);
+      else this.server.listen(0, '127.0.0.1', listening);
     });
   }
 
+  /** The TCP address while listening on TCP. */
   get address(): net.AddressInfo | undefined {
     const a = this.server.address();
     return a && typeof a === 'object' ? a : undefined;
+  }
+
+  /** Where tracers connect, as `run --connect` takes it: "unix:PATH" or "127.0.0.1:PORT". */
+  get connectAddress(): string | undefined {
+    const a = this.server.address();
+    if (typeof a === 'string') return `unix:${a}`;
+    return a ? `127.0.0.1:${a.port}` : undefined;
   }
 
   /** Connections accepted so far (the last ProcessKey.connection handed out). */
@@ -115,7 +143,17 @@ export class TraceServer {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     for (const c of this.connections) c.socket.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        this.removeSocketDir();
+        resolve();
+      }),
+    );
+  }
+
+  private removeSocketDir(): void {
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
+    this.socketDir = undefined;
   }
 
   private onConnection(socket: net.Socket): void {

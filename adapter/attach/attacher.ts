@@ -73,9 +73,11 @@ export class Attacher {
     return this.state !== 'idle';
   }
 
-  get serverAddress(): { host: string; port: number } | undefined {
-    const a = this.server?.address;
-    return a ? { host: a.address, port: a.port } : undefined;
+  /** Where the agent connects back: TCP on 127.0.0.1, which also reaches a process whose
+   * files we cannot see (another mount namespace), unlike a Unix socket. */
+  get serverAddress(): { connect: string } | undefined {
+    const a = this.server?.connectAddress;
+    return a ? { connect: a } : undefined;
   }
 
   async attach(args: AttachArguments): Promise<void> {

@@ -6,6 +6,7 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -125,4 +126,15 @@ export async function waitUntil(condition: () => boolean, ms: number): Promise<b
     await new Promise((r) => setTimeout(r, 25));
   }
   return true;
+}
+
+/** Connects to a `run --connect` address ("unix:PATH" or "HOST:PORT"). */
+export function connectTo(address: string): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const done = () => resolve(socket);
+    const socket = address.startsWith('unix:')
+      ? net.createConnection(address.slice(5), done)
+      : net.createConnection(Number(address.split(':')[1]), address.split(':')[0], done);
+    socket.on('error', reject);
+  });
 }

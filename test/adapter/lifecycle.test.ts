@@ -4,15 +4,14 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../adapter/errors';
 import { TraceEvent, TraceRequest, type TraceEventBody } from '../../adapter/protocol/dap';
 import { encodeFrame, WIRE_VERSION, type Batch } from '../../adapter/protocol/wire';
-import { buildAdapter, processGone, RecordingClient, waitUntil } from './dapHarness';
+import { buildAdapter, connectTo, processGone, RecordingClient, waitUntil } from './dapHarness';
 
 let tmp: string;
 let client: RecordingClient | undefined;
@@ -220,8 +219,10 @@ describe('a traced program', () => {
     const c = await launch({ program: sleeper(false) });
     await c.eventually((e) => e.event === TraceEvent.Hello);
     const { body: address } = await c.customRequest('tracelens/serverAddress');
-    assert.equal(address.host, '127.0.0.1');
-    const socket = net.createConnection(address.port, '127.0.0.1');
+    // A Unix socket in a directory only its user can enter.
+    assert.match(address.connect, /^unix:\//);
+    assert.equal(statSync(path.dirname(address.connect.slice(5))).mode & 0o777, 0o700);
+    const socket = await connectTo(address.connect);
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     socket.on('error', () => {});
     socket.resume();

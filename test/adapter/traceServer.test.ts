@@ -1,13 +1,16 @@
-// Tests of the trace server (adapter/traceServer.ts) over real loopback sockets: a tracer with the
+// Tests of the trace server (adapter/traceServer.ts) over real local sockets (TCP, Unix): a tracer with the
 // right token and version is accepted and its messages reach the sink in order; wrong tokens,
 // versions, first messages, silence, oversize and broken frames are refused and deliver nothing.
 
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
+import { existsSync, statSync } from 'node:fs';
+import type * as net from 'node:net';
+import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import type { ProcessKey, TraceSink } from '../../adapter/protocol/dap';
 import { encodeFrame, FrameDecoder, WIRE_VERSION } from '../../adapter/protocol/wire';
 import { TraceServer } from '../../adapter/traceServer';
+import { connectTo } from './dapHarness';
 
 type Delivered = [string, ProcessKey, unknown];
 
@@ -54,7 +57,7 @@ afterEach(async () => {
   servers = [];
 });
 
-async function start(helloTimeoutMs = 2000) {
+async function start(helloTimeoutMs = 2000, transport: 'tcp' | 'unix' = 'tcp') {
   const { sink, got } = recordingSink();
   const refused: string[] = [];
   const server = new TraceServer({
@@ -62,16 +65,14 @@ async function start(helloTimeoutMs = 2000) {
     sink,
     helloTimeoutMs,
     onRefused: (r) => refused.push(r),
+    transport,
   });
   servers.push(server);
   const address = await server.listen();
-  assert.equal(address.address, '127.0.0.1');
-  const connect = () =>
-    new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.createConnection(address.port, '127.0.0.1', () => resolve(socket));
-      socket.on('error', reject);
-    });
-  return { server, got, refused, connect };
+  assert.equal(address, server.connectAddress);
+  if (transport === 'tcp') assert.match(address, /^127\.0\.0\.1:\d+$/);
+  const connect = () => connectTo(address);
+  return { server, got, refused, connect, address };
 }
 
 /** Resolves when the peer closes the socket; rejects if it stays open for `ms`. */
@@ -93,6 +94,23 @@ describe('TraceServer', () => {
     const b = new TraceServer({ sessionId: 'b', sink: recordingSink().sink });
     assert.match(a.token, /^[0-9a-f]{64}$/);
     assert.notEqual(a.token, b.token);
+  });
+
+  it('listens on a Unix socket in a private directory, removed on close', async () => {
+    const { server, got, refused, connect, address } = await start(2000, 'unix');
+    assert.match(address, /^unix:\//);
+    const dir = path.dirname(address.slice(5));
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    const socket = await connect();
+    socket.end(Buffer.concat([encodeFrame(helloWith(server.token)), encodeFrame(end)]));
+    await server.whenIdle(2000);
+    assert.deepEqual(
+      got.map((g) => g[0]),
+      ['hello', 'end'],
+    );
+    assert.deepEqual(refused, []);
+    await server.close();
+    assert.equal(existsSync(dir), false);
   });
 
   it('accepts the right hello and delivers messages in order, split or coalesced', async () => {
