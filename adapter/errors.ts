@@ -120,7 +120,7 @@ export const errors = {
   serverFailed: (detail: string) =>
     new TracelensError(
       ErrorCode.ServerFailed,
-      `Tracelens could not open its loopback socket: ${detail}. Check that 127.0.0.1 is available and try again.`,
+      `Tracelens could not open its trace socket: ${detail}. Check that the temporary directory (TMPDIR) is writable and 127.0.0.1 is available, then try again.`,
     ),
   alreadyRunning: () =>
     new TracelensError(
