@@ -1,8 +1,9 @@
 // End to end in code-server with the packaged VSIX, in a workspace whose settings ask for
 // structured values: a traced dataclass argument and namedtuple result open as trees in the
-// timeline's details pane (mouse and keyboard, "… N more" where cut); "Show Calls in Timeline"
-// from a line of fib filters the panel to fib's calls; "Profile This File (Line Heat Only)" draws
-// sampled heat and no values. One workbench for every step; touches no sources.
+// timeline's details pane (mouse and keyboard, "… N more" where cut); the hover's "All calls in
+// timeline" and "Show Calls in Timeline" filter the panel to one function and count its calls;
+// "Profile This File (Line Heat Only)" draws sampled heat and no values. One workbench for every
+// step; touches no sources.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -175,7 +176,7 @@ test(
 );
 
 test(
-  'Show Calls in Timeline from a line of fib: the panel is filtered to fib and counts its 9 calls',
+  'the hover link and Show Calls in Timeline filter the panel to one function and count its calls',
   { timeout: 150_000 },
   () =>
     wb.guard('showCalls', async () => {
@@ -184,9 +185,24 @@ test(
       await wb.waitForLineDecoration('recursion.py', 15, (t) => t === '→ 3', 60_000);
       await wb.openFile('recursion.py');
       await hidePanel(wb);
+      const frame = wb.webview();
+      // The hover's link on factorial's def line filters the panel to factorial (4 calls).
+      await goToLine(wb, 6);
+      await wb.runCommand('Show or Focus Hover');
+      const link = wb.page.locator('.monaco-hover:not(.hidden) a', {
+        hasText: 'All calls in timeline',
+      });
+      await link.first().waitFor({ timeout: 20_000 });
+      await link.first().click();
+      await frame.locator('#match-count[data-total="4"]').waitFor({ timeout: 20_000 });
+      assert.match(
+        await frame.locator('#filter').inputValue(),
+        /^function == "factorial" and file == "\/.+\/recursion\.py"$/,
+      );
+      // The command from a line inside fib (not its def line) filters to fib (9 calls).
+      await wb.openFile('recursion.py');
       await goToLine(wb, 14);
       await wb.runCommand('Tracelens: Show Calls in Timeline');
-      const frame = wb.webview();
       await frame.locator('#match-count[data-total="9"]').waitFor({ timeout: 20_000 });
       assert.equal(await frame.locator('#match-count').textContent(), '9 matches');
       assert.match(
