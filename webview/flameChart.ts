@@ -1,14 +1,16 @@
 // The flame chart's interactive part: owns the visible time window, turns wheel, drag, clicks and
 // keys (W/S/A/D, F, 0/Escape, arrows, Enter) into zooms, pans and selections, asks for the data
 // of what it shows (overscanned, about a pixel's resolution, stale answers dropped) and draws it
-// once per animation frame. Browser only; the maths lives in webview/flame/, the drawing in
+// once per animation frame. Lanes are threads and asyncio tasks; hovering a probe mark or a
+// dropped region says what it is, clicking a mark selects it (and the call it happened in). Browser only; the maths lives in webview/flame/, the drawing in
 // flameRenderer.ts; it talks to the rest of the panel only through FlameChartEvents.
 
-import type { FlameBox, TrackInfo } from '../extension/store/api';
+import type { FlameBox, FlameMark, TrackInfo } from '../extension/store/api';
 import { formatDuration } from '../extension/format';
 import { NavIndex, type NavDirection } from './flame/callNavigation';
 import { flameAction, wheelZoomFactor, type FlameAction } from './flame/flameKeys';
 import { hitTest, layoutLanes, ROW_HEIGHT, type LaneLayout } from './flame/flameLayout';
+import { dropText, hitDrop, hitMark, markText } from './flame/markLayout';
 import {
   covers,
   followEdge,
@@ -22,12 +24,12 @@ import {
 } from './flame/viewport';
 import { renderBoxMirror } from './boxMirror';
 import { AXIS_HEIGHT, drawFlame, type DrawnLane } from './flameRenderer';
-import type { LaneWindow } from './protocol';
+import type { LaneRef, LaneWindow } from './protocol';
 import type { ThemeColours } from './themeColours';
 
 export interface FlameChartEvents {
-  /** Ask the extension for these threads' window; returns the request id. */
-  fetch(w: TimeWindow, minDurationNs: number, threads: number[]): number;
+  /** Ask the extension for these lanes' window (with marks); returns the request id. */
+  fetch(w: TimeWindow, minDurationNs: number, lanes: LaneRef[]): number;
   /** The visible window changed (to save the state and move the overview's mark). */
   viewChanged(): void;
   select(box: FlameBox | null): void;
@@ -35,12 +37,17 @@ export interface FlameChartEvents {
   /** The arrow key's target is not among the loaded boxes: ask the store. */
   navigateFallback(callId: number, direction: NavDirection): void;
   followChanged(on: boolean): void;
+  /** A probe mark was selected (null: none); `call` is the call it happened in, if known. */
+  selectMark?(mark: FlameMark | null): void;
 }
 
 /** Where a call is, enough to bring it into view. */
 export interface CallPlace {
   id: number;
   thread: number;
+  /** A task lane's key when the call is drawn there (CallRow.lane). */
+  lane?: number;
+  /** The call's depth (CallRow.depth; a task lane starts at its depthBase). */
   depth: number;
   startNs: number;
   endNs: number | null;
@@ -64,6 +71,7 @@ export class FlameChart {
   private pending: { requestId: number; minDurationNs: number } | undefined;
   private filter = '';
   private selected: number | null = null;
+  private selectedMark: FlameMark | null = null;
   private follow = false;
   private drawn: DrawnLane[] = [];
   private theme: ThemeColours | undefined;
@@ -92,7 +100,7 @@ export class FlameChart {
     canvas.addEventListener('pointerup', (e) => this.onPointerUp(e));
     canvas.addEventListener('pointerleave', () => {
       this.pointerX = undefined;
-      this.tip.hidden = true;
+      if (!this.selectedMark) this.tip.hidden = true;
     });
     canvas.addEventListener('dblclick', (e) => {
       const hit = hitTest(this.allRects(), e.offsetX, e.offsetY);
@@ -147,6 +155,8 @@ export class FlameChart {
     this.liveEndNs = 0;
     this.originNs = 0;
     this.selected = null;
+    this.selectedMark = null;
+    this.tip.hidden = true;
     this.requestDraw();
   }
 
@@ -190,7 +200,19 @@ export class FlameChart {
   }
 
   threads(): number[] {
-    return this.tracks.map((t) => t.thread);
+    return [...new Set(this.tracks.map((t) => t.thread))];
+  }
+
+  /** Every lane (threads and their tasks), as windows are asked for. */
+  laneRefs(): LaneRef[] {
+    return this.tracks.map((t) =>
+      t.lane !== undefined ? { thread: t.thread, lane: t.lane } : { thread: t.thread },
+    );
+  }
+
+  /** The probe mark selected (clicked), if any. */
+  get markSelected(): FlameMark | null {
+    return this.selectedMark;
   }
 
   /** An answer to a fetch; older answers than the newest request are dropped. */
@@ -210,7 +232,7 @@ export class FlameChart {
       l.boxes.sort(order);
       l.buckets.sort(order);
     }
-    this.lanes = new Map(lanes.map((l) => [l.thread, l]));
+    this.lanes = new Map(lanes.map((l) => [l.lane ?? l.thread, l]));
     this.navIndex.clear();
     for (const l of lanes) {
       for (const b of l.boxes) {
@@ -280,9 +302,10 @@ export class FlameChart {
         this.setView(panBy(v, (mid - (v.startNs + v.endNs) / 2) / span(v), b));
       }
     }
-    const lane = this.layout.lanes.find((l) => l.thread === place.thread);
+    const key = place.lane ?? place.thread;
+    const lane = this.layout.lanes.find((l) => (l.key ?? l.thread) === key);
     if (lane) {
-      const y = lane.rowsTop + place.depth * ROW_HEIGHT;
+      const y = lane.rowsTop + (place.depth - (lane.depthBase ?? 0)) * ROW_HEIGHT;
       const room = this.root.clientHeight - AXIS_HEIGHT;
       if (y < this.root.scrollTop || y + ROW_HEIGHT > this.root.scrollTop + room) {
         this.root.scrollTop = Math.max(0, y - room / 2);
@@ -303,9 +326,9 @@ export class FlameChart {
     return undefined;
   }
 
+  /** The key of the lane whose loaded boxes hold call `id`. */
   private laneOfBox(id: number): number | undefined {
-    for (const lane of this.lanes.values())
-      if (lane.boxes.some((b) => b.id === id)) return lane.thread;
+    for (const [key, lane] of this.lanes) if (lane.boxes.some((b) => b.id === id)) return key;
     return undefined;
   }
 
@@ -316,17 +339,24 @@ export class FlameChart {
       if (first) this.events.select(first);
       return;
     }
-    const thread = this.laneOfBox(this.selected);
-    if (thread === undefined) {
+    const key = this.laneOfBox(this.selected);
+    if (key === undefined) {
       this.events.navigateFallback(this.selected, direction);
       return;
     }
-    let index = this.navIndex.get(thread);
-    if (!index) this.navIndex.set(thread, (index = new NavIndex(this.lanes.get(thread)!.boxes)));
+    let index = this.navIndex.get(key);
+    if (!index) this.navIndex.set(key, (index = new NavIndex(this.lanes.get(key)!.boxes)));
     const target = index.move(this.selected, direction);
     if (target) {
       this.events.select(target);
-      this.reveal({ ...target, thread });
+      const lane = this.layout.lanes.find((l) => (l.key ?? l.thread) === key);
+      const data = this.lanes.get(key)!;
+      this.reveal({
+        ...target,
+        thread: data.thread,
+        ...(data.lane !== undefined ? { lane: data.lane } : {}),
+        depth: target.depth + (lane?.depthBase ?? 0),
+      });
     } else {
       this.events.navigateFallback(this.selected, direction);
     }
@@ -393,28 +423,73 @@ export class FlameChart {
     this.drag = undefined;
     if (this.canvas.hasPointerCapture(e.pointerId)) this.canvas.releasePointerCapture(e.pointerId);
     if (!d || d.moved) return;
+    const mark = hitMark(this.allMarks(), e.offsetX, e.offsetY);
+    if (mark) {
+      this.selectMark(mark.mark);
+      this.showTip(markText(mark.mark), e.offsetX, e.offsetY);
+      return;
+    }
+    if (this.selectedMark) {
+      this.selectMark(null);
+      this.tip.hidden = true;
+    }
     const hit = hitTest(this.allRects(), e.offsetX, e.offsetY);
     this.events.select(hit?.box ?? null);
   }
 
-  private hover(x: number, y: number): void {
-    const hit = y > AXIS_HEIGHT ? hitTest(this.allRects(), x, y) : undefined;
-    this.canvas.style.cursor = hit ? 'pointer' : 'default';
-    if (!hit) {
-      this.tip.hidden = true;
-      return;
-    }
-    const b = hit.box;
-    const dur = b.endNs === null ? 'running' : formatDuration(b.endNs - b.startNs);
-    this.tip.textContent = `${b.qualname} · ${dur} · ${b.module}${b.exception ? ' · raised' : ''}`;
+  /** Selects a probe mark (null: none): outlined, its details kept in the tooltip. */
+  selectMark(mark: FlameMark | null): void {
+    this.selectedMark = mark;
+    this.root.dataset.selectedMark = mark ? String(mark.id) : '';
+    this.events.selectMark?.(mark);
+    this.requestDraw();
+  }
+
+  private showTip(text: string, x: number, y: number): void {
+    this.tip.textContent = text;
     this.tip.hidden = false;
     const left = Math.min(x + 12, this.widthPx() - this.tip.offsetWidth - 4);
     this.tip.style.left = `${Math.max(0, left)}px`;
     this.tip.style.top = `${y + 14}px`;
   }
 
+  private hover(x: number, y: number): void {
+    const mark = y > AXIS_HEIGHT ? hitMark(this.allMarks(), x, y) : undefined;
+    const hit = y > AXIS_HEIGHT && !mark ? hitTest(this.allRects(), x, y) : undefined;
+    const drop =
+      y > AXIS_HEIGHT && !mark && !hit
+        ? hitDrop(
+            this.drawn.flatMap((l) => l.drops),
+            x,
+            y,
+          )
+        : undefined;
+    this.canvas.style.cursor = hit || mark ? 'pointer' : 'default';
+    if (mark) {
+      this.showTip(markText(mark.mark), x, y);
+      return;
+    }
+    if (drop) {
+      this.showTip(dropText(drop.drop), x, y);
+      return;
+    }
+    if (!hit) {
+      // A selected mark keeps its details shown.
+      if (this.selectedMark) this.tip.textContent = markText(this.selectedMark);
+      else this.tip.hidden = true;
+      return;
+    }
+    const b = hit.box;
+    const dur = b.endNs === null ? 'running' : formatDuration(b.endNs - b.startNs);
+    this.showTip(`${b.qualname} · ${dur} · ${b.module}${b.exception ? ' · raised' : ''}`, x, y);
+  }
+
   private allRects() {
     return this.drawn.flatMap((l) => l.rects);
+  }
+
+  private allMarks() {
+    return this.drawn.flatMap((l) => l.marks);
   }
 
   // ---- fetching and drawing ------------------------------------------------------------------
@@ -454,7 +529,7 @@ export class FlameChart {
       l.minDurationNs >= minDurationNs / 3;
     if (fine && !force) return;
     const w = overscan(v, OVERSCAN, this.bounds());
-    const requestId = this.events.fetch(w, minDurationNs, this.threads());
+    const requestId = this.events.fetch(w, minDurationNs, this.laneRefs());
     this.pending = { requestId, minDurationNs };
   }
 
@@ -502,6 +577,7 @@ export class FlameChart {
         scrollTop: this.root.scrollTop,
         lanes: this.lanes,
         selected: this.selected,
+        selectedMark: this.selectedMark?.id ?? null,
         filterActive: this.filter !== '' && this.loaded?.filter === this.filter,
       },
       theme,

@@ -1,5 +1,6 @@
-// Draws the flame chart on its canvas: the time axis with grid lines, one lane per thread (a
-// header, then boxes by depth, buckets of tiny calls as blocks), exceptions edged in red, the
+// Draws the flame chart on its canvas: the time axis with grid lines, one lane per thread and per
+// asyncio task (a header, then boxes by depth, buckets of tiny calls as blocks), exceptions edged
+// in red, probe marks in the header (GC bars, audit ticks), dropped regions hatched, the
 // selection outlined, non-matching calls dimmed under a filter, the live edge while running.
 // Returns the rectangles it drew for hit testing. Browser canvas only; layout math is in flame/.
 
@@ -12,6 +13,7 @@ import {
   type BoxRect,
   type LaneLayout,
 } from './flame/flameLayout';
+import { dropLabel, dropRects, markRects, type DropRect, type MarkRect } from './flame/markLayout';
 import { moduleColour, type BoxColours } from './flame/moduleColor';
 import { axisTicks } from './flame/timeAxis';
 import { xOf, type TimeWindow } from './flame/viewport';
@@ -31,11 +33,20 @@ export interface FlameScene {
   lanes: ReadonlyMap<number, LaneWindow>;
   selected: number | null;
   filterActive: boolean;
+  /** The selected probe mark's id (probes.id), if any. */
+  selectedMark?: number | null;
 }
 
 export interface DrawnLane {
   thread: number;
+  /** The lane's key (thread id, or a task lane's key). */
+  key: number;
+  /** Position of the lane from the top. */
+  index: number;
+  task?: string;
   rects: BoxRect[];
+  marks: MarkRect[];
+  drops: DropRect[];
 }
 
 /** Per module: its colours normal and dimmed, for the current theme (reset when it changes). */
@@ -99,6 +110,44 @@ class RunFiller {
   }
 }
 
+/** Diagonal hatching over a dropped region, edged, with its label when the region is wide enough. */
+function drawHatch(
+  ctx: CanvasRenderingContext2D,
+  r: DropRect,
+  theme: ThemeColours,
+  charWidth: number,
+): void {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(r.x, r.y, r.w, r.h);
+  ctx.clip();
+  ctx.fillStyle = theme.background;
+  ctx.globalAlpha = 0.55;
+  ctx.fillRect(r.x, r.y, r.w, r.h);
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = theme.dropped;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let x = r.x - r.h; x < r.x + r.w; x += 6) {
+    ctx.moveTo(x, r.y + r.h);
+    ctx.lineTo(x + r.h, r.y);
+  }
+  ctx.stroke();
+  ctx.fillStyle = theme.dropped;
+  ctx.fillRect(r.x, r.y, 1, r.h);
+  ctx.fillRect(r.x + r.w - 1, r.y, 1, r.h);
+  const label = dropLabel(r.drop);
+  if (r.w > (label.length + 2) * charWidth) {
+    const tw = label.length * charWidth + 6;
+    const x = r.x + (r.w - tw) / 2;
+    ctx.fillStyle = theme.background;
+    ctx.fillRect(x, r.y + 2, tw, 14);
+    ctx.fillStyle = theme.foreground;
+    ctx.fillText(label, x + 3, r.y + 9.5);
+  }
+  ctx.restore();
+}
+
 export function drawFlame(
   ctx: CanvasRenderingContext2D,
   scene: FlameScene,
@@ -116,17 +165,18 @@ export function drawFlame(
 
   const drawn: DrawnLane[] = [];
   let selectedRect: BoxRect | undefined;
+  let selectedMark: MarkRect | undefined;
   ctx.textBaseline = 'middle';
-  for (const lane of scene.layout.lanes) {
+  scene.layout.lanes.forEach((lane, index) => {
     const top = AXIS_HEIGHT + lane.top - scene.scrollTop;
-    if (top > H || top + lane.height < AXIS_HEIGHT) continue;
+    if (top > H || top + lane.height < AXIS_HEIGHT) return;
     ctx.fillStyle = theme.laneHeader;
-    ctx.fillRect(0, top, W, LANE_HEADER - 2);
-    ctx.fillStyle = theme.foreground;
+    ctx.fillRect(lane.task !== undefined ? 12 : 0, top, W, LANE_HEADER - 2);
+    ctx.fillStyle = lane.task !== undefined ? theme.muted : theme.foreground;
     ctx.font = theme.font;
-    ctx.fillText(lane.label, 6, top + (LANE_HEADER - 2) / 2);
-    const data = scene.lanes.get(lane.thread);
-    if (!data) continue;
+    ctx.fillText(lane.label, lane.task !== undefined ? 16 : 6, top + (LANE_HEADER - 2) / 2);
+    const data = scene.lanes.get(lane.key ?? lane.thread);
+    if (!data) return;
     const rowsTop = top + LANE_HEADER;
 
     // Buckets: blocks in their module's colour, translucent; touching blocks of one colour in one
@@ -178,7 +228,49 @@ export function drawFlame(
       if (b.id === scene.selected) selectedRect = r;
     }
     run.flush();
-    drawn.push({ thread: lane.thread, rects });
+
+    // Dropped regions: hatched across the rows, with how many records were lost when it fits.
+    const rowsHeight = lane.height - LANE_HEADER;
+    const drops = dropRects(data.drops ?? [], view, W, rowsTop, rowsHeight);
+    for (const r of drops) drawHatch(ctx, r, theme, charWidth);
+
+    // Probe marks in the header: GC bars along its bottom, instants as ticks.
+    const marks = markRects(data.marks ?? [], view, W, top, scene.liveEndNs);
+    for (const r of marks) {
+      const m = r.mark;
+      if (m.kind === 'gc') {
+        ctx.fillStyle = theme.gcMark;
+        ctx.fillRect(r.x, r.y + r.h - 5, r.w, 5);
+        ctx.globalAlpha = 0.12;
+        ctx.fillRect(r.x, rowsTop, r.w, rowsHeight);
+        ctx.globalAlpha = 1;
+      } else {
+        ctx.fillStyle = m.kind === 'audit' ? theme.auditMark : theme.muted;
+        ctx.beginPath();
+        ctx.moveTo(r.x, r.y + 2);
+        ctx.lineTo(r.x + r.w, r.y + 2);
+        ctx.lineTo(r.x + r.w / 2, r.y + r.h - 2);
+        ctx.closePath();
+        ctx.fill();
+      }
+      if (m.id === scene.selectedMark) selectedMark = r;
+    }
+    const entry: DrawnLane = {
+      thread: lane.thread,
+      key: lane.key ?? lane.thread,
+      index,
+      rects,
+      marks,
+      drops,
+    };
+    if (lane.task !== undefined) entry.task = lane.task;
+    drawn.push(entry);
+  });
+
+  if (selectedMark) {
+    ctx.strokeStyle = theme.selection;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(selectedMark.x - 1, selectedMark.y, selectedMark.w + 2, selectedMark.h);
   }
 
   if (selectedRect) {

@@ -35,7 +35,11 @@ const OVERVIEW_INTERVAL_MS = 1000;
 const RECHECK_INTERVAL_MS = 1000;
 
 function unpackLanes(lanes: PackedLane[]): LaneWindow[] {
-  return lanes.map((l) => ({ thread: l.thread, ...unpackWindow(l.window) }));
+  return lanes.map((l) => ({
+    thread: l.thread,
+    ...(l.lane !== undefined ? { lane: l.lane } : {}),
+    ...unpackWindow(l.window),
+  }));
 }
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -91,12 +95,14 @@ class TimelineApp {
       byId('flame-boxes'),
       byId('flame-tip'),
       {
-        fetch: (w, minDurationNs, threads) =>
+        fetch: (w, minDurationNs, lanes) =>
           this.send('view', (requestId) => ({
             type: 'getWindow',
             requestId,
             purpose: 'view',
-            threads,
+            threads: [...new Set(lanes.map((l) => l.thread))],
+            lanes,
+            marks: true,
             startNs: w.startNs,
             endNs: w.endNs,
             minDurationNs,
@@ -107,6 +113,10 @@ class TimelineApp {
           this.saveState();
         },
         select: (box) => this.selectBox(box),
+        // A probe mark's details stay in the chart's tooltip; the call it happened in is selected.
+        selectMark: (mark) => {
+          if (mark && mark.call !== null) this.select(mark.call, 'flame', {});
+        },
         reveal: (callId) => vscode.postMessage({ type: 'reveal', callId }),
         navigateFallback: (callId, direction) =>
           this.send('navigate', (requestId) => ({
@@ -336,6 +346,7 @@ class TimelineApp {
         requestId,
         purpose: 'overview',
         threads: this.flame.threads(),
+        lanes: this.flame.laneRefs(),
         startNs: b.startNs,
         endNs: b.endNs,
         minDurationNs: span(b) / width,
@@ -428,6 +439,7 @@ class TimelineApp {
       const place: CallPlace = {
         id: c.id,
         thread: c.thread,
+        ...(c.lane !== undefined ? { lane: c.lane } : {}),
         depth: c.depth,
         startNs: c.startNs,
         endNs: c.endNs,

@@ -4,8 +4,10 @@
 
 import type {
   CallRow,
+  DropRegion,
   FlameBox,
   FlameBucket,
+  FlameMark,
   FunctionStats,
   StoreSummary,
   TrackInfo,
@@ -22,14 +24,28 @@ export const PAGE_SIZE = 200;
 /** One lane's part of a flame window answer, as the webview keeps it. */
 export interface LaneWindow {
   thread: number;
+  /** A task's lane: its key (TrackInfo.lane). */
+  lane?: number;
   boxes: FlameBox[];
   buckets: FlameBucket[];
+  /** Asked with marks: the thread's probe marks (none on a task's lane). */
+  marks?: FlameMark[];
+  /** Asked with marks: where the process dropped records. */
+  drops?: DropRegion[];
 }
 
 /** One lane's part of a flame window answer, as it crosses (flame/packedWindow.ts). */
 export interface PackedLane {
   thread: number;
+  /** A task's lane: its key (TrackInfo.lane). */
+  lane?: number;
   window: PackedWindow;
+}
+
+/** A lane a window is asked for: a thread's own, or with `lane` one of its tasks'. */
+export interface LaneRef {
+  thread: number;
+  lane?: number;
 }
 
 /** The selected call with what the details pane shows around it. */
@@ -111,6 +127,10 @@ export type FromWebview =
       requestId: number;
       purpose: WindowPurpose;
       threads: number[];
+      /** When given, the lanes asked for instead of `threads` (task lanes among them). */
+      lanes?: LaneRef[];
+      /** Also the probe marks and dropped regions of each lane. */
+      marks?: boolean;
       startNs: number;
       endNs: number;
       minDurationNs: number;

@@ -16,6 +16,10 @@ export interface ThemeColours {
   bucket: string;
   liveEdge: string;
   overviewWindow: string;
+  /** Probe marks: garbage collections, audit events; hatching of dropped regions. */
+  gcMark: string;
+  auditMark: string;
+  dropped: string;
   font: string;
   monoFont: string;
 }
@@ -52,6 +56,9 @@ export function readThemeColours(): ThemeColours {
     bucket: v('--tl-bucket', 'rgba(128,128,128,0.55)'),
     liveEdge: v('--tl-live-edge', '#3794ff'),
     overviewWindow: v('--tl-overview-window', 'rgba(55,148,255,0.25)'),
+    gcMark: v('--tl-gc-mark', v('--vscode-charts-orange', '#d18616')),
+    auditMark: v('--tl-audit-mark', v('--vscode-charts-purple', '#b180d7')),
+    dropped: v('--tl-dropped', v('--vscode-charts-red', '#f14c4c')),
     font: `${v('--tl-font-size', '12px')} ${v('--tl-font-family', 'sans-serif')}`,
     monoFont: `${v('--tl-mono-size', '12px')} ${v('--tl-mono-family', 'monospace')}`,
   };

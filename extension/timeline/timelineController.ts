@@ -12,6 +12,7 @@ import {
   DETAILS_CHILDREN,
   type CallDetails,
   type FromWebview,
+  type LaneRef,
   type ToWebview,
 } from '../../webview/protocol';
 import type { NavDirection } from '../../webview/flame/callNavigation';
@@ -115,8 +116,9 @@ export class TimelineController {
       case 'getWindow': {
         const maxBoxes = Math.min(MAX_BOXES, Math.max(1, Math.trunc(msg.maxBoxes ?? MAX_BOXES)));
         const filter = msg.filter.trim();
+        const refs: LaneRef[] = msg.lanes ?? msg.threads.map((thread) => ({ thread }));
         const lanes = await Promise.all(
-          msg.threads.map(async (thread) => {
+          refs.map(async ({ thread, lane }) => {
             const w = await this.store.window({
               thread,
               startNs: msg.startNs,
@@ -124,8 +126,11 @@ export class TimelineController {
               minDurationNs: Math.max(0, msg.minDurationNs),
               maxBoxes,
               ...(filter ? { filter } : {}),
+              ...(lane !== undefined ? { lane } : {}),
+              ...(msg.marks ? { marks: true } : {}),
             });
-            return { thread, window: packWindow(w, msg.startNs, filter !== '') };
+            const window = packWindow(w, msg.startNs, filter !== '');
+            return lane !== undefined ? { thread, lane, window } : { thread, window };
           }),
         );
         this.post({

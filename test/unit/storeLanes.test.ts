@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,9 +87,7 @@ const python = (version: string): string =>
 const PYTHONS = ['3.12', '3.11']
   .map((v) => {
     const dir = path.join(os.homedir(), '.pyenv', 'versions');
-    const name = require('node:fs')
-      .readdirSync(dir)
-      .find((n: string) => n === v || n.startsWith(`${v}.`));
+    const name = readdirSync(dir).find((n) => n === v || n.startsWith(`${v}.`));
     return name ? python(name) : undefined;
   })
   .filter((p): p is string => p !== undefined);

@@ -1,4 +1,5 @@
-// Where the flame chart draws things: lanes (one per thread) stacked downwards, each call's box
+// Where the flame chart draws things: lanes (one per thread, and one per asyncio task right
+// under its thread) stacked downwards, each call's box
 // as a pixel rectangle (time across, depth down), buckets of tiny calls, labels clipped to their
 // box, and which box is under the pointer. No DOM and no vscode imports; unit-tested.
 
@@ -11,6 +12,12 @@ export const LANE_GAP = 6;
 
 export interface Lane {
   thread: number;
+  /** A task's lane: its (negative) key, which its windows are asked and kept by. */
+  key?: number;
+  /** A task's lane: the task's name. */
+  task?: string;
+  /** A task's lane: the call depth drawn in its top row (TrackInfo.depthBase). */
+  depthBase?: number;
   label: string;
   /** Top of the lane's header (css px from the chart's top, before scrolling). */
   top: number;
@@ -26,7 +33,13 @@ export interface LaneLayout {
 }
 
 export function laneLabel(t: TrackInfo): string {
+  if (t.lane !== undefined) return `↳ task ${t.task ?? t.name}`;
   return `${t.name} (pid ${t.pid})`;
+}
+
+/** The key a track's windows are asked and kept by (laneKey of a thread: its id). */
+export function laneKey(t: TrackInfo): number {
+  return t.lane ?? t.thread;
 }
 
 /** Lanes for the tracks in order, each tall enough for its deepest call. */
@@ -35,7 +48,19 @@ export function layoutLanes(tracks: readonly TrackInfo[], rowHeight = ROW_HEIGHT
   let y = 0;
   for (const t of tracks) {
     const height = LANE_HEADER + (Math.max(0, t.maxDepth) + 1) * rowHeight;
-    lanes.push({ thread: t.thread, label: laneLabel(t), top: y, rowsTop: y + LANE_HEADER, height });
+    const lane: Lane = {
+      thread: t.thread,
+      label: laneLabel(t),
+      top: y,
+      rowsTop: y + LANE_HEADER,
+      height,
+    };
+    if (t.lane !== undefined) {
+      lane.key = t.lane;
+      lane.task = t.task ?? t.name;
+      lane.depthBase = t.depthBase ?? 0;
+    }
+    lanes.push(lane);
     y += height + LANE_GAP;
   }
   return { lanes, height: Math.max(0, y - LANE_GAP) };

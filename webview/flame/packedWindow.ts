@@ -3,7 +3,13 @@
 // instead of one object per box, so a window of thousands of boxes crosses as a few arrays and
 // parses fast. Pure (no DOM, no vscode); unit-tested in test/unit/flamePackedWindow.test.ts.
 
-import type { FlameBox, FlameBucket, FlameWindow } from '../../extension/store/api';
+import type {
+  DropRegion,
+  FlameBox,
+  FlameBucket,
+  FlameMark,
+  FlameWindow,
+} from '../../extension/store/api';
 
 export interface PackedWindow {
   /** Times below are ns after this. */
@@ -31,6 +37,9 @@ export interface PackedWindow {
   bModule: number[];
   /** Matching calls per bucket; empty without a filter. */
   bMatches: number[];
+  /** As in FlameWindow, when asked for (few: sent as they are). */
+  marks?: FlameMark[];
+  drops?: DropRegion[];
 }
 
 function interner(): { table: string[]; index(text: string): number } {
@@ -92,6 +101,8 @@ export function packWindow(w: FlameWindow, baseNs: number, filtered: boolean): P
     p.bModule.push(modules.index(b.module));
     if (filtered) p.bMatches.push(b.matches ?? 0);
   }
+  if (w.marks) p.marks = w.marks;
+  if (w.drops) p.drops = w.drops;
   return p;
 }
 
@@ -126,5 +137,8 @@ export function unpackWindow(p: PackedWindow): FlameWindow {
     if (filtered) bucket.matches = p.bMatches[i];
     buckets[i] = bucket;
   }
-  return { boxes, buckets };
+  const w: FlameWindow = { boxes, buckets };
+  if (p.marks) w.marks = p.marks;
+  if (p.drops) w.drops = p.drops;
+  return w;
 }
