@@ -114,6 +114,9 @@ export async function planLaunch(
 /** Samples per second of sampled line heat when the configuration names no rate. */
 export const DEFAULT_SAMPLE_RATE = 100;
 
+/** A probe name the tracer's --probes takes. */
+const PROBE = /^(gc|audit(:[^,\s]+)?)$/;
+
 /** The tracer's line heat options: `--sample HZ`, or `--lines GLOB` per file (exact). */
 export function lineHeatOptions(args: LaunchArguments, program: string | undefined): string[] {
   if (args.lineHeat === 'sampled')
@@ -125,11 +128,12 @@ export function lineHeatOptions(args: LaunchArguments, program: string | undefin
 
 /**
  * What the tracer records besides the filters: `--no-calls` (with sampled heat, the only heat it
- * allows) when `calls` is false, `--values structured`, then the line heat options.
+ * allows) when `calls` is false, `--values structured`, `--probes`, then the line heat options.
  */
 export function recordingOptions(args: LaunchArguments, program: string | undefined): string[] {
   const out: string[] = [];
   if (args.values === 'structured') out.push('--values', 'structured');
+  if (args.probes?.length && args.calls !== false) out.push('--probes', args.probes.join(','));
   if (args.calls === false) {
     out.push('--no-calls');
     return [...out, ...lineHeatOptions({ ...args, lineHeat: 'sampled' }, program)];
@@ -186,6 +190,14 @@ function checkShapes(args: LaunchArguments): void {
     );
   if (args.values !== undefined && !['repr', 'structured'].includes(args.values))
     throw errors.invalidArgument('values', '"repr" or "structured"');
+  if (
+    args.probes !== undefined &&
+    !(strings(args.probes) && args.probes.every((p) => PROBE.test(p)))
+  )
+    throw errors.invalidArgument(
+      'probes',
+      'a list of probe names: "gc", "audit", "audit:EVENT" or "audit:*"',
+    );
   if (!strings(args.lineHeatFiles))
     throw errors.invalidArgument('lineHeatFiles', 'a list of file paths or globs');
   const rate = args.lineHeatSampleRate;

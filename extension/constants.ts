@@ -73,6 +73,7 @@ export const Settings = {
   HeatFiles: 'tracelens.heat.files',
   HeatSampleRate: 'tracelens.heat.sampleRate',
   Values: 'tracelens.values',
+  Probes: 'tracelens.probes',
 } as const;
 
 export const SETTINGS_SECTION = 'tracelens';
@@ -124,6 +125,7 @@ export const LAUNCH_ATTRIBUTES = [
   'lineHeatSampleRate',
   'calls',
   'values',
+  'probes',
 ] as const;
 
 /** How often the editor and the timeline redraw while a trace grows, at most (ms between). */

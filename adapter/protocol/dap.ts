@@ -42,6 +42,13 @@ export interface LaunchArguments {
    * opens as a tree: `--values structured`, see wire.ts STRUCTURED_PREFIX).
    */
   values?: 'repr' | 'structured';
+  /**
+   * Probe events drawn as marks on the timeline (`--probes`): "gc" (each collection: generation,
+   * collected count, duration), "audit" (audit events such as open, socket.connect,
+   * subprocess.Popen), "audit:EVENT" (one more audit event), "audit:*" (all). Not recorded when
+   * `calls` is false.
+   */
+  probes?: string[];
   /** Stop on entry is meaningless here; accepted and ignored. */
   noDebug?: boolean;
 }

@@ -1,6 +1,7 @@
 // Adapter tests of the launch arguments that choose what is recorded, over DAP with a real
 // Python: `calls: false` (the tracer runs with --no-calls --sample HZ: sampled line heat as
-// tracelens/lines events and not one call) and `values: "structured"` (values as snapshots).
+// tracelens/lines events and not one call), `values: "structured"` (values as snapshots) and
+// `probes` (GC and audit events).
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import assert from 'node:assert/strict';
@@ -112,5 +113,35 @@ describe('what a launch records', () => {
       ],
     });
     assert.equal(taken[4], '7');
+  });
+
+  it('probes: ["gc"]: the forced collection arrives as gc.start and gc.stop in worker', async () => {
+    const c = await run('tasks_gc.py', { probes: ['gc'] });
+    assert.equal(c.output('stdout'), '[199990000, 799980000]\n');
+    const strings = new Map<number, string>();
+    const codes = new Map<number, string>();
+    const probes: string[] = [];
+    for (const b of c.named(TraceEvent.Batch).map((e) => body<Batch>(e))) {
+      for (const [id, text] of b.strings) strings.set(id, text);
+      for (const [id, , , qualname] of b.codes) codes.set(id, qualname);
+      for (const [kind, , code, , line, name, detail] of b.events)
+        if (kind === 8)
+          probes.push(`${strings.get(name)} ${codes.get(code)}:${line} ${strings.get(detail)}`);
+    }
+    const forced = probes.filter((p) => p.includes(' worker:16 '));
+    assert.equal(forced.length, 2, probes.join('\n'));
+    assert.match(forced[0], /^gc\.start worker:16 gen=2$/);
+    assert.match(forced[1], /^gc\.stop worker:16 gen=2 collected=\d+/);
+  });
+
+  it('probes with a name the tracer does not know is refused with what to write', async () => {
+    const c = (client = new RecordingClient());
+    await c.start();
+    const response = await c.launchRaw({
+      program: path.join(fixtures, 'hot_loop.py'),
+      probes: ['gc', 'memory'],
+    });
+    assert.equal(response.success, false);
+    assert.match(response.message ?? '', /`probes` in launch\.json must be a list of probe names/);
   });
 });

@@ -76,3 +76,16 @@ test('a heat-only configuration gets sampled heat whatever the heat mode setting
     'exact',
   );
 });
+
+test('probes become --probes, left out when calls are not recorded', () => {
+  assert.deepEqual(recordingOptions({ probes: ['gc', 'audit:open'] }, '/w/a.py'), [
+    '--probes',
+    'gc,audit:open',
+  ]);
+  assert.deepEqual(recordingOptions({ probes: [] }, '/w/a.py'), []);
+  assert.deepEqual(recordingOptions({ probes: ['gc'], calls: false }, '/w/a.py'), [
+    '--no-calls',
+    '--sample',
+    '100',
+  ]);
+});
