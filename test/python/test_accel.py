@@ -1,16 +1,19 @@
 # Tests of the optional C accelerator (accel.py, _speedups.c): it builds with this interpreter's
 # own settings, can be switched off, its value short paths give exactly what values.py gives, its
-# batch builder gives exactly the pure-Python batches, and a traced program records the same.
+# batch builder gives exactly the pure-Python batches, and a traced program records the same
+# event stream with and without it (sys.monitoring callbacks on 3.12+, the C trace function of the
+# settrace backend on 3.9-3.11), filters, pauses, threads and exceptions included.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import unittest
 
-from support import TRACER_DIR, run_traced, tracer_env
+from support import TRACER_DIR, run_connected, run_traced, tracer_env
 
 from tracelens import accel
 from tracelens.recorder import THREAD_NOTE, Recorder
@@ -131,6 +134,323 @@ class AcceleratedRecording(unittest.TestCase):
         self.assertGreater(len(pure.detailed()), 30)
         self.assertIn(("take", 1, ["P!", "\"it's\"", "<int of 233 bits>", "None"], "P!"),
                       pure.calls())
+
+
+# A program exercising what the C paths do and what they hand back to Python: calls with every
+# kind of argument, returns, generators (yield, yield from, throw, close), coroutines and tasks,
+# exceptions raised, propagated, caught, re-raised and leaving generators, arguments held in
+# cells, class bodies, properties, lambdas, comprehensions, reprs that raise, a thread, recursion.
+SAMPLE = r"""
+import asyncio, contextlib, sys, threading
+
+def fib(n, *rest, **kw):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+def gen(k):
+    for i in range(k):
+        yield i * 1.5
+    return 'gen done'
+
+def deleg():
+    r = yield from gen(2)
+    return r
+
+def boom(x):
+    try:
+        raise ValueError(x)
+    except ValueError:
+        return 'caught ' + str(x)
+
+def inner():
+    raise KeyError('k')
+
+def middle():
+    inner()
+
+def outer():
+    try:
+        middle()
+    except KeyError:
+        pass
+
+def reraise():
+    try:
+        inner()
+    except KeyError:
+        raise
+
+def chain():
+    try:
+        reraise()
+    except KeyError as e:
+        return 'chained'
+
+def again(exc):
+    try:
+        raise exc
+    except TypeError as e:
+        raise e
+
+def cellarg(a, b):
+    def add():
+        return a + b
+    return add()
+
+class K:
+    attr = [i for i in range(2)]
+
+    def m(self, v):
+        return v
+
+    @property
+    def p(self):
+        return 3
+
+def g_throw():
+    try:
+        yield 1
+    except ValueError:
+        yield 'handled'
+
+def gen_raises():
+    yield 1
+    raise IndexError('from a generator')
+
+def stop_iter():
+    it = iter([])
+    try:
+        next(it)
+    except StopIteration:
+        return 'empty'
+
+async def co(n):
+    await asyncio.sleep(0)
+    return n
+
+async def main_co():
+    t = asyncio.ensure_future(co(2))
+    return await co(1) + await t
+
+class P:
+    def __repr__(self):
+        return 'P!'
+
+class Bad:
+    def __repr__(self):
+        raise RuntimeError('no repr')
+
+def take(p, s="it's", big=10**70, none=None, f=1.5, t=True, u='\u00e9'):
+    return p
+
+def kw(a, *, b=2, **rest):
+    return (a, b, sorted(rest))
+
+def suppressed():
+    with contextlib.suppress(ZeroDivisionError):
+        1 / 0
+    return 'after'
+
+def worker(n):
+    return fib(n)
+
+fib(6, 1, k=2)
+list(gen(3)); list(deleg())
+boom(4); outer(); chain(); cellarg(1, 2)
+try:
+    again(TypeError('t'))
+except TypeError:
+    pass
+k = K(); k.m(5); k.p
+g = g_throw(); next(g); g.throw(ValueError('x')); g.close()
+try:
+    list(gen_raises())
+except IndexError:
+    pass
+stop_iter(); take(P()); take(Bad()); kw(1, b=3, c=4)
+sorted([3, 1, 2], key=lambda v: -v)
+suppressed()
+asyncio.run(main_co())
+t = threading.Thread(target=worker, args=(4,), name='worker'); t.start(); t.join()
+print('done', [x * 2 for x in range(3)])
+"""
+
+
+class SameEventsWithAndWithout(unittest.TestCase):
+    """The sample program's event stream (kinds, functions, lines, values, exceptions, in order)
+    is the same with the pure-Python tracer and with the accelerator, under several options."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if not accel.enabled() or accel.load() is None:
+            raise unittest.SkipTest("accelerator not available here: %s" % accel.reason)
+        cls.program = os.path.join(tempfile.mkdtemp(prefix="tracelens-accel-"), "sample.py")
+        with open(cls.program, "w") as f:
+            f.write(SAMPLE)
+
+    def events(self, flag: str, options=()):
+        proc, streams = run_connected([self.program], list(options),
+                                      env=tracer_env({accel.ENV: flag,
+                                                      "TRACELENS_TOKEN": "test-token"}))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(b"done [0, 2, 4]", proc.stdout)
+        self.assertEqual(len(streams), 1)
+        stream = streams[0]
+        self.assertIsNotNone(stream.end)
+        self.assertEqual(stream.dropped, 0)
+        # Object addresses in default reprs differ from run to run.
+        return [tuple(re.sub(r" at 0x[0-9a-f]+", " at 0x", v) if isinstance(v, str) else v
+                      for v in e) for e in stream.described()]
+
+    def same(self, options=()):
+        pure, fast = self.events("0", options), self.events("1", options)
+        self.assertEqual(fast, pure)
+        return pure
+
+    def test_default_scope(self) -> None:
+        events = self.same()
+        kinds = {e[0] for e in events}
+        self.assertTrue({1, 2, 3, 4, 5, 6, 7, 9} <= kinds, kinds)
+        self.assertIn((1, "take", "P!", "\"it's\"", "<int of 233 bits>", "None", "1.5", "True",
+                       "'\u00e9'"), events)
+        self.assertIn((1, "cellarg", "1", "2"), events)
+        self.assertIn((2, "cellarg", 55, "3"), events)
+        self.assertIn((6, "g_throw", 71, "'handled'"), events)
+        self.assertIn((4, "inner", 23, "KeyError", "'k'"), events)
+        self.assertEqual(sum(1 for e in events if e[:2] == (1, "fib")), 25 + 9)
+
+    def test_excluded(self) -> None:
+        self.assertEqual(self.same(["--exclude", "*"]), [])
+
+    def test_gated_filters(self) -> None:
+        events = self.same(["--max-depth", "2"])
+        # <module> and worker are at depth 0: fib(6) and fib(4) only.
+        self.assertEqual([e[2] for e in events if e[:2] == (1, "fib")], ["6", "4"])
+        events = self.same(["--from", "chain"])
+        self.assertEqual([e[1] for e in events if e[0] == 1], ["chain", "reraise", "inner"])
+
+    def test_lines(self) -> None:
+        self.same(["--lines", "__main__"])
+
+
+@unittest.skipUnless((3, 9) <= sys.version_info < (3, 12), "the settrace backend is 3.9-3.11")
+class SettraceTracer(unittest.TestCase):
+    """The C trace function itself, in this process: decisions taken once per code object and
+    forgotten on clear(), pause, gated filters, new threads, and the previous trace put back."""
+
+    def setUp(self) -> None:
+        if not accel.enabled() or accel.load() is None:
+            self.skipTest("accelerator not available here: %s" % accel.reason)
+
+    def backend(self, exclude=()):
+        from tracelens.filters import Filter
+        from tracelens.scope import Scope
+        from tracelens.settrace import SettraceBackend
+        errors = []
+        rec = Recorder(lambda m: None, offsets=False)
+        scope = Scope(os.path.dirname(os.path.abspath(__file__)), [], list(exclude))
+        b = SettraceBackend(rec, Filter(scope), make_repr(40), errors.append)
+        self.addCleanup(lambda: self.assertEqual(errors, []))
+        return b, rec
+
+    def test_records_and_decides_once(self) -> None:
+        b, rec = self.backend()
+        calls = []
+        real = b._decide
+
+        def counting(code, frame):
+            calls.append(code.co_name)
+            return real(code, frame)
+
+        b._decide = counting  # type: ignore[assignment]
+        before = sys.gettrace()
+
+        def f(a, b=2):
+            return a
+
+        b.start()
+        try:
+            self.assertIs(sys.gettrace(), b._tracer)
+            for i in range(3):
+                f(i)
+        finally:
+            b.stop()
+        self.assertIs(sys.gettrace(), before)
+        self.assertEqual(calls.count("f"), 1)
+        got = [(r[0], r[2].co_name) + tuple(r[4:]) for r in rec.buf if r[2] is f.__code__]
+        line = f.__code__.co_firstlineno + 1
+        self.assertEqual(got, [(1, "f", ("0", "2")), (2, "f", line, "0"),
+                               (1, "f", ("1", "2")), (2, "f", line, "1"),
+                               (1, "f", ("2", "2")), (2, "f", line, "2")])
+        self.assertGreaterEqual(b._tracer.decided(), 1)
+        b.set_filter(b.filter)
+        self.assertEqual(b._tracer.decided(), 0)
+
+    def test_pause_gate_and_threads(self) -> None:
+        b, rec = self.backend()
+
+        def f(a):
+            return a
+
+        def in_thread():
+            f("t")
+
+        b.start()
+        try:
+            f(1)
+            b.pause()
+            f(2)
+            b.resume()
+            b.set_filter(type(b.filter)(b.filter.scope, max_depth=5))
+            self.assertEqual(b._tracer.gated, 1)
+            f(3)
+            t = threading.Thread(target=in_thread)
+            t.start()
+            t.join()
+        finally:
+            b.stop()
+        got = [(r[0], r[4]) for r in rec.buf if r[0] == 1 and r[2] is f.__code__]
+        self.assertEqual(got, [(1, ("1",)), (1, ("3",)), (1, ("'t'",))])
+        threads = {r[1] for r in rec.buf if r[0] == 1 and r[2] is f.__code__}
+        self.assertEqual(len(threads), 2)
+
+    def test_excluded_code_gets_no_line_events_and_gets_them_back(self) -> None:
+        b, rec = self.backend(exclude=["*"])
+        seen = []
+
+        def f():
+            frame = sys._getframe()
+            seen.append(frame.f_trace_lines)
+            return frame
+
+        b.start()
+        try:
+            frame = f()
+        finally:
+            b.stop()
+        self.assertEqual(seen, [False])
+        self.assertTrue(frame.f_trace_lines)  # put back when it returned
+        self.assertEqual(rec.buf, [])
+
+    def test_new_thread_gets_the_c_function(self) -> None:
+        b, rec = self.backend()
+        seen = []
+
+        def probe():
+            seen.append(sys.gettrace())
+
+        def run():
+            probe()
+            probe()
+
+        b.start()
+        try:
+            t = threading.Thread(target=run)
+            t.start()
+            t.join()
+        finally:
+            b.stop()
+        self.assertEqual(seen, [b._tracer, b._tracer])
+        self.assertEqual([r[0] for r in rec.buf if r[2] is probe.__code__], [1, 2, 1, 2])
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 /* Optional C accelerator of the tracer (built by accel.py on first use, never required):
- * sys.monitoring callbacks for the hot events (3.12+), appending exactly the records of the
- * pure-Python callbacks to the recorder's buffer, and the writer's batch builder (interning).
- * Anything unusual is handed to the pure-Python code, which stays the reference behaviour. */
+ * sys.monitoring callbacks for the hot events (3.12+) and a C trace function for the settrace
+ * backend (3.9-3.11), appending exactly the records of the pure-Python callbacks to the
+ * recorder's buffer, and the writer's batch builder (interning). Anything unusual is handed to
+ * the pure-Python code, which stays the reference behaviour. Knows nothing of the wire. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,29 +34,39 @@ static PyObject *now_ns(void) {
 static PyObject *small_int_reprs[262]; /* repr of -5..256 */
 
 /* ---- monitoring callbacks ------------------------------------------------------------------- */
+/* The value text of the records: values.py's rep() with short paths (RepCtx.fast_values) for
+ * exact builtins whose text rep() would give unchanged, checked against rep() at set-up. */
+typedef struct {
+  PyObject *rep;     /* value -> str (values.py) */
+  PyObject *s_none, *s_true, *s_false;
+  Py_ssize_t limit;
+  int fast_values;
+} RepCtx;
+
+static void rep_clear(RepCtx *c) {
+  Py_CLEAR(c->rep); Py_CLEAR(c->s_none); Py_CLEAR(c->s_true); Py_CLEAR(c->s_false);
+}
+
 typedef struct {
   PyObject_HEAD
   PyObject *known;   /* dict id(code) -> argnames tuple (a tuple subclass: handled in Python) */
   PyObject *buf;     /* list the records go to */
-  PyObject *rep;     /* value -> str (values.py) */
   PyObject *fail;    /* internal error handler */
   PyObject *disable; /* sys.monitoring.DISABLE */
   PyObject *py_start, *py_return, *py_yield, *py_resume; /* pure-Python callbacks */
-  PyObject *s_none, *s_true, *s_false;
-  Py_ssize_t limit;
-  int fast_values;
+  RepCtx r;
 } Callbacks;
 
 static void cb_dealloc(Callbacks *self) {
-  Py_XDECREF(self->known); Py_XDECREF(self->buf); Py_XDECREF(self->rep); Py_XDECREF(self->fail);
+  Py_XDECREF(self->known); Py_XDECREF(self->buf); Py_XDECREF(self->fail);
   Py_XDECREF(self->disable); Py_XDECREF(self->py_start); Py_XDECREF(self->py_return);
-  Py_XDECREF(self->py_yield); Py_XDECREF(self->py_resume); Py_XDECREF(self->s_none);
-  Py_XDECREF(self->s_true); Py_XDECREF(self->s_false);
+  Py_XDECREF(self->py_yield); Py_XDECREF(self->py_resume);
+  rep_clear(&self->r);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 /* rep(value) with short paths for exact builtins whose text rep() would give unchanged. */
-static PyObject *value_rep(Callbacks *self, PyObject *v) {
+static PyObject *value_rep(RepCtx *self, PyObject *v) {
   if (self->fast_values) {
     PyTypeObject *t = Py_TYPE(v);
     if (v == Py_None) return Py_NewRef(self->s_none);
@@ -83,7 +95,7 @@ static PyObject *value_rep(Callbacks *self, PyObject *v) {
 
 /* An error inside a callback: as the Python callbacks do, RecursionError is ignored, other
  * Exceptions go to fail(), anything else (KeyboardInterrupt...) propagates. */
-static PyObject *cb_error(Callbacks *self) {
+static PyObject *report_error(PyObject *fail) {
   if (PyErr_ExceptionMatches(PyExc_RecursionError)) {
     PyErr_Clear();
     Py_RETURN_NONE;
@@ -93,12 +105,15 @@ static PyObject *cb_error(Callbacks *self) {
   PyErr_Fetch(&type, &value, &tb);
   PyErr_NormalizeException(&type, &value, &tb);
   if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
-  PyObject *r = PyObject_CallOneArg(self->fail, value ? value : Py_None);
+  PyObject *r = PyObject_CallOneArg(fail, value ? value : Py_None);
   Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
   if (r == NULL) PyErr_Clear();
   Py_XDECREF(r);
   Py_RETURN_NONE;
 }
+
+#if PY_VERSION_HEX >= 0x030C0000
+static PyObject *cb_error(Callbacks *self) { return report_error(self->fail); }
 
 /* Borrowed argnames of a known code object (exact tuple), NULL if unknown or special. */
 static PyObject *known_names(Callbacks *self, PyObject *code) {
@@ -129,7 +144,6 @@ static int append_steal(Callbacks *self, PyObject *rec) {
   return r;
 }
 
-#if PY_VERSION_HEX >= 0x030C0000
 static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
   if (nargs != 2) return PyObject_Vectorcall(self->py_start, args, nargs, NULL);
   PyObject *code = args[0];
@@ -145,7 +159,7 @@ static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nar
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *v = PyFrame_GetVar(frame, PyTuple_GET_ITEM(names, i));
     if (v == NULL) { Py_DECREF(values); return cb_error(self); }
-    PyObject *text = value_rep(self, v);
+    PyObject *text = value_rep(&self->r, v);
     Py_DECREF(v);
     if (text == NULL) { Py_DECREF(values); return cb_error(self); }
     PyTuple_SET_ITEM(values, i, text);
@@ -174,7 +188,7 @@ static PyObject *end_event(Callbacks *self, long kind, PyObject *const *args, Py
   PyObject *code = args[0];
   int k = is_known(self, code);
   if (k <= 0) return PyObject_Vectorcall(fallback, args, nargs, NULL);
-  PyObject *text = value_rep(self, args[2]);
+  PyObject *text = value_rep(&self->r, args[2]);
   if (text == NULL) return cb_error(self);
   PyObject *ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
   PyObject *ts = now_ns();
@@ -220,7 +234,7 @@ static PyObject *cb_resume(Callbacks *self, PyObject *const *args, Py_ssize_t na
 }
 #endif
 
-static PyObject *cb_rep(Callbacks *self, PyObject *v) { return value_rep(self, v); }
+static PyObject *cb_rep(Callbacks *self, PyObject *v) { return value_rep(&self->r, v); }
 
 static PyMethodDef cb_methods[] = {
 #if PY_VERSION_HEX >= 0x030C0000
@@ -242,6 +256,35 @@ static PyTypeObject CallbacksType = {
   .tp_methods = cb_methods,
 };
 
+/* Sets up c for rep and limit; the short paths are used only if they give what rep() gives for
+ * sample values. -1 on error. */
+static int rep_init(RepCtx *c, PyObject *rep, Py_ssize_t limit) {
+  c->rep = Py_NewRef(rep);
+  c->s_none = PyUnicode_InternFromString("None");
+  c->s_true = PyUnicode_InternFromString("True");
+  c->s_false = PyUnicode_InternFromString("False");
+  c->limit = limit;
+  c->fast_values = 0;
+  if (c->s_none == NULL || c->s_true == NULL || c->s_false == NULL) return -1;
+  PyObject *samples = Py_BuildValue("(OOOiiLLsssdd)", Py_None, Py_True, Py_False, 0, -3,
+                                    (long long)123456789012LL, (long long)-98765432109LL, "", "ab'c",
+                                    "x\"y\n", 1.5, -0.1);
+  int ok = samples != NULL;
+  for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(samples); i++) {
+    PyObject *v = PyTuple_GET_ITEM(samples, i);
+    PyObject *expected = PyObject_CallOneArg(rep, v);
+    c->fast_values = 1;
+    PyObject *got = value_rep(c, v);
+    c->fast_values = 0;
+    ok = expected != NULL && got != NULL && PyObject_RichCompareBool(expected, got, Py_EQ) == 1;
+    Py_XDECREF(expected); Py_XDECREF(got);
+  }
+  PyErr_Clear();
+  Py_XDECREF(samples);
+  c->fast_values = ok;
+  return 0;
+}
+
 /* Callbacks(known, buf, rep, fail, disable, fallbacks: dict name -> callable, limit) */
 static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
   PyObject *known, *buf, *rep, *fail, *disable, *fallbacks;
@@ -251,7 +294,8 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
     return NULL;
   Callbacks *self = PyObject_New(Callbacks, &CallbacksType);
   if (self == NULL) return NULL;
-  self->known = Py_NewRef(known); self->buf = Py_NewRef(buf); self->rep = Py_NewRef(rep);
+  memset(&self->r, 0, sizeof self->r);
+  self->known = Py_NewRef(known); self->buf = Py_NewRef(buf);
   self->fail = Py_NewRef(fail); self->disable = Py_NewRef(disable);
   const char *names[4] = {"PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME"};
   PyObject **slots[4] = {&self->py_start, &self->py_return, &self->py_yield, &self->py_resume};
@@ -259,28 +303,7 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
     PyObject *f = PyDict_GetItemString(fallbacks, names[i]);
     *slots[i] = Py_NewRef(f ? f : Py_None);
   }
-  self->s_none = PyUnicode_InternFromString("None");
-  self->s_true = PyUnicode_InternFromString("True");
-  self->s_false = PyUnicode_InternFromString("False");
-  self->limit = limit;
-  self->fast_values = 0;
-  /* The short paths are used only if they give what rep() gives for sample values. */
-  PyObject *samples = Py_BuildValue("(OOOiiLLsssdd)", Py_None, Py_True, Py_False, 0, -3,
-                                    (long long)123456789012LL, (long long)-98765432109LL, "", "ab'c",
-                                    "x\"y\n", 1.5, -0.1);
-  int ok = samples != NULL;
-  for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(samples); i++) {
-    PyObject *v = PyTuple_GET_ITEM(samples, i);
-    PyObject *expected = PyObject_CallOneArg(rep, v);
-    self->fast_values = 1;
-    PyObject *got = value_rep(self, v);
-    self->fast_values = 0;
-    ok = expected != NULL && got != NULL && PyObject_RichCompareBool(expected, got, Py_EQ) == 1;
-    Py_XDECREF(expected); Py_XDECREF(got);
-  }
-  PyErr_Clear();
-  Py_XDECREF(samples);
-  self->fast_values = ok;
+  if (rep_init(&self->r, rep, limit) < 0) { Py_DECREF(self); return NULL; }
   return (PyObject *)self;
 }
 
@@ -491,37 +514,39 @@ error:
 }
 
 
-/* ---- trace every existing thread (3.9-3.11; sys.settrace only reaches the calling thread) ---- */
+/* ---- the settrace tracer (3.9-3.11) ----------------------------------------------------------- */
+/* Tracer: a C trace function (PyEval_SetTrace) standing for settrace.py's global trace function.
+ * Each code object is decided once (settrace.py's _decide, called back the first time a code
+ * object is seen after the filter changed) into a table keyed by the code object: excluded code
+ * costs a table lookup per call and gets no line events. Calls and plain returns/yields of
+ * recorded code append exactly the records of settrace.py's callbacks; everything else (gated
+ * filters, coroutines, exceptions, unwinding, frames with other trace functions) is handed to the
+ * pure-Python functions, called the way sys.settrace calls them. Recorded frames get settrace.py's
+ * `local` as their f_trace, so the C and Python halves can take over from each other per event.
+ * Also: set_trace_all_threads / clear_trace_all_threads for the attach agent. */
 #if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030C0000
 #define TL_ALL_THREADS 1
 #include <frameobject.h>
+#if PY_VERSION_HEX >= 0x030B0000
+/* 3.11: the frame object's fields (f_trace, f_trace_lines, the interpreter frame). */
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+#define F_CODE(f) ((PyObject *)(f)->f_frame->f_code)
+#define F_LOCALSPLUS(f) ((f)->f_frame->localsplus)
+#define F_LASTI(f) PyFrame_GetLasti(f)
+#else
+#define F_CODE(f) ((PyObject *)(f)->f_code)
+#define F_LOCALSPLUS(f) ((f)->f_localsplus)
+#if PY_VERSION_HEX >= 0x030A0000
+#define F_LASTI(f) ((f)->f_lasti < 0 ? -1 : (f)->f_lasti * (int)sizeof(_Py_CODEUNIT))
+#else
+#define F_LASTI(f) ((f)->f_lasti)
+#endif
+#endif
 static PyObject *what_strings[8];
-static PyObject *str_f_trace;
 
-static PyObject *frame_trace(PyFrameObject *frame) { /* new reference or NULL (none) */
-#if PY_VERSION_HEX < 0x030B0000
-  return frame->f_trace ? Py_NewRef(frame->f_trace) : NULL;
-#else
-  PyObject *t = PyObject_GetAttr((PyObject *)frame, str_f_trace);
-  if (t == NULL) { PyErr_Clear(); return NULL; }
-  if (t == Py_None) { Py_DECREF(t); return NULL; }
-  return t;
-#endif
-}
-
-static void frame_set_trace(PyFrameObject *frame, PyObject *value) { /* value NULL: clear */
-#if PY_VERSION_HEX < 0x030B0000
-  Py_XINCREF(value);
-  Py_XSETREF(frame->f_trace, value);
-#else
-  PyObject *type, *val, *tb;
-  PyErr_Fetch(&type, &val, &tb);
-  if (PyObject_SetAttr((PyObject *)frame, str_f_trace, value ? value : Py_None) < 0) PyErr_Clear();
-  PyErr_Restore(type, val, tb);
-#endif
-}
-
-/* CPython's sysmodule.c call_trampoline/trace_trampoline (3.9-3.11), for any thread. */
+/* CPython's sysmodule.c call_trampoline (3.9-3.11): a Python trace function called for frame. */
 static PyObject *call_trampoline(PyObject *callback, PyFrameObject *frame, int what,
                                  PyObject *arg) {
   if (PyFrame_FastToLocalsWithError(frame) < 0) return NULL;
@@ -534,27 +559,443 @@ static PyObject *call_trampoline(PyObject *callback, PyFrameObject *frame, int w
   return result;
 }
 
-static int tl_trace_trampoline(PyObject *self, PyFrameObject *frame, int what, PyObject *arg) {
-  PyObject *callback = what == PyTrace_CALL ? Py_NewRef(self) : frame_trace(frame);
-  if (callback == NULL) return 0;
-  if (what < 0 || what > 7) { Py_DECREF(callback); return 0; }
-  PyObject *result = call_trampoline(callback, frame, what, arg);
-  Py_DECREF(callback);
+/* The end of sysmodule.c's trace_trampoline: result (new reference or NULL) becomes f_trace. */
+static int trampoline_result(PyFrameObject *frame, PyObject *result) {
   if (result == NULL) {
-    _PyEval_SetTrace(PyThreadState_Get(), NULL, NULL);
-    frame_set_trace(frame, NULL);
+    PyEval_SetTrace(NULL, NULL);
+    Py_CLEAR(frame->f_trace);
     return -1;
   }
-  if (result != Py_None) frame_set_trace(frame, result);
-  Py_DECREF(result);
+  if (result != Py_None) Py_XSETREF(frame->f_trace, result);
+  else Py_DECREF(result);
   return 0;
 }
 
+/* sysmodule.c's trace_trampoline for any thread (set_trace_all_threads with a Python function). */
+static int tl_trace_trampoline(PyObject *self, PyFrameObject *frame, int what, PyObject *arg) {
+  PyObject *callback = what == PyTrace_CALL ? self : frame->f_trace;
+  if (callback == NULL) return 0;
+  if (what < 0 || what > 7) return 0;
+  Py_INCREF(callback);
+  PyObject *result = call_trampoline(callback, frame, what, arg);
+  Py_DECREF(callback);
+  return trampoline_result(frame, result);
+}
+
+enum { K_EXCLUDED = 0, K_FAST = 1, K_DELEGATE = 2 };
+
+typedef struct {
+  PyObject *code;    /* key (strong reference: ids stay unique) */
+  PyObject *names;   /* argument names (NULL when never recorded) */
+  PyObject *co_code; /* bytes of the code (NULL when never recorded) */
+  int kind;          /* K_EXCLUDED: no events; K_FAST: calls in C; K_DELEGATE: calls in Python */
+} Entry;
+
+typedef struct {
+  PyObject_HEAD
+  PyObject *local;   /* settrace.py's local trace function (the f_trace of recorded frames) */
+  PyObject *global;  /* settrace.py's global trace function (the reference for call events) */
+  PyObject *decide;  /* decide(code, frame) -> (code, names or None, co_code, decision) */
+  PyObject *buf;     /* the recorder's buffer */
+  PyObject *fail;    /* internal error handler */
+  PyObject *pending; /* settrace.py's exceptions in flight: id(frame) -> ... */
+  RepCtx r;
+  Entry *table;
+  Py_ssize_t cap, used;
+  unsigned long generation; /* bumped by clear(): a decision taken before it is not kept */
+  int ret_op, yield_op, yield_from_op;
+  int paused, gated;
+  unsigned long ident;
+  PyObject *ident_obj;
+} Tracer;
+
+static PyTypeObject TracerType;
+static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
+
+static size_t ptr_hash(void *p) {
+  size_t h = (size_t)p;
+  h ^= h >> 17;
+  h *= (size_t)0x9E3779B97F4A7C15ULL;
+  h ^= h >> 29;
+  return h;
+}
+
+static Entry *table_get(Tracer *t, PyObject *code) {
+  if (t->cap == 0) return NULL;
+  size_t mask = (size_t)t->cap - 1, i = ptr_hash(code) & mask;
+  for (;;) {
+    Entry *e = &t->table[i];
+    if (e->code == code) return e;
+    if (e->code == NULL) return NULL;
+    i = (i + 1) & mask;
+  }
+}
+
+static Entry *table_slot(Entry *table, Py_ssize_t cap, PyObject *code) {
+  size_t mask = (size_t)cap - 1, i = ptr_hash(code) & mask;
+  while (table[i].code != NULL && table[i].code != code) i = (i + 1) & mask;
+  return &table[i];
+}
+
+static void table_clear(Tracer *t) {
+  Entry *table = t->table;
+  Py_ssize_t cap = t->cap;
+  t->table = NULL;
+  t->cap = t->used = 0;
+  t->generation++;
+  for (Py_ssize_t i = 0; i < cap; i++) {
+    Py_XDECREF(table[i].code); Py_XDECREF(table[i].names); Py_XDECREF(table[i].co_code);
+  }
+  PyMem_Free(table);
+}
+
+/* Stores (new references taken) code's entry; -1 on memory error. */
+static int table_put(Tracer *t, PyObject *code, PyObject *names, PyObject *co_code, int kind) {
+  if ((t->used + 1) * 2 > t->cap) {
+    Py_ssize_t cap = t->cap ? t->cap * 2 : 256;
+    Entry *table = PyMem_Calloc((size_t)cap, sizeof(Entry));
+    if (table == NULL) { PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t i = 0; i < t->cap; i++)
+      if (t->table[i].code != NULL) *table_slot(table, cap, t->table[i].code) = t->table[i];
+    PyMem_Free(t->table);
+    t->table = table;
+    t->cap = cap;
+  }
+  Entry *e = table_slot(t->table, t->cap, code);
+  if (e->code == NULL) {
+    t->used++;
+    e->code = Py_NewRef(code);
+  } else {
+    Py_CLEAR(e->names); Py_CLEAR(e->co_code);
+  }
+  Py_XINCREF(names); Py_XINCREF(co_code);
+  e->names = names;
+  e->co_code = co_code;
+  e->kind = kind;
+  return 0;
+}
+
+/* True when the arguments of code can be read from its fast locals (none lives in a cell). */
+static int args_direct(PyObject *code, PyObject *names) {
+  PyObject *cells = PyObject_GetAttrString(code, "co_cellvars");
+  if (cells == NULL) { PyErr_Clear(); return 0; }
+  int direct = PyTuple_Check(cells);
+  for (Py_ssize_t i = 0; direct && i < PyTuple_GET_SIZE(names); i++) {
+    int in = PySequence_Contains(cells, PyTuple_GET_ITEM(names, i));
+    if (in != 0) { PyErr_Clear(); direct = 0; }
+  }
+  Py_DECREF(cells);
+  return direct;
+}
+
+/* Decides code through settrace.py's _decide; sets *kind and *names (new reference or NULL).
+ * -1 with an exception set on error. */
+static int decide_code(Tracer *t, PyFrameObject *frame, PyObject *code, int *kind,
+                       PyObject **names) {
+  unsigned long generation = t->generation;
+  PyObject *args[2] = {code, (PyObject *)frame};
+  PyObject *entry = PyObject_Vectorcall(t->decide, args, 2, NULL);
+  if (entry == NULL) return -1;
+  if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) < 3) {
+    Py_DECREF(entry);
+    PyErr_SetString(PyExc_TypeError, "decide() must return (code, names, co_code, decision)");
+    return -1;
+  }
+  PyObject *n = PyTuple_GET_ITEM(entry, 1), *co = PyTuple_GET_ITEM(entry, 2);
+  if (n == Py_None || !PyTuple_Check(n) || !PyBytes_Check(co)) {
+    *kind = n == Py_None ? K_EXCLUDED : K_DELEGATE;
+    *names = NULL;
+    co = NULL;
+  } else {
+    *kind = PyTuple_CheckExact(n) && args_direct(code, n) ? K_FAST : K_DELEGATE;
+    *names = Py_NewRef(n);
+  }
+  int r = 0;
+  if (generation == t->generation && t->buf != NULL) /* not cleared meanwhile */
+    r = table_put(t, code, *names, co, *kind);
+  Py_DECREF(entry);
+  if (r < 0) Py_CLEAR(*names);
+  return r;
+}
+
+static PyObject *thread_ident(Tracer *t) { /* new reference */
+  unsigned long ident = PyThread_get_thread_ident();
+  if (t->ident_obj == NULL || t->ident != ident) {
+    PyObject *o = PyLong_FromUnsignedLong(ident);
+    if (o == NULL) return NULL;
+    Py_XSETREF(t->ident_obj, o);
+    t->ident = ident;
+  }
+  return Py_NewRef(t->ident_obj);
+}
+
+static int append_record(Tracer *t, PyObject *rec) { /* steals rec */
+  if (rec == NULL) return -1;
+  if (PyObject_GC_IsTracked(rec)) PyObject_GC_UnTrack(rec);
+  int r = PyList_Append(t->buf, rec);
+  Py_DECREF(rec);
+  return r;
+}
+
+/* settrace.py's global_trace for a 'call' event: the frame's new f_trace (new reference; None:
+ * not traced), or NULL with an exception that must reach the program (as from global_trace). */
+static PyObject *tracer_call(Tracer *t, PyFrameObject *frame, PyObject *arg) {
+  if (t->paused || t->buf == NULL) Py_RETURN_NONE;
+  if (t->gated) return call_trampoline(t->global, frame, PyTrace_CALL, arg);
+  PyObject *code = F_CODE(frame);
+  PyObject *names = NULL;
+  int kind;
+  Entry *e = table_get(t, code);
+  if (e != NULL) {
+    kind = e->kind;
+    names = e->names;
+    Py_XINCREF(names);
+  } else if (decide_code(t, frame, code, &kind, &names) < 0) {
+    return report_error(t->fail);
+  }
+  if (kind == K_EXCLUDED) {
+    frame->f_trace_lines = 0; /* no line events for code never recorded */
+    Py_XDECREF(names);
+    Py_RETURN_NONE;
+  }
+  if (kind == K_DELEGATE) {
+    Py_XDECREF(names);
+    return call_trampoline(t->global, frame, PyTrace_CALL, arg);
+  }
+  Py_ssize_t n = PyTuple_GET_SIZE(names);
+  int resumed = frame->f_trace == t->local;
+  if (!resumed) {
+    for (Py_ssize_t i = 0; i < n; i++)
+      if (F_LOCALSPLUS(frame)[i] == NULL) { /* unusual: the Python code reads f_locals */
+        Py_DECREF(names);
+        return call_trampoline(t->global, frame, PyTrace_CALL, arg);
+      }
+  }
+  frame->f_trace_lines = 0;
+  PyObject *ident = thread_ident(t);
+  PyObject *ts = ident ? now_ns() : NULL;
+  PyObject *rec = NULL;
+  if (ts == NULL) goto error;
+  Py_INCREF(code);
+  if (resumed) {
+    rec = PyTuple_New(4);
+    if (rec == NULL) { Py_DECREF(code); goto error; }
+    PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(7));
+  } else {
+    PyObject *values = PyTuple_New(n);
+    if (values == NULL) { Py_DECREF(code); goto error; }
+    for (Py_ssize_t i = 0; i < n; i++) {
+      PyObject *v = F_LOCALSPLUS(frame)[i];
+      if (v == NULL) { /* changed under a repr: nothing is recorded, as when f_locals fails */
+        PyErr_SetString(PyExc_KeyError, "argument not bound");
+        Py_DECREF(values); Py_DECREF(code); goto error;
+      }
+      Py_INCREF(v);
+      PyObject *text = value_rep(&t->r, v);
+      Py_DECREF(v);
+      if (text == NULL) { Py_DECREF(values); Py_DECREF(code); goto error; }
+      PyTuple_SET_ITEM(values, i, text);
+    }
+    if (PyObject_GC_IsTracked(values)) PyObject_GC_UnTrack(values);
+    rec = PyTuple_New(5);
+    if (rec == NULL) { Py_DECREF(values); Py_DECREF(code); goto error; }
+    PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(1));
+    PyTuple_SET_ITEM(rec, 4, values);
+  }
+  PyTuple_SET_ITEM(rec, 1, ident);
+  PyTuple_SET_ITEM(rec, 2, code);
+  PyTuple_SET_ITEM(rec, 3, ts);
+  ident = ts = NULL;
+  Py_DECREF(names);
+  names = NULL;
+  if (append_record(t, rec) < 0) goto error;
+  return Py_NewRef(t->local);
+error:
+  Py_XDECREF(ident); Py_XDECREF(ts); Py_XDECREF(names);
+  return report_error(t->fail);
+}
+
+/* settrace.py's local function for a 'return' event of a recorded frame when it is a plain
+ * return or yield and no exception is in flight in the frame: 1 done, 0 not done (the Python
+ * function does it), -1 an exception that must reach the program. */
+static int tracer_return(Tracer *t, PyFrameObject *frame, PyObject *arg) {
+  if (arg == NULL || t->buf == NULL) return 0;
+  PyObject *code = F_CODE(frame);
+  Entry *e = table_get(t, code);
+  if (e == NULL || e->names == NULL || e->co_code == NULL) return 0;
+  if (PyDict_GET_SIZE(t->pending) > 0) {
+    PyObject *key = PyLong_FromVoidPtr(frame);
+    int in = key ? PyDict_Contains(t->pending, key) : -1;
+    Py_XDECREF(key);
+    if (in != 0) { PyErr_Clear(); return 0; }
+  }
+  int i = F_LASTI(frame);
+  Py_ssize_t len = PyBytes_GET_SIZE(e->co_code);
+  if (i < 0 || i >= len) return 0;
+  const unsigned char *co = (const unsigned char *)PyBytes_AS_STRING(e->co_code);
+  long kind;
+  if (co[i] == t->ret_op) kind = 2;
+  else if (co[i] == t->yield_op || (i + 2 < len && co[i + 2] == t->yield_from_op)) kind = 6;
+  else return 0;
+  PyObject *ident = thread_ident(t);
+  PyObject *ts = ident ? now_ns() : NULL;
+  PyObject *line = ts ? PyLong_FromLong(PyFrame_GetLineNumber(frame)) : NULL;
+  PyObject *text = line ? value_rep(&t->r, arg) : NULL;
+  PyObject *rec = text ? PyTuple_New(6) : NULL;
+  if (rec == NULL) {
+    Py_XDECREF(ident); Py_XDECREF(ts); Py_XDECREF(line); Py_XDECREF(text);
+  } else {
+    PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(kind));
+    PyTuple_SET_ITEM(rec, 1, ident);
+    PyTuple_SET_ITEM(rec, 2, Py_NewRef(code));
+    PyTuple_SET_ITEM(rec, 3, ts);
+    PyTuple_SET_ITEM(rec, 4, line);
+    PyTuple_SET_ITEM(rec, 5, text);
+    if (append_record(t, rec) == 0) return 1;
+  }
+  PyObject *r = report_error(t->fail);
+  if (r == NULL) return -1;
+  Py_DECREF(r);
+  return 1;
+}
+
+/* The C trace function (PyEval_SetTrace(tracer_hook, tracer)). */
+static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+  Tracer *t = (Tracer *)obj;
+  PyObject *result;
+  if (what == PyTrace_CALL) {
+    result = tracer_call(t, frame, arg);
+  } else {
+    PyObject *callback = frame->f_trace;
+    if (callback == NULL) {
+      if (what == PyTrace_RETURN) frame->f_trace_lines = 1; /* as it was before tracer_call */
+      return 0;
+    }
+    if (what < 0 || what > 7) return 0;
+    if (what == PyTrace_RETURN && callback == t->local) {
+      int done = tracer_return(t, frame, arg);
+      if (done > 0) return 0;
+      if (done < 0) return trampoline_result(frame, NULL);
+    }
+    Py_INCREF(callback);
+    result = call_trampoline(callback, frame, what, arg);
+    Py_DECREF(callback);
+  }
+  return trampoline_result(frame, result);
+}
+
+/* tracer(frame, event, arg): called as a Python trace function (sys.settrace(tracer) in a new
+ * thread, the attach agent...): for 'call', what the C trace function does, and the thread then
+ * gets the C trace function itself. */
+static PyObject *tracer_pycall(Tracer *t, PyObject *args, PyObject *kwargs) {
+  PyObject *frame, *event, *arg;
+  if (!PyArg_ParseTuple(args, "O!UO", &PyFrame_Type, &frame, &event, &arg)) return NULL;
+  if (PyUnicode_CompareWithASCIIString(event, "call") != 0) Py_RETURN_NONE;
+  PyObject *result = tracer_call(t, (PyFrameObject *)frame, arg);
+  PyThreadState *ts = PyThreadState_Get();
+  if (result != NULL && ts->c_traceobj == (PyObject *)t && ts->c_tracefunc != tracer_hook &&
+      t->buf != NULL) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (_PyEval_SetTrace(ts, tracer_hook, (PyObject *)t) < 0) PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+  }
+  return result;
+}
+
+/* Tracer(local, global, decide, buf, rep, fail, pending, limit, RETURN_VALUE, YIELD_VALUE,
+ * YIELD_FROM or -1) */
+static PyObject *tracer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+  PyObject *local, *global, *decide, *buf, *rep, *fail, *pending;
+  Py_ssize_t limit;
+  int ret_op, yield_op, yield_from_op;
+  if (!PyArg_ParseTuple(args, "OOOO!OOO!niii", &local, &global, &decide, &PyList_Type, &buf, &rep,
+                        &fail, &PyDict_Type, &pending, &limit, &ret_op, &yield_op, &yield_from_op))
+    return NULL;
+  Tracer *t = (Tracer *)type->tp_alloc(type, 0);
+  if (t == NULL) return NULL;
+  t->local = Py_NewRef(local); t->global = Py_NewRef(global); t->decide = Py_NewRef(decide);
+  t->buf = Py_NewRef(buf); t->fail = Py_NewRef(fail); t->pending = Py_NewRef(pending);
+  t->ret_op = ret_op; t->yield_op = yield_op; t->yield_from_op = yield_from_op;
+  if (rep_init(&t->r, rep, limit) < 0) { Py_DECREF(t); return NULL; }
+  return (PyObject *)t;
+}
+
+static int tracer_traverse(Tracer *t, visitproc visit, void *arg) {
+  Py_VISIT(t->local); Py_VISIT(t->global); Py_VISIT(t->decide); Py_VISIT(t->buf);
+  Py_VISIT(t->fail); Py_VISIT(t->pending); Py_VISIT(t->r.rep);
+  for (Py_ssize_t i = 0; i < t->cap; i++) {
+    Py_VISIT(t->table[i].code); Py_VISIT(t->table[i].names); Py_VISIT(t->table[i].co_code);
+  }
+  return 0;
+}
+
+static int tracer_clear(Tracer *t) {
+  table_clear(t);
+  Py_CLEAR(t->local); Py_CLEAR(t->global); Py_CLEAR(t->decide); Py_CLEAR(t->buf);
+  Py_CLEAR(t->fail); Py_CLEAR(t->pending); Py_CLEAR(t->ident_obj);
+  rep_clear(&t->r);
+  return 0;
+}
+
+static void tracer_dealloc(Tracer *t) {
+  PyObject_GC_UnTrack(t);
+  tracer_clear(t);
+  Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyObject *tracer_install(Tracer *t, PyObject *unused) {
+  if (t->buf == NULL) { PyErr_SetString(PyExc_RuntimeError, "tracer cleared"); return NULL; }
+  if (_PyEval_SetTrace(PyThreadState_Get(), tracer_hook, (PyObject *)t) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *tracer_forget(Tracer *t, PyObject *unused) {
+  table_clear(t);
+  Py_RETURN_NONE;
+}
+
+static PyObject *tracer_rep(Tracer *t, PyObject *v) { return value_rep(&t->r, v); }
+
+static PyObject *tracer_size(Tracer *t, PyObject *unused) { return PyLong_FromSsize_t(t->used); }
+
+static PyMethodDef tracer_methods[] = {
+  {"install", (PyCFunction)tracer_install, METH_NOARGS,
+   "Makes this the calling thread's trace function (the C one)."},
+  {"clear", (PyCFunction)tracer_forget, METH_NOARGS,
+   "Forgets every decision: each code object is decided again at its next call."},
+  {"rep", (PyCFunction)tracer_rep, METH_O, "The value text the tracer records (short paths)."},
+  {"decided", (PyCFunction)tracer_size, METH_NOARGS, "How many code objects are decided."},
+  {NULL, NULL, 0, NULL}};
+
+static PyMemberDef tracer_members[] = {
+  {"paused", T_INT, offsetof(Tracer, paused), 0, "Non-zero: calls are not looked at."},
+  {"gated", T_INT, offsetof(Tracer, gated), 0,
+   "Non-zero: every call goes to the Python global trace function (gated filters)."},
+  {NULL, 0, 0, 0, NULL}};
+
+static PyTypeObject TracerType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "tracelens._speedups.Tracer",
+  .tp_basicsize = sizeof(Tracer),
+  .tp_dealloc = (destructor)tracer_dealloc,
+  .tp_call = (ternaryfunc)tracer_pycall,
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+  .tp_doc = "The settrace backend's trace function in C (3.9-3.11).",
+  .tp_traverse = (traverseproc)tracer_traverse,
+  .tp_clear = (inquiry)tracer_clear,
+  .tp_methods = tracer_methods,
+  .tp_members = tracer_members,
+  .tp_new = tracer_new,
+};
+
 /* set_trace_all_threads(tracefunc, skip=()) -> [(thread_id, previous C function or None,
- * previous object)] for every thread of this interpreter but the calling one and those in skip. */
+ * previous object)] for every thread of this interpreter but the calling one and those in skip.
+ * A Tracer is installed as the C trace function, anything else through the trampoline. */
 static PyObject *set_trace_all_threads(PyObject *mod, PyObject *args) {
   PyObject *func, *skip = NULL;
   if (!PyArg_ParseTuple(args, "O|O", &func, &skip)) return NULL;
+  Py_tracefunc hook = Py_IS_TYPE(func, &TracerType) ? tracer_hook : tl_trace_trampoline;
   PyThreadState *self_ts = PyThreadState_Get();
   PyObject *out = PyList_New(0);
   if (out == NULL) return NULL;
@@ -579,7 +1020,7 @@ static PyObject *set_trace_all_threads(PyObject *mod, PyObject *args) {
     int r = PyList_Append(out, rec);
     Py_DECREF(rec);
     if (r < 0) goto fail;
-    if (_PyEval_SetTrace(ts, tl_trace_trampoline, func) < 0) goto fail;
+    if (_PyEval_SetTrace(ts, hook, func) < 0) goto fail;
   }
   return out;
 fail:
@@ -607,7 +1048,8 @@ static PyObject *clear_trace_all_threads(PyObject *mod, PyObject *args) {
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(self_ts->interp); ts != NULL;
          ts = PyThreadState_Next(ts)) {
       if (ts->thread_id != tid) continue;
-      if (ts->c_tracefunc == tl_trace_trampoline && ts->c_traceobj == func) {
+      if ((ts->c_tracefunc == tl_trace_trampoline || ts->c_tracefunc == tracer_hook) &&
+          ts->c_traceobj == func) {
         if (_PyEval_SetTrace(ts, f, f ? prev_obj : NULL) < 0) return NULL;
         restored++;
       }
@@ -638,6 +1080,9 @@ static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_speedups",
 
 PyMODINIT_FUNC PyInit__speedups(void) {
   if (PyType_Ready(&CallbacksType) < 0) return NULL;
+#if TL_ALL_THREADS
+  if (PyType_Ready(&TracerType) < 0) return NULL;
+#endif
   PyObject *m = PyModule_Create(&moddef);
   if (m == NULL) return NULL;
   for (int i = 0; i < 262; i++) {
@@ -672,8 +1117,10 @@ PyMODINIT_FUNC PyInit__speedups(void) {
       what_strings[i] = PyUnicode_InternFromString(names[i]);
       if (what_strings[i] == NULL) { Py_DECREF(m); return NULL; }
     }
-    str_f_trace = PyUnicode_InternFromString("f_trace");
-    if (str_f_trace == NULL) { Py_DECREF(m); return NULL; }
+    Py_INCREF(&TracerType);
+    if (PyModule_AddObject(m, "Tracer", (PyObject *)&TracerType) < 0) {
+      Py_DECREF(&TracerType); Py_DECREF(m); return NULL;
+    }
   }
 #endif
   return m;

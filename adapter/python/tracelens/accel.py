@@ -1,19 +1,16 @@
 # Loads the optional C accelerator (_speedups.c): a prebuilt module next to this file, else one
 # built on first use with this interpreter's own compiler settings (sysconfig) into a per-user
 # cache. Never required: any failure means the pure-Python tracer. TRACELENS_ACCEL=0 switches it
-# off. Touches nothing but its cache directory; knows nothing of tracing itself.
+# off. Touches nothing but its cache directory; knows nothing of tracing itself. Start-up counts:
+# what only a build needs (subprocess, sysconfig, tempfile) is imported when building.
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
-import subprocess
 import sys
-import sysconfig
-import tempfile
 from typing import Any, Callable, Dict, List, Optional
 
-__all__ = ["load", "enabled", "build", "source_hash", "cache_dir", "ENV", "monitoring_callbacks"]
+__all__ = ["load", "enabled", "build", "source_hash", "cache_dir", "ENV", "monitoring_callbacks",
+           "settrace_tracer"]
 
 ENV = "TRACELENS_ACCEL"
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,15 +26,34 @@ def enabled() -> bool:
     return os.environ.get(ENV, "").strip().lower() not in ("0", "off", "no", "false")
 
 
+def _sha256() -> Any:
+    """hashlib.sha256 without importing hashlib (and OpenSSL) when the builtin module is there."""
+    for name in ("_sha256", "_sha2"):  # 3.9-3.11, 3.12+
+        try:
+            return getattr(__import__(name), "sha256")
+        except (ImportError, AttributeError):
+            pass
+    import hashlib
+    return hashlib.sha256
+
+
 def source_hash() -> str:
     with open(_SOURCE, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()[:16]
+        return _sha256()(f.read()).hexdigest()[:16]
+
+
+def _ext_suffix() -> str:
+    """The interpreter's extension module suffix (sysconfig's EXT_SUFFIX)."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+    if EXTENSION_SUFFIXES:
+        return EXTENSION_SUFFIXES[0]
+    import sysconfig
+    return sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 
 def module_name() -> str:
     """File name of the built module for this interpreter and this source."""
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    return "_speedups_%s%s" % (source_hash(), suffix)
+    return "_speedups_%s%s" % (source_hash(), _ext_suffix())
 
 
 def cache_dir() -> str:
@@ -46,10 +62,7 @@ def cache_dir() -> str:
 
 
 def _import(path: str) -> Any:
-    spec = importlib.util.spec_from_file_location("tracelens._speedups", path,
-                                                  submodule_search_locations=None)
-    if spec is None or spec.loader is None:
-        raise ImportError("cannot load %s" % path)
+    import importlib.util
     # The module's init function is PyInit__speedups whatever the file is called.
     from importlib.machinery import ExtensionFileLoader
     loader = ExtensionFileLoader("tracelens._speedups", path)
@@ -63,6 +76,7 @@ def _import(path: str) -> Any:
 def compiler_command(source: str, out: str) -> List[str]:
     """The compile-and-link command of this interpreter's own build (CC, CFLAGS, LDSHARED)."""
     import shlex
+    import sysconfig
     cv = sysconfig.get_config_var
     cc = shlex.split(cv("CC") or "cc")
     cflags = shlex.split(cv("CFLAGS") or "") + shlex.split(cv("CCSHARED") or "")
@@ -81,6 +95,9 @@ def compiler_command(source: str, out: str) -> List[str]:
 def build(target_dir: Optional[str] = None) -> str:
     """Compiles _speedups.c for this interpreter into target_dir (default: the cache); returns
     the module's path. Raises OSError / RuntimeError when it cannot."""
+    import subprocess
+    import sysconfig
+    import tempfile
     target_dir = target_dir or cache_dir()
     os.makedirs(target_dir, exist_ok=True)
     final = os.path.join(target_dir, module_name())
@@ -165,6 +182,25 @@ def monitoring_callbacks(callbacks: Dict[str, Any], known: Dict[int, Any], buf: 
         if name in out:
             out[name] = method
     return out
+
+
+def settrace_tracer(local: Callable[..., Any], global_trace: Callable[..., Any],
+                    decide: Callable[[Any, Any], Any], buf: List[Any], rep: Callable[[Any], Any],
+                    fail: Callable[[BaseException], None], pending: Dict[int, Any]) -> Any:
+    """The settrace backend's C trace function (3.9-3.11) standing for global_trace, with the
+    given pure-Python functions for everything it does not do itself; None without the
+    accelerator."""
+    mod = load()
+    if mod is None or not hasattr(mod, "Tracer"):
+        return None
+    try:
+        import dis
+        op = dis.opmap
+        limit = len(rep("x" * 100000))  # the value limit: a long string is cut to exactly it
+        return mod.Tracer(local, global_trace, decide, buf, rep, fail, pending, limit,
+                          op["RETURN_VALUE"], op["YIELD_VALUE"], op.get("YIELD_FROM", -1))
+    except Exception:
+        return None
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 # trace function sees each new frame once ('call'), decides its code object once, and gives a
 # local trace function (line events off) only to frames in scope; returns, yields and unwinds
 # are told apart by the instruction the frame stopped at. Restores the previous trace function.
+# With the C accelerator (accel.py) a C trace function does the common events and hands the rest
+# to the functions here, which stay the reference behaviour (line mode keeps them all).
 from __future__ import annotations
 
 import dis
@@ -71,12 +73,16 @@ class SettraceBackend:
         self._previous: Any = None
         self._previous_threading: Any = None
         self._global: Any = None
+        # The C trace function (accel.settrace_tracer) when the accelerator is in use.
+        self._tracer: Any = None
         self._unlisten: Optional[Callable[[], None]] = None
         self._set_gate()
 
     def _set_gate(self) -> None:
         f = self.filter
         self.gate = Gate(f.max_depth, f.from_glob is not None) if f.gated else None
+        if self._tracer is not None:
+            self._tracer.gated = 1 if self.gate is not None else 0
 
     def _decide(self, code: Any, frame: Any) -> Tuple[Any, Optional[Tuple[str, ...]], Optional[bytes], Any]:
         module = frame.f_globals.get("__name__")
@@ -277,32 +283,52 @@ class SettraceBackend:
                 fail(exc)
                 return None
 
-        if wrap is not None:
+        tracer = None
+        if wrap is None:
+            from .accel import settrace_tracer
+            tracer = settrace_tracer(local, global_trace, decide, self.recorder.buf, rep, fail,
+                                     pending)
+        else:
             global_trace = wrap(global_trace)
-        self._global = global_trace
         self._previous = sys.gettrace()
         self._previous_threading = getattr(threading, "_trace_hook", None)
         self._active = True
         self._unlisten = on_notrace_change(self._notrace_changed)
-        threading.settrace(global_trace)
-        sys.settrace(global_trace)
+        if tracer is not None:
+            self._tracer = tracer
+            tracer.paused = 1 if self.paused else 0
+            self._set_gate()
+            self._global = tracer
+            threading.settrace(tracer)  # a new thread's first call gives it the C function
+            tracer.install()
+        else:
+            self._global = global_trace
+            threading.settrace(global_trace)
+            sys.settrace(global_trace)
 
     def _notrace_changed(self) -> None:
         if self.gate is None:
             self.set_filter(self.filter)
 
+    def _set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if self._tracer is not None:
+            self._tracer.paused = 1 if paused else 0
+
     def pause(self) -> None:
-        self.paused = True
+        self._set_paused(True)
 
     def resume(self) -> None:
         if self.gate is not None:
             self.gate.clear()
-        self.paused = False
+        self._set_paused(False)
 
     def set_filter(self, filter: Filter) -> None:
         """Replaces the filter: every code object is decided again at its next call."""
         self.filter = filter
         self.decided.clear()
+        if self._tracer is not None:
+            self._tracer.clear()
         self._set_gate()
 
     def set_scope(self, scope: Any) -> None:
@@ -313,7 +339,7 @@ class SettraceBackend:
         if not self._active:
             return
         self._active = False
-        self.paused = True
+        self._set_paused(True)
         if self._unlisten is not None:
             self._unlisten()
         try:
