@@ -52,6 +52,10 @@ _Open = tuple
 #: longer hands the GIL to the program (and waits a switch interval for it) at every row.
 ROWS_PER_INSERT = 256
 
+#: The args text of a call event of n elements (n - 4 argument string ids), by n: "[%d,%d]"...
+_ARGS_FORMATS = ["", "", "", "", "[]"] + ["[" + ",".join(["%d"] * n) + "]" for n in range(1, 13)]
+_MAX_FORMAT = len(_ARGS_FORMATS)
+
 #: The calls columns, in the order of a full row.
 _CALL_COLUMNS = ("id, process, thread, parent, depth, code, start_ns, end_ns, args, return_value, "
                  "return_line, exc_type, exc_message, exc_line, flags, task")
@@ -76,22 +80,19 @@ class _Process:
         self.args1: Dict[int, str] = {}  # wire string id -> args text of a one-argument call
 
 
-def _insert_plain(process: int, rows: int) -> str:
-    """The INSERT of `rows` calls that returned or yielded with no exception and no task (rows
-    of TraceFileWriter.plain): 11 columns bound, the process a literal (binding costs most of an
-    insert; the NULL columns are not bound at all)."""
-    values = "(?, %d, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" % process
-    return ("INSERT INTO calls (id, process, thread, parent, depth, code, start_ns, end_ns, args, "
-            "return_value, return_line, flags) VALUES " + ", ".join([values] * rows))
+#: Calls that returned or yielded with no exception and no task (TraceFileWriter.plain): 11
+#: columns bound, the process a literal (binding costs most of an insert; NULLs are not bound).
+_PLAIN_HEAD = ("INSERT INTO calls (id, process, thread, parent, depth, code, start_ns, end_ns, "
+               "args, return_value, return_line, flags) VALUES ")
+_PLAIN_VALUES = "(?, %d, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-def _rows_per_insert(db: Any) -> int:
-    """ROWS_PER_INSERT, or fewer where SQLite takes fewer bound values in one statement."""
+def _variable_limit(db: Any) -> int:
+    """How many values SQLite binds in one statement."""
     try:
-        limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # Python 3.11+
+        return int(db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # Python 3.11+
     except AttributeError:
-        limit = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
-    return max(1, min(ROWS_PER_INSERT, limit // 11))
+        return 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 
 class TraceFileWriter:
@@ -110,8 +111,8 @@ class TraceFileWriter:
         self.next_call = 1
         self.rows: List[tuple] = []   # calls rows, every column
         self.plain: List[tuple] = []  # calls rows of _insert_plain (11 columns)
-        self._per_insert = _rows_per_insert(self.db)
-        self._inserts: Dict[Tuple[int, int], str] = {}  # (process, rows) -> _insert_plain
+        self._variables = _variable_limit(self.db)
+        self._inserts: Dict[Tuple[str, str, int], str] = {}  # see _insert_many
         self.exceptions: List[tuple] = []
         self.probes: List[tuple] = []
         self.closed = False
@@ -178,8 +179,9 @@ class TraceFileWriter:
         n = p.number
         off = p.offset
         if m["strings"]:
-            db.executemany("INSERT OR REPLACE INTO strings (id, text) VALUES (?, ?)",
-                           m["strings"] if not off else [(s[0] + off, s[1]) for s in m["strings"]])
+            self._insert_many("INSERT OR REPLACE INTO strings (id, text) VALUES ", "(?, ?)", 2,
+                              m["strings"] if not off else [(s[0] + off, s[1])
+                                                            for s in m["strings"]])
         for fid, path in m["files"]:
             db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
             p.files[fid] = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
@@ -240,7 +242,8 @@ class TraceFileWriter:
                     stack.append((next_call, ev[2], ev[3], stack[-1][0] if stack else None,
                                   len(stack), None, 1, None))
                 else:
-                    if len(ev) == 5:
+                    k = len(ev)
+                    if k == 5:
                         sid = ev[4]
                         args = args1.get(sid)
                         if args is None:
@@ -249,6 +252,10 @@ class TraceFileWriter:
                             args = args1[sid] = "[%d]" % (sid + off)
                     elif off:
                         args = "[" + ",".join([str(s + off) for s in ev[4:]]) + "]"
+                    elif k == 6:
+                        args = "[%d,%d]" % (ev[4], ev[5])
+                    elif k < _MAX_FORMAT:
+                        args = _ARGS_FORMATS[k] % tuple(ev[4:])
                     else:
                         args = "[" + ",".join(map(str, ev[4:])) + "]"
                     stack.append((next_call, ev[2], ev[3], stack[-1][0] if stack else None,
@@ -352,16 +359,9 @@ class TraceFileWriter:
 
     def _write_rows(self, p: _Process) -> None:
         db = self.db
-        rows = self.plain
-        if rows:
-            rows.sort()  # by call id: appended at the end of the table's b-tree
-            k = self._per_insert
-            full = len(rows) - len(rows) % k if k > 1 else 0
-            if full:
-                db.executemany(self._insert(p.number, k), (
-                    tuple(chain.from_iterable(rows[i:i + k])) for i in range(0, full, k)))
-            if full < len(rows):
-                db.executemany(self._insert(p.number, 1), rows[full:])
+        if self.plain:
+            self.plain.sort()  # by call id: appended at the end of the table's b-tree
+            self._insert_many(_PLAIN_HEAD, _PLAIN_VALUES % p.number, 11, self.plain)
             self.plain = []
         if self.rows:
             self.rows.sort()
@@ -369,9 +369,8 @@ class TraceFileWriter:
                            % (_CALL_COLUMNS, ", ".join("?" * 16)), self.rows)
             self.rows = []
         if self.exceptions:
-            db.executemany(
-                "INSERT INTO exceptions (call, kind, ts_ns, line, type, message) "
-                "VALUES (?, ?, ?, ?, ?, ?)", self.exceptions)
+            self._insert_many("INSERT INTO exceptions (call, kind, ts_ns, line, type, message) "
+                              "VALUES ", "(?, ?, ?, ?, ?, ?)", 6, self.exceptions)
             self.exceptions = []
         if self.probes:
             db.executemany(
@@ -380,10 +379,21 @@ class TraceFileWriter:
                 self.probes)
             self.probes = []
 
-    def _insert(self, process: int, rows: int) -> str:
-        sql = self._inserts.get((process, rows))
+    def _insert_many(self, head: str, values: str, width: int, rows: List[Any]) -> None:
+        """Inserts rows of `width` values: `head` then `values` once per row, up to
+        ROWS_PER_INSERT rows per statement (the same rows as one statement per row)."""
+        k = max(1, min(ROWS_PER_INSERT, self._variables // width))
+        full = len(rows) - len(rows) % k if k > 1 else 0
+        if full:
+            self.db.executemany(self._insert_sql(head, values, k), (
+                tuple(chain.from_iterable(rows[i:i + k])) for i in range(0, full, k)))
+        if full < len(rows):
+            self.db.executemany(self._insert_sql(head, values, 1), rows[full:])
+
+    def _insert_sql(self, head: str, values: str, rows: int) -> str:
+        sql = self._inserts.get((head, values, rows))
         if sql is None:
-            sql = self._inserts[(process, rows)] = _insert_plain(process, rows)
+            sql = self._inserts[(head, values, rows)] = head + ", ".join([values] * rows)
         return sql
 
     def lines(self, p: _Process, m: Dict[str, Any]) -> None:
