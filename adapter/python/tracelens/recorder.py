@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from bisect import bisect_right
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
 if TYPE_CHECKING:
@@ -217,6 +216,7 @@ class Recorder:
                 starts.append(start)
                 lines.append(line if line is not None else (lines[-1] if lines else code.co_firstlineno))
             table = self._lines[id(code)] = (starts, lines)
+        from bisect import bisect_right  # here: only the pure-Python builder needs it
         i = bisect_right(table[0], offset) - 1
         return table[1][i] if i >= 0 else code.co_firstlineno
 

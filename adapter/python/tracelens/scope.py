@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import sysconfig
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
 if TYPE_CHECKING:
@@ -30,20 +29,16 @@ def glob_match(name: str, pattern: str) -> bool:
 
 def library_dirs() -> Tuple[str, ...]:
     """Directories holding the standard library and installed packages (never traced by default)."""
-    dirs = set()
-    try:
-        paths = sysconfig.get_paths()
-    except Exception:
-        paths = {}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = paths.get(key)
-        if path:
-            dirs.add(os.path.realpath(path))
+    # The standard library is where os came from (sysconfig's stdlib and platstdlib, without
+    # importing sysconfig: start-up time); purelib and platlib are site-packages or
+    # dist-packages directories, which is_library() knows by name, and listed by site below.
+    dirs = {os.path.dirname(os.path.realpath(os.__file__))}
+    libs = {"lib", "Lib", getattr(sys, "platlibdir", "lib")}
     for attr in ("prefix", "base_prefix", "exec_prefix", "base_exec_prefix"):
         value = getattr(sys, attr, None)
         if value:
-            dirs.add(os.path.realpath(os.path.join(value, "lib")))
-            dirs.add(os.path.realpath(os.path.join(value, "Lib")))
+            for lib in libs:
+                dirs.add(os.path.realpath(os.path.join(value, lib)))
     try:
         import site
         for path in site.getsitepackages() + [site.getusersitepackages()]:
