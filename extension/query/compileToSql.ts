@@ -3,6 +3,7 @@
 // The condition names only the alias `c` (the calls table): conditions on code, threads and
 // processes become `c.code IN (SELECT ...)` sub-selects so SQLite can use the calls indexes.
 // `~` calls the SQL function regexp(pattern, text): the store must call registerSqlFunctions(db).
+// Values compare as the text the user sees: a structured snapshot as its repr (valueTextSql).
 // Pure; imports nothing from vscode.
 
 import type { Expr, FieldRef, Query, Value } from './ast';
@@ -205,6 +206,25 @@ function threadLeaf(expr: Exclude<Expr, { type: 'and' | 'or' | 'not' | 'has' }>)
   return frag`(${byId} OR ${leaf(raw('t.name'), true, { ...expr, values: names })})`;
 }
 
+/**
+ * The text a value compares as, from a column of `strings`: a structured snapshot
+ * (STRUCTURED_PREFIX U+001E + JSON, adapter/protocol/wire.ts) as its repr `r`, exactly what
+ * valueText() (extension/valueSnapshot.ts) shows, so a filter matches it as it matches the same
+ * value recorded as a plain repr; any other string as itself. Only strings starting with U+001E
+ * reach the JSON functions. The CAST keeps TEXT affinity, so `arg.n == 3` and `arg.n > 2` compare
+ * as they do on the bare column.
+ */
+export function valueTextSql(column: string): string {
+  const json = `substr(${column}, 2)`;
+  return (
+    `CAST(CASE WHEN unicode(${column}) = 30 THEN ` +
+    `CASE WHEN json_valid(${json}) AND json_type(${json}, '$.r') = 'text' ` +
+    `THEN json_extract(${json}, '$.r') ELSE ${json} END ELSE ${column} END AS TEXT)`
+  );
+}
+
+const VALUE_TEXT = valueTextSql('s.text');
+
 /** The SQL of a call's value held as a strings id in a calls column. */
 const STRING_COLUMNS: Record<string, string> = {
   return: 'c.return_value',
@@ -232,7 +252,7 @@ function callLeaf(expr: Exclude<Expr, { type: 'and' | 'or' | 'not' }>): Frag {
     const positive = negated
       ? ({ ...expr, op: expr.op === '!=' ? '==' : '~' } as typeof expr)
       : expr;
-    const test = frag`COALESCE(${raw(column)} IN (SELECT s.id FROM strings s WHERE ${leaf(raw('s.text'), false, positive)}), 0)`;
+    const test = frag`COALESCE(${raw(column)} IN (SELECT s.id FROM strings s WHERE ${leaf(raw(VALUE_TEXT), false, positive)}), 0)`;
     return negated ? frag`NOT ${test}` : test;
   }
   switch (def.name) {
@@ -244,7 +264,7 @@ function callLeaf(expr: Exclude<Expr, { type: 'and' | 'or' | 'not' }>): Frag {
       return leaf(raw('c.start_ns'), false, expr);
     case 'arg.': {
       const name = expr.field.argName!;
-      const value = frag`(SELECT s.text FROM codes ak JOIN json_each(ak.argnames) an JOIN json_each(c.args) av ON av.key = an.key JOIN strings s ON s.id = av.value WHERE ak.id = c.code AND an.value = ${param(name)})`;
+      const value = frag`(SELECT ${raw(VALUE_TEXT)} FROM codes ak JOIN json_each(ak.argnames) an JOIN json_each(c.args) av ON av.key = an.key JOIN strings s ON s.id = av.value WHERE ak.id = c.code AND an.value = ${param(name)})`;
       const test = leaf(value, true, expr);
       if (expr.type === 'compare' && (expr.op === '!=' || expr.op === '!~')) return test;
       // Only calls of functions with that parameter can match: found through the calls_code index.
@@ -256,7 +276,7 @@ function callLeaf(expr: Exclude<Expr, { type: 'and' | 'or' | 'not' }>): Frag {
       const positive = negated
         ? ({ ...expr, op: expr.op === '!=' ? '==' : '~' } as typeof expr)
         : expr;
-      const test = frag`EXISTS (SELECT 1 FROM json_each(c.args) av WHERE av.value IN (SELECT s.id FROM strings s WHERE ${leaf(raw('s.text'), false, positive)}))`;
+      const test = frag`EXISTS (SELECT 1 FROM json_each(c.args) av WHERE av.value IN (SELECT s.id FROM strings s WHERE ${leaf(raw(VALUE_TEXT), false, positive)}))`;
       return negated ? frag`NOT ${test}` : test;
     }
     default:

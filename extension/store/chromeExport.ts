@@ -2,10 +2,12 @@
 // open): process and thread names as metadata events, each call as a complete event ('X', times
 // in microseconds) with its arguments, return value or exception in args, each probe as an
 // instant event ('i'). Streams the file in chunks: a million calls never become one string.
+// Values are written as the text the user sees: a structured snapshot as its repr (valueText).
 // Runs inside the store worker; reads the database, writes only the given file.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type initSqlJs from 'sql.js';
+import { isStructured, valueText } from '../valueSnapshot';
 
 type Database = initSqlJs.Database;
 type SqlValue = initSqlJs.SqlValue;
@@ -21,7 +23,23 @@ function us(ns: number): string {
   return `${q}.${r < 10 ? '00' : r < 100 ? '0' : ''}${r}`;
 }
 
-export function exportChrome(db: Database, file: string, text: (id: number) => string): void {
+/** `text` with structured snapshots read as their repr (each snapshot parsed once). */
+function shownText(text: (id: number) => string): (id: number) => string {
+  const reprs = new Map<number, string>();
+  return (id) => {
+    const t = text(id);
+    if (!isStructured(t)) return t;
+    let r = reprs.get(id);
+    if (r === undefined) {
+      r = valueText(t);
+      reprs.set(id, r);
+    }
+    return r;
+  };
+}
+
+export function exportChrome(db: Database, file: string, stringText: (id: number) => string): void {
+  const text = shownText(stringText);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   let closed = false;

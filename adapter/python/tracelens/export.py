@@ -10,6 +10,8 @@ import sqlite3
 import sys
 from typing import Any, Dict, List
 
+from .wire import STRUCTURED_PREFIX
+
 __all__ = ["export_command", "chrome_events", "EXPORT_HELP", "open_trace", "TraceFileError"]
 
 EXPORT_HELP = """\
@@ -50,8 +52,20 @@ def open_trace(path: str) -> sqlite3.Connection:
     return db
 
 
+def _shown(text: Any) -> Any:
+    # A structured value (wire.STRUCTURED_PREFIX + JSON) is exported as its repr ("r").
+    if not isinstance(text, str) or not text.startswith(STRUCTURED_PREFIX):
+        return text
+    try:
+        snap = json.loads(text[1:])
+    except ValueError:
+        return text[1:]
+    r = snap.get("r") if isinstance(snap, dict) else None
+    return r if isinstance(r, str) else text[1:]
+
+
 def chrome_events(db: sqlite3.Connection) -> List[Dict[str, Any]]:
-    strings = dict(db.execute("SELECT id, text FROM strings"))
+    strings = {sid: _shown(t) for sid, t in db.execute("SELECT id, text FROM strings")}
     codes = {r[0]: r[1:] for r in db.execute("SELECT id, module, qualname, file, line, argnames "
                                              "FROM codes")}
     files = dict(db.execute("SELECT id, path FROM files"))
