@@ -29,6 +29,7 @@ import { startQueryLanguageClient } from './query/languageClient';
 import { LANGUAGE_ID } from './query/lspProtocol';
 import { CallRevealer } from './timeline/callRevealer';
 import { TimelinePanel } from './timeline/timelinePanel';
+import { TraceContextKey } from './traceContextKey';
 
 /*
  * How the object graph is wired (by hand, in activate; no container):
@@ -47,6 +48,7 @@ import { TimelinePanel } from './timeline/timelinePanel';
  *     ├── CallRevealer(store) ◄──────── TimelinePanel(extensionUri, store, revealer, log, selection)
  *     │                                   the webview panel, also its WebviewPanelSerializer
  *     ├── TraceStatusBar(store)         calls/dropped while a trace runs
+ *     ├── TraceContextKey(store, setContext)  `tracelens.hasTrace` for package.json `when` clauses
  *     └── InlineAdapterFactory(store, <extension>/adapter/python, PythonExtensionInterpreter(log),
  *           sessions: ITraceSessionListener)
  *           per debug session: TracelensSession({ sink: store, tracerDir, resolveInterpreter })
@@ -85,6 +87,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const selection = new CallSelection();
   const statusBar = new TraceStatusBar(traceStore);
+  const traceContext = new TraceContextKey(traceStore, (key, value) =>
+    vscode.commands.executeCommand('setContext', key, value),
+  );
   const decorator = new EditorDecorator(traceStore, selection, (heat) => statusBar.setHeat(heat));
   const navigator = new CallNavigator(traceStore);
   const revealer = new CallRevealer(traceStore);
@@ -137,6 +142,7 @@ export function activate(context: vscode.ExtensionContext): void {
     decorator,
     timeline,
     statusBar,
+    traceContext,
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, adapterFactory),
     // The last batches may land just after the session ends: draw once more from the final state.
     vscode.debug.onDidTerminateDebugSession((s) => {
