@@ -2,8 +2,9 @@
 // structured values: a traced dataclass argument and namedtuple result open as trees in the
 // timeline's details pane (mouse and keyboard, "… N more" where cut); the hover's "All calls in
 // timeline" and "Show Calls in Timeline" filter the panel to one function and count its calls;
-// "Profile This File (Line Heat Only)" draws sampled heat and no values. One workbench for every
-// step; touches no sources.
+// "Profile This File (Line Heat Only)" draws sampled heat and no values; a filter on a structured
+// value matches its repr; the editor's context menu offers Show Calls in Timeline only once there
+// is a trace. One workbench for every step; touches no sources.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -71,6 +72,18 @@ function focusedPath(): Promise<string | null> {
     .evaluate((b) => b.ownerDocument.activeElement?.getAttribute('data-path') ?? null);
 }
 
+/** The labels of the active editor's context menu (a right click; Escape closes it). */
+async function editorMenu(): Promise<string[]> {
+  await wb.page
+    .locator('.editor-group-container.active .monaco-editor .view-lines')
+    .click({ button: 'right' });
+  const labels = wb.page.locator('.context-view .monaco-menu .action-label');
+  await labels.first().waitFor({ timeout: 10_000 });
+  const out = (await labels.allTextContents()).map((t) => t.trim()).filter((t) => t !== '');
+  await wb.page.keyboard.press('Escape');
+  return out;
+}
+
 const ARG = '.detail-arg[data-name="order"] .value-tree';
 const ORDER_REPR =
   "Order(id=7, items=[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19], meta={'by': 'ann', 'rush': Tr…";
@@ -81,6 +94,10 @@ test(
   () =>
     wb.guard('tree', async () => {
       await wb.openFile('structured_tree.py');
+      // No trace yet: tracing is offered, showing calls is not.
+      const before = await editorMenu();
+      assert.ok(before.includes('Trace This File'), before.join(', '));
+      assert.ok(!before.includes('Show Calls in Timeline'), before.join(', '));
       await wb.runCommand('Tracelens: Trace This File');
       // The editor shows the snapshot's repr, not its structure.
       await wb.waitForLineDecoration(
@@ -172,6 +189,23 @@ test(
         .evaluate((e) => [getComputedStyle(e).color, getComputedStyle(e.ownerDocument.body).color]);
       assert.notEqual(typeColour, textColour);
       await wb.screenshot('valueTree-details').catch(() => undefined);
+
+      // A filter on the structured argument compares its repr, not the snapshot's JSON.
+      await frame.locator('#filter').fill('arg.order startswith "Order(id=7, items=[0, 1"');
+      await frame.locator('#match-count[data-total="1"]').waitFor({ timeout: 20_000 });
+      await frame.locator('#filter').fill('arg.order contains "\\"t\\":"');
+      await frame.locator('#match-count[data-total="0"]').waitFor({ timeout: 20_000 });
+      await frame.locator('#filter').fill('');
+      // With a trace, the editor's context menu offers Show Calls in Timeline.
+      await wb.openFile('structured_tree.py');
+      let menu: string[] = [];
+      await poll(
+        'Show Calls in Timeline in the context menu',
+        async () => (menu = await editorMenu()).includes('Show Calls in Timeline'),
+        20_000,
+        500,
+        () => menu,
+      );
     }),
 );
 
