@@ -820,15 +820,15 @@ error:
  * function does it), -1 an exception that must reach the program. */
 static int tracer_return(Tracer *t, PyFrameObject *frame, PyObject *arg) {
   if (arg == NULL || t->buf == NULL) return 0;
-  PyObject *code = F_CODE(frame);
-  Entry *e = table_get(t, code);
-  if (e == NULL || e->names == NULL || e->co_code == NULL) return 0;
-  if (PyDict_GET_SIZE(t->pending) > 0) {
+  if (PyDict_GET_SIZE(t->pending) > 0) { /* an exception in flight in this frame: Python */
     PyObject *key = PyLong_FromVoidPtr(frame);
     int in = key ? PyDict_Contains(t->pending, key) : -1;
     Py_XDECREF(key);
     if (in != 0) { PyErr_Clear(); return 0; }
   }
+  PyObject *code = F_CODE(frame);
+  Entry *e = table_get(t, code);
+  if (e == NULL || e->names == NULL || e->co_code == NULL) return 0;
   int i = F_LASTI(frame);
   Py_ssize_t len = PyBytes_GET_SIZE(e->co_code);
   if (i < 0 || i >= len) return 0;
