@@ -70,7 +70,22 @@ def enable(config: Dict[str, Any], session: Any, forget: Optional[Callable[[], N
     os.environ["PYTHONPATH"] = os.pathsep.join(parts)
     if not _state["hooked"] and hasattr(os, "register_at_fork"):
         _state["hooked"] = True  # hooks survive fork: the child's child is covered too
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
+def _before_fork() -> None:
+    """Imports, in the forking thread, what the child's new session imports. A module another
+    thread is importing at the moment of the fork stays locked forever in the child; importing it
+    here first waits for that import to finish."""
+    try:
+        import json  # noqa: F401  (the child's hello goes through wire's JSON)
+        from . import api, connection, filters, scope, session  # noqa: F401
+        if sys.version_info >= (3, 12):
+            from . import monitoring  # noqa: F401
+        else:
+            from . import settrace  # noqa: F401
+    except Exception:
+        pass
 
 
 def _after_fork_in_child() -> None:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import warnings
-from typing import Any, List
 
 __all__ = ["install", "program_threads"]
 
 _MESSAGE = r"This process \(pid=\d+\) is multi-threaded, use of \w+\(\) may lead to deadlocks"
-_added: List[Any] = []
+_added: list = []
 _installed = [False]
 
 
@@ -40,6 +38,7 @@ def program_threads() -> int:
 
 def _before() -> None:
     try:
+        import warnings
         quiet = program_threads() <= 1
         if quiet and _added and _added[-1] in warnings.filters:
             return  # still in place (3.13+)
@@ -57,7 +56,10 @@ def _after() -> None:
 
 
 def _remove() -> None:
+    if not _added:
+        return
     try:
+        import warnings
         while _added:
             entry = _added.pop()
             if entry in warnings.filters:
