@@ -130,6 +130,49 @@ class ProbeTest(unittest.TestCase):
                          "audit:EVENT, audit:*)")
 
 
+class ProbeThreadTest(unittest.TestCase):
+    """Probes leave out the tracer's own threads, even one still starting (a collection can run
+    in a thread before threading lists it as active), and keep threads threading never saw."""
+
+    def test_whose_thread(self):
+        import _thread
+        import threading
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "adapter", "python"))
+        from tracelens import probes
+        seen = {}
+        started = threading.Event()
+
+        def starting():
+            # As in Thread._bootstrap_inner before it registers: in _limbo, not in _active.
+            me = threading.current_thread()
+            with threading._active_limbo_lock:
+                del threading._active[me.ident]
+                threading._limbo[me] = me
+            try:
+                seen["starting"] = probes._ours()
+            finally:
+                with threading._active_limbo_lock:
+                    del threading._limbo[me]
+                    threading._active[me.ident] = me
+
+        t = threading.Thread(target=starting, name="tracelens-test")
+        t.start()
+        t.join()
+        u = threading.Thread(target=lambda: seen.__setitem__("program", probes._ours()),
+                             name="worker")
+        u.start()
+        u.join()
+
+        def foreign():
+            seen["foreign"] = probes._ours()
+            started.set()
+        _thread.start_new_thread(foreign, ())
+        started.wait(5)
+        self.assertEqual(seen, {"starting": True, "program": False, "foreign": False})
+        self.assertFalse(probes._ours())
+
+
 class CCallTest(unittest.TestCase):
     def test_c_calls(self):
         proc, streams = run_connected([F], ["--c-calls"])

@@ -49,6 +49,20 @@ def parse_probes(text: str) -> Tuple[bool, Optional[Set[str]]]:
     return use_gc, events
 
 
+def _ours() -> bool:
+    """Whether this thread is one of the tracer's, without threading.current_thread(), which in
+    a thread still starting (not yet in threading._active: a collection can run there) would
+    make up a dummy thread. A thread unknown to threading is the program's."""
+    ident = threading.get_ident()
+    t = threading._active.get(ident)  # type: ignore[attr-defined]
+    if t is None:
+        for s in list(threading._limbo):  # type: ignore[attr-defined]
+            if getattr(s, "_ident", None) == ident:
+                t = s
+                break
+    return t is not None and t.name.startswith("tracelens-")
+
+
 def _audit_hook(event: str, args: Any) -> None:
     probes = _target[0]
     if probes is not None:
@@ -94,7 +108,7 @@ class Probes:
             return
         self._busy.on = True
         try:
-            if threading.current_thread().name.startswith("tracelens-"):
+            if _ours():
                 return
             code, line = self._where(sys._getframe(depth))
             if not anywhere and (code is None or not self._in_scope[id(code)][1]):
