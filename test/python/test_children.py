@@ -64,6 +64,22 @@ class ChildrenTest(unittest.TestCase):
             self.assertEqual((k.hello["argv"], calls(k)), (["-c"], []))
         self.assertLessEqual(len(others), 1)
 
+    def test_orphan_names_its_traced_parent(self):
+        # The parent exits at once; the child starts (and says hello) after it is gone, when
+        # its own parent is init. Its hello still names the traced parent.
+        import tempfile
+        d = tempfile.mkdtemp(prefix="tracelens-orphan-")
+        prog = os.path.join(d, "leaves.py")
+        with open(prog, "w") as f:
+            f.write("import subprocess, sys\n"
+                    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(0.2)'])\n")
+        proc, streams = run_connected([prog])
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        parent = [s for s in streams if s.hello["argv"] == [prog]]
+        kids = [s for s in streams if s.hello["argv"] == ["-c"]]
+        self.assertEqual((len(parent), len(kids)), (1, 1), [s.hello for s in streams])
+        self.assertEqual(kids[0].hello["ppid"], parent[0].hello["pid"])
+
     def test_no_children(self):
         proc, streams = run_connected([fixture("family.py"), "subprocess"], ["--no-children"])
         self.assertEqual(proc.stdout.decode(), SUB_OUT)

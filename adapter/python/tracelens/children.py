@@ -58,6 +58,7 @@ def child_config(connect: str, token: str, flt: Any, *, value_limit: int, c_call
 def enable(config: Dict[str, Any], session: Any, forget: Optional[Callable[[], None]] = None) -> None:
     """Children of this process are traced with `config`. forget() is called in a forked child
     to drop, without a word, what belongs to the parent (its connection, its trace file)."""
+    config = dict(config, parent=os.getpid())  # a child's hello names its traced parent
     _state["config"] = config
     _state["session"] = session
     _state["forget"] = forget
@@ -143,6 +144,8 @@ def _start(config: Dict[str, Any], fork: bool) -> None:
                       value_depth=int(config.get("value_depth", 2)),
                       value_width=int(config.get("value_width", 8)),
                       calls=bool(config.get("calls", True)))
+    if isinstance(config.get("parent"), int):
+        session.parent_pid = config["parent"]
     connection.on_lost = session.connection_lost
     connection.on_control = session.control
     _state["session"] = session
@@ -227,8 +230,10 @@ class Collector:
     def _accept(self) -> None:
         # The hello is read here, before the next connection is accepted, so that processes
         # are numbered in the order they connected (children run one after the other get
-        # their numbers in that order, whatever the threads serving them do).
-        while not self._closed:
+        # their numbers in that order, whatever the threads serving them do). Once close() has
+        # begun, a connection without a hello is its wake-up call: every child that connected
+        # before it has been taken by then.
+        while True:
             try:
                 fd, _ = self.sock._accept()
                 conn = _socket.socket(fileno=fd)
@@ -237,6 +242,8 @@ class Collector:
             opened = self._open(conn)
             if opened is None:
                 conn.close()
+                if self._closed:
+                    return
                 continue
             t = threading.Thread(target=self._serve, args=(conn,) + opened,
                                  name="tracelens-child-conn", daemon=True)
@@ -288,8 +295,18 @@ class Collector:
             conn.close()
 
     def close(self, wait: float = 2.0) -> None:
-        """Stops accepting; waits a little for children still sending."""
+        """Takes the connections children made before now (still in the listen backlog), then
+        stops accepting; waits a little for children still sending."""
         self._closed = True
+        try:
+            wake = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            try:
+                wake.connect(self.path)
+            finally:
+                wake.close()
+            self._thread.join(wait)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:

@@ -70,10 +70,21 @@ class Session:
         self._thread_hook_installed = False
 
     # -- life cycle ---------------------------------------------------------------------------------
+    # The pid of the traced process that started this one (children: from their config).
+    parent_pid: Optional[int] = None
+
+    def _ppid(self) -> int:
+        """The parent's pid; a child whose traced parent has already ended (reparented to init)
+        names that parent, not init."""
+        ppid = os.getppid()
+        if ppid == 1 and self.parent_pid:
+            return self.parent_pid
+        return ppid
+
     def start(self) -> None:
         self._send({
             "t": "hello", "version": wire.WIRE_VERSION, "token": self.token,
-            "pid": os.getpid(), "ppid": os.getppid(),
+            "pid": os.getpid(), "ppid": self._ppid(),
             "python": "%d.%d.%d" % sys.version_info[:3], "backend": backend_name(),
             "argv": list(self.argv), "cwd": os.getcwd(), "start_ns": self.recorder.start_ns,
         })
