@@ -156,7 +156,14 @@ export class FlameChart {
     this.originNs = 0;
     this.selected = null;
     this.selectedMark = null;
+    this.root.dataset.selectedMark = '';
     this.tip.hidden = true;
+    // What was drawn belongs to the previous trace: neither hit testing nor the mirror may offer
+    // its boxes and marks (their ids mean other calls and probes in the new trace).
+    this.drawn = [];
+    if (this.mirrorTimer) clearTimeout(this.mirrorTimer);
+    this.mirrorTimer = undefined;
+    renderBoxMirror(this.mirror, [], null);
     this.requestDraw();
   }
 

@@ -1,8 +1,9 @@
 // End to end, the flame chart's asyncio task lanes and probe marks in code-server with the
 // packaged VSIX: tracing test/fixtures/tasks_gc.py ("Trace This File") draws a lane per task
 // under the main thread with the workers' coroutines in them; the same program traced on its own
-// with GC probes (`run --output --probes gc`) and opened with "Open Trace…" shows its garbage
-// collections as marks on the thread's lane, whose tooltip and selection give the details.
+// with GC probes (`run --output --probes gc`) and opened with "Open Trace…" (after Clear Trace)
+// shows its garbage collections as marks on the thread's lane, whose tooltip and selection give
+// the details.
 // Touches no sources.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -75,6 +76,36 @@ test(
         lanes.map((l) => Number(l.data.lane) < 0),
         [false, true, true, true],
       );
+      // worker-2's segment with the full collection is a box in its lane even with the whole
+      // trace in view; worker-1's segments are a few hundred microseconds, under a pixel when the
+      // program ran slowly. Zoomed in on the workers' second segments (worker-1's runs just
+      // before worker-2's), every segment there is a box, however long the trace took.
+      const collecting = await poll('worker-2 in its lane', async () => {
+        const items = (await mirror()).filter(
+          (i) => i.kind === 'flame-box' && i.data.task === 'worker-2' && i.data.name === 'worker',
+        );
+        return items.sort((a, b) => Number(b.data.w) - Number(a.data.w))[0];
+      });
+      const canvas = frame.locator('#flame-canvas');
+      await canvas.hover({
+        position: {
+          x: Number(collecting.data.x) + 1,
+          y: Number(collecting.data.y) + Number(collecting.data.h) / 2,
+        },
+      });
+      const viewSpan = () =>
+        frame
+          .locator('#flame-boxes')
+          .evaluate(
+            (el) =>
+              Number((el as HTMLElement).dataset.viewEnd) -
+              Number((el as HTMLElement).dataset.viewStart),
+          );
+      await poll('the chart zoomed in on the workers', async () => {
+        if ((await viewSpan()) <= 30e6) return true;
+        await wb.page.mouse.wheel(0, -500);
+        return false;
+      });
       // The workers' segments are boxes in their own lanes, from the lanes' top rows; the
       // thread's lane keeps only <module>.
       const boxes = await poll('the workers in their lanes', async () => {
@@ -128,18 +159,39 @@ test(
           stdio: 'ignore',
         },
       );
+      const frame = wb.webview();
       await hidePanel(wb);
+      // The live trace of the test above has collections of its own (Trace This File records GC
+      // probes by default), a full one at the same line too: start from no trace, so that every
+      // mark listed next is the opened file's.
+      await wb.runCommand('Tracelens: Clear Trace');
+      await poll('the timeline without a trace', async () => {
+        const s = await timelineSummary(frame);
+        return s.text.endsWith('no trace') && (await mirror()).length === 0;
+      });
       await runPickerCommand(wb, 'Tracelens: Open Trace…');
       await wb.page.locator('.quick-input-widget input').fill(traceFile);
       await wb.page.keyboard.press('Enter');
-      const frame = wb.webview();
-      // The full collection of worker-2 (gc.collect(), line 16): a generation 2 mark.
-      const full = await poll(
+      // The full collection of worker-2 (gc.collect(), line 16): a generation 2 mark, read once
+      // the chart has settled (the same in two reads 400 ms apart), so that its place in the list
+      // is where the canvas has it.
+      const isFull = (i: MirrorItem) =>
+        i.kind === 'flame-mark' && i.data.generation === '2' && /tasks_gc\.py:16\b/.test(i.text);
+      let previous = '';
+      const fulls = await poll(
         'the generation 2 collection mark',
-        async () =>
-          (await mirror()).find((i) => i.kind === 'flame-mark' && i.data.generation === '2'),
+        async () => {
+          const found = (await mirror()).filter(isFull);
+          const seen = JSON.stringify(found);
+          const settled = found.length > 0 && seen === previous;
+          previous = seen;
+          return settled ? found : undefined;
+        },
         60_000,
+        400,
       );
+      assert.equal(fulls.length, 1, JSON.stringify(fulls));
+      const full = fulls[0];
       assert.equal(full.data.kind, 'gc');
       assert.match(
         full.text,
