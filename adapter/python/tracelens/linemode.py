@@ -12,11 +12,13 @@ import sys
 import threading
 import time
 from fnmatch import fnmatchcase
-from typing import Any, Callable, Dict, List, Optional, Tuple
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = ["LineStats", "LineMode", "matches"]
 
-Key = Tuple[str, int]  # (co_filename, line)
+Key = "Tuple[str, int]"  # (co_filename, line)
 
 
 class LineStats:

@@ -11,7 +11,9 @@ import gc
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 __all__ = ["Probes", "parse_probes", "DEFAULT_AUDIT", "ProbeError"]
 

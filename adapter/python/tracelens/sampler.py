@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any, Dict, Iterable, Optional, Set
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, Optional, Set
 
 from .linemode import LineStats
 

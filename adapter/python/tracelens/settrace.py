@@ -6,11 +6,13 @@
 # to the functions here, which stay the reference behaviour (line mode keeps them all).
 from __future__ import annotations
 
-import dis
+from opcode import opmap as _opmap  # not dis, which costs start-up time
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, Optional, Tuple
+TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional, Tuple
 
 from .filters import Filter, on_notrace_change
 from .gate import Gate
@@ -19,7 +21,7 @@ from .tasks import CO_COROUTINE, TaskNames, task_name
 
 __all__ = ["SettraceBackend", "guess_qualname"]
 
-_OP = dis.opmap
+_OP = _opmap
 RETURN_VALUE = _OP["RETURN_VALUE"]
 YIELD_VALUE = _OP["YIELD_VALUE"]
 YIELD_FROM = _OP.get("YIELD_FROM", -1)
