@@ -2,21 +2,26 @@
 # own settings, can be switched off, its value short paths give exactly what values.py gives, its
 # batch builder gives exactly the pure-Python batches, and a traced program records the same
 # event stream with and without it (sys.monitoring callbacks on 3.12+, the C trace function of the
-# settrace backend on 3.9-3.11), filters, pauses, threads and exceptions included.
+# settrace backend on 3.9-3.11), filters, pauses, threads and exceptions included; and the trace
+# file writer's C pairing loop writes exactly the files of its Python loop.
 from __future__ import annotations
 
 import os
+import pickle
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import unittest
+from contextlib import closing
 
-from support import TRACER_DIR, run_connected, run_traced, tracer_env
+from support import FIXTURES, TRACER_DIR, fixture, run_connected, run_traced, tracer_env
 
 from tracelens import accel
 from tracelens.recorder import THREAD_NOTE, Recorder
+from tracelens.tracefile import ID_RANGE, TraceFileWriter
 from tracelens.values import make_repr
 
 
@@ -330,6 +335,157 @@ class SameEventsWithAndWithout(unittest.TestCase):
 
     def test_lines(self) -> None:
         self.same(["--lines", "__main__"])
+
+
+
+#: Runs `python -m tracelens run` with every message the trace file writer gets (per process, in
+#: the order it got them) pickled into the file named by TRACELENS_TEST_MESSAGES.
+_MESSAGE_LOG = r"""
+import os, pickle, sys, threading
+from tracelens import tracefile
+from tracelens.cli import main
+log, lock, parent = [], threading.Lock(), os.getpid()
+W = tracefile.TraceFileWriter
+send, child_sink, close = W.send, W.child_sink, W.close
+def logged(w, number, m):
+    with lock:
+        log.append((number, pickle.dumps(m)))
+W.send = lambda w, m: (logged(w, 0, m), send(w, m))[1]
+def new_child_sink(w):
+    sink = child_sink(w)
+    with lock:
+        number = 1 + sum(1 for e in log if e[0] == "child")
+        log.append(("child", number))
+    return lambda m: (logged(w, number, m), sink(m))[1]
+W.child_sink = new_child_sink
+def new_close(w):
+    close(w)
+    if os.getpid() == parent:
+        with open(os.environ["TRACELENS_TEST_MESSAGES"], "wb") as f:
+            pickle.dump(log, f)
+W.close = new_close
+sys.argv[0] = "tracelens"
+sys.exit(main())
+"""
+
+
+@unittest.skipUnless(accel.enabled(), "TRACELENS_ACCEL=0")
+class SameTraceFileWithAndWithout(unittest.TestCase):
+    """The writer's messages of a real run, written once by the pure-Python pairing loop and once
+    by the accelerator's `pair`: every table holds the same rows, and the files are the same
+    bytes."""
+
+    def setUp(self) -> None:
+        if accel.load() is None or not hasattr(accel.load(), "pair"):
+            self.skipTest("accelerator not available here: %s" % accel.reason)
+        self.tmp = tempfile.mkdtemp(prefix="tracelens-pair-")
+
+    def messages(self, target, options=(), exit_code=0):
+        path = os.path.join(self.tmp, "messages.pickle")
+        out = os.path.join(self.tmp, "recorded.db")
+        r = subprocess.run([sys.executable, "-c", _MESSAGE_LOG, "run", "--output", out]
+                           + list(options) + ["--"] + list(target),
+                           env=tracer_env({"TRACELENS_TEST_MESSAGES": path}), cwd=FIXTURES,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(r.returncode, exit_code, r.stderr)
+        with open(path, "rb") as f:
+            return pickle.load(f)
+
+    def write(self, log, use_c: bool) -> str:
+        path = os.path.join(self.tmp, "c.db" if use_c else "pure.db")
+        w = TraceFileWriter(path)
+        self.assertIsNotNone(w._pair)
+        if not use_c:
+            w._pair = None
+        sinks = {0: w.send}
+        for number, m in log:
+            if number == "child":
+                sinks[m] = w.child_sink()
+            else:
+                sinks[number](pickle.loads(m))
+        w.close()
+        return path
+
+    def same(self, target, options=(), exit_code=0):
+        log = self.messages(target, options, exit_code)
+        pure, fast = self.write(log, False), self.write(log, True)
+        tables = {}
+        with closing(sqlite3.connect(pure)) as a, closing(sqlite3.connect(fast)) as b:
+            names = [r[0] for r in a.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            self.assertEqual(names, [r[0] for r in b.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")])
+            for t in names:
+                rows = a.execute("SELECT * FROM %s ORDER BY rowid" % t).fetchall()
+                self.assertEqual(b.execute("SELECT * FROM %s ORDER BY rowid" % t).fetchall(),
+                                 rows, t)
+                tables[t] = rows
+        with open(pure, "rb") as f1, open(fast, "rb") as f2:
+            self.assertTrue(f1.read() == f2.read(), "the files differ")
+        return tables
+
+    def test_recursion(self) -> None:
+        t = self.same([fixture("recursion.py"), "6"])
+        self.assertGreater(len(t["calls"]), 25)
+        self.assertEqual(sum(1 for c in t["calls"] if c[7] is None), 0)  # every call ended
+
+    def test_generators(self) -> None:
+        t = self.same([fixture("generators.py")])
+        self.assertTrue(any(c[14] & 1 for c in t["calls"]), "a resume")
+        self.assertTrue(any(c[14] & 2 for c in t["calls"]), "a yield")
+
+    def test_exceptions(self) -> None:
+        t = self.same([fixture("exceptions.py")], exit_code=1)
+        self.assertTrue(t["exceptions"])
+        self.assertTrue(any(c[11] is not None for c in t["calls"]), "an unwound call")
+
+    def test_tasks(self) -> None:
+        t = self.same([fixture("tasks.py")])
+        self.assertTrue(any(c[15] is not None for c in t["calls"]), "a task's call")
+
+    def test_threads(self) -> None:
+        t = self.same([fixture("threads.py")])
+        self.assertGreater(len({c[2] for c in t["calls"]}), 1)
+
+    @unittest.skipUnless(hasattr(os, "fork"), "fork")
+    def test_forked_children(self) -> None:
+        t = self.same([fixture("family.py"), "fork"])
+        self.assertEqual([p[0] for p in t["processes"]], [1, 2, 3])
+        self.assertEqual(len({c[1] for c in t["calls"]}), 3)  # ids moved per process
+
+    def test_pairs_by_hand(self) -> None:
+        """Returns that end a call below the top, events of threads with no stack, a task name
+        pending, calls of many arguments, and a child process's id offset."""
+        events = [[1, 1, 10, 100, 5], [1, 1, 11, 110], [1, 1, 12, 120] + list(range(20, 35)),
+                  [2, 1, 10, 130, 3, 7],  # ends 10: 11 and 12 end too (theirs were dropped)
+                  [2, 2, 10, 140, 3, 7], [6, 1, 10, 150, 3, 7], [0, 1, 10, 151],
+                  [9, 1, 13, 155, 40], [1, 1, 13, 160, 41], [1, 1, 14, 161, 42],
+                  [6, 1, 14, 165, 4, 43], [7, 1, 14, 166], [2, 1, 14, 167, 5, 44],
+                  [2, 1, 13, 170, 6, 45], [7, 3, 15, 171], [1, 3, 16, 172, 1, 2, 3],
+                  [2, 3, 16, 173, None, 9]]
+        hello = {"t": "hello", "start_ns": 1000, "pid": 1, "ppid": 0, "python": "3", "cwd": "/",
+                 "backend": "test", "argv": []}
+        batch = {"t": "batch", "strings": [], "files": [], "codes": [], "threads": [],
+                 "dropped": 0, "events": events}
+        log = [(0, pickle.dumps(hello)), (0, pickle.dumps(batch)), ("child", 1),
+               (1, pickle.dumps(dict(hello, start_ns=1500))), (1, pickle.dumps(batch))]
+        calls = self.same_log(log)["calls"]
+        self.assertEqual(len(calls), 2 * 8)
+        self.assertEqual(calls[0][:9], (1, 1, 1, None, 0, 10, 100, 130, "[5]"))
+        self.assertEqual(calls[2][8], "[%s]" % ",".join(map(str, range(20, 35))))
+        self.assertEqual(calls[8][:9], (9, 2, 1 + ID_RANGE, None, 0, 10 + ID_RANGE, 600, 630,
+                                        "[%d]" % (5 + ID_RANGE)))
+
+    def same_log(self, log):
+        pure, fast = self.write(log, False), self.write(log, True)
+        with closing(sqlite3.connect(pure)) as a, closing(sqlite3.connect(fast)) as b:
+            out = {}
+            for t in ("calls", "exceptions", "processes"):
+                rows = a.execute("SELECT * FROM %s ORDER BY rowid" % t).fetchall()
+                self.assertEqual(b.execute("SELECT * FROM %s ORDER BY rowid" % t).fetchall(),
+                                 rows, t)
+                out[t] = rows
+        return out
 
 
 @unittest.skipUnless((3, 9) <= sys.version_info < (3, 12), "the settrace backend is 3.9-3.11")

@@ -1,7 +1,8 @@
 /* Optional C accelerator of the tracer (built by accel.py on first use, never required):
  * sys.monitoring callbacks for the hot events (3.12+) and a C trace function for the settrace
  * backend (3.9-3.11), appending exactly the records of the pure-Python callbacks to the
- * recorder's buffer, and the writer's batch builder (interning). Anything unusual is handed to
+ * recorder's buffer, the writer's batch builder (interning) and the trace file's pairing of
+ * events into calls rows. Anything unusual is handed to
  * the pure-Python code, which stays the reference behaviour. Knows nothing of the wire. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -513,6 +514,219 @@ error:
   return NULL;
 }
 
+
+/* ---- the trace file writer's pairing loop ----------------------------------------------------- */
+/* pair(writer, p, events, stacks, tasks, plain, wide, n, off, shift, next_call) -> next_call.
+ * tracefile.py's TraceFileWriter._events loop (the reference; keep them in step): calls and
+ * resumes while no task name is pending, and returns/yields that end the innermost open call of
+ * their thread, give the same stack entries and `calls` rows as the Python loop; every other
+ * event (and any value that is not a plain int) goes to writer._event(p, ev), with
+ * writer.next_call kept in step around it. */
+static int pair_ll(PyObject *o, long long *v) { /* 1: o is an int that fits (no error set) */
+  if (!PyLong_CheckExact(o)) return 0;
+  int overflow = 0;
+  *v = PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (overflow) return 0;
+  if (*v == -1 && PyErr_Occurred()) { PyErr_Clear(); return 0; }
+  return 1;
+}
+
+/* o (whose value is v) plus d: o itself when d is 0. New reference. */
+static PyObject *pair_add(PyObject *o, long long v, long long d) {
+  return d ? PyLong_FromLongLong(v + d) : Py_NewRef(o);
+}
+
+/* The args text "[id,id,...]" of a call event's string ids (items 4..k-1) plus off; NULL without
+ * an error when an id is not a plain int or the sum overflows. New reference. */
+static PyObject *pair_args(PyObject **items, Py_ssize_t k, long long off) {
+  char small[512];
+  Py_ssize_t cap = 2 + (k - 4) * 22;
+  char *buf = cap <= (Py_ssize_t)sizeof small ? small : PyMem_Malloc(cap);
+  if (buf == NULL) return PyErr_NoMemory();
+  Py_ssize_t len = 0;
+  buf[len++] = '[';
+  for (Py_ssize_t j = 4; j < k; j++) {
+    long long v;
+    if (!pair_ll(items[j], &v) || __builtin_add_overflow(v, off, &v)) {
+      if (buf != small) PyMem_Free(buf);
+      return NULL;
+    }
+    if (j > 4) buf[len++] = ',';
+    len += snprintf(buf + len, 22, "%lld", v);
+  }
+  buf[len++] = ']';
+  PyObject *s = PyUnicode_FromStringAndSize(buf, len);
+  if (buf != small) PyMem_Free(buf);
+  return s;
+}
+
+/* writer._event(p, ev) with writer.next_call in step: 0, or -1 with an error set. */
+static int pair_slow(PyObject *writer, PyObject *slow, PyObject *p, PyObject *ev,
+                     long long *next_call) {
+  PyObject *nc = PyLong_FromLongLong(*next_call);
+  if (nc == NULL) return -1;
+  int r = PyObject_SetAttrString(writer, "next_call", nc);
+  Py_DECREF(nc);
+  if (r < 0) return -1;
+  PyObject *res = PyObject_CallFunctionObjArgs(slow, p, ev, NULL);
+  if (res == NULL) return -1;
+  Py_DECREF(res);
+  nc = PyObject_GetAttrString(writer, "next_call");
+  if (nc == NULL) return -1;
+  *next_call = PyLong_AsLongLong(nc);
+  Py_DECREF(nc);
+  return PyErr_Occurred() ? -1 : 0;
+}
+
+/* A return (2) or yield (6) ending the innermost open call: 1 done, 0 not the fast case (nothing
+ * changed), -1 error. */
+static int pair_end(PyObject **items, Py_ssize_t k, long long kind, PyObject *stacks,
+                    PyObject *plain, PyObject *wide, PyObject *n, long long off, long long shift) {
+  if (k < 6) return 0;
+  PyObject *thread = items[1];
+  PyObject *stack = PyDict_GetItemWithError(stacks, thread);
+  if (stack == NULL) return PyErr_Occurred() ? -1 : 0;
+  if (!PyList_CheckExact(stack)) return 0;
+  Py_ssize_t depth = PyList_GET_SIZE(stack);
+  if (depth == 0) return 0;
+  PyObject *c = PyList_GET_ITEM(stack, depth - 1);
+  if (!PyTuple_CheckExact(c) || PyTuple_GET_SIZE(c) != 8) return 0;
+  long long code, ev_code, th, start, end, value, flags, task = 0;
+  PyObject *ctask = PyTuple_GET_ITEM(c, 7);
+  if (!pair_ll(PyTuple_GET_ITEM(c, 1), &code) || !pair_ll(items[2], &ev_code) ||
+      code != ev_code)
+    return 0;
+  if (!pair_ll(thread, &th) || !pair_ll(PyTuple_GET_ITEM(c, 2), &start) ||
+      !pair_ll(items[3], &end) || !pair_ll(items[5], &value) ||
+      !pair_ll(PyTuple_GET_ITEM(c, 6), &flags) || (ctask != Py_None && !pair_ll(ctask, &task)))
+    return 0;
+  long long sink;
+  if (__builtin_add_overflow(th, off, &sink) || __builtin_add_overflow(code, off, &sink) ||
+      __builtin_add_overflow(start, shift, &sink) || __builtin_add_overflow(end, shift, &sink) ||
+      __builtin_add_overflow(value, off, &sink) || __builtin_add_overflow(task, off, &sink))
+    return 0;
+  Py_INCREF(c); /* the stack's reference goes with the slice */
+  if (PyList_SetSlice(stack, depth - 1, depth, NULL) < 0) { Py_DECREF(c); return -1; }
+  int wide_row = ctask != Py_None;
+  PyObject *row = PyTuple_New(wide_row ? 16 : 11);
+  if (row == NULL) { Py_DECREF(c); return -1; }
+  int i = 0;
+#define PUT(o) do { PyObject *o_ = (o); if (o_ == NULL) goto fail; PyTuple_SET_ITEM(row, i++, o_); } while (0)
+  PUT(Py_NewRef(PyTuple_GET_ITEM(c, 0)));
+  if (wide_row) PUT(Py_NewRef(n));
+  PUT(pair_add(thread, th, off));
+  PUT(Py_NewRef(PyTuple_GET_ITEM(c, 3)));
+  PUT(Py_NewRef(PyTuple_GET_ITEM(c, 4)));
+  PUT(pair_add(PyTuple_GET_ITEM(c, 1), code, off));
+  PUT(pair_add(PyTuple_GET_ITEM(c, 2), start, shift));
+  PUT(pair_add(items[3], end, shift));
+  PUT(Py_NewRef(PyTuple_GET_ITEM(c, 5)));
+  PUT(pair_add(items[5], value, off));
+  PUT(Py_NewRef(items[4]));
+  if (wide_row) { PUT(Py_NewRef(Py_None)); PUT(Py_NewRef(Py_None)); PUT(Py_NewRef(Py_None)); }
+  PUT(kind == 6 ? PyLong_FromLongLong(flags | 2) : Py_NewRef(PyTuple_GET_ITEM(c, 6)));
+  if (wide_row) PUT(pair_add(ctask, task, off));
+#undef PUT
+  Py_DECREF(c);
+  int r = PyList_Append(wide_row ? wide : plain, row);
+  Py_DECREF(row);
+  return r < 0 ? -1 : 1;
+fail:
+  Py_DECREF(c);
+  Py_DECREF(row);
+  return -1;
+}
+
+/* A call (1) or resume (7) while no task name is pending: 1 done, 0 not the fast case, -1. */
+static int pair_start(PyObject **items, Py_ssize_t k, long long kind, PyObject *stacks,
+                      long long off, long long next_call) {
+  PyObject *thread = items[1];
+  PyObject *stack = PyDict_GetItemWithError(stacks, thread);
+  if (stack == NULL && PyErr_Occurred()) return -1;
+  if (stack != NULL && !PyList_CheckExact(stack)) return 0;
+  Py_ssize_t depth = stack ? PyList_GET_SIZE(stack) : 0;
+  PyObject *parent = Py_None;
+  if (depth) {
+    PyObject *top = PyList_GET_ITEM(stack, depth - 1);
+    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) < 1) return 0;
+    parent = PyTuple_GET_ITEM(top, 0);
+  }
+  PyObject *args = NULL;
+  if (kind == 1) {
+    args = pair_args(items, k, off);
+    if (args == NULL) return PyErr_Occurred() ? -1 : 0;
+  }
+  PyObject *entry = PyTuple_New(8);
+  if (entry == NULL) { Py_XDECREF(args); return -1; }
+  PyObject *id = PyLong_FromLongLong(next_call);
+  PyObject *d = PyLong_FromSsize_t(depth);
+  PyObject *flags = PyLong_FromLong(kind == 7 ? 1 : 0);
+  if (id == NULL || d == NULL || flags == NULL) {
+    Py_XDECREF(id); Py_XDECREF(d); Py_XDECREF(flags); Py_XDECREF(args); Py_DECREF(entry);
+    return -1;
+  }
+  PyTuple_SET_ITEM(entry, 0, id);
+  PyTuple_SET_ITEM(entry, 1, Py_NewRef(items[2]));
+  PyTuple_SET_ITEM(entry, 2, Py_NewRef(items[3]));
+  PyTuple_SET_ITEM(entry, 3, Py_NewRef(parent));
+  PyTuple_SET_ITEM(entry, 4, d);
+  PyTuple_SET_ITEM(entry, 5, args ? args : Py_NewRef(Py_None));
+  PyTuple_SET_ITEM(entry, 6, flags);
+  PyTuple_SET_ITEM(entry, 7, Py_NewRef(Py_None));
+  int r;
+  if (stack == NULL) {
+    stack = PyList_New(0);
+    if (stack == NULL) { Py_DECREF(entry); return -1; }
+    r = PyDict_SetItem(stacks, thread, stack);
+    Py_DECREF(stack); /* owned by the dict */
+    if (r < 0) { Py_DECREF(entry); return -1; }
+  }
+  r = PyList_Append(stack, entry);
+  Py_DECREF(entry);
+  return r < 0 ? -1 : 1;
+}
+
+static PyObject *pair(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+  if (nargs != 11) {
+    PyErr_SetString(PyExc_TypeError, "pair() takes 11 arguments");
+    return NULL;
+  }
+  PyObject *writer = args[0], *p = args[1], *events = args[2], *stacks = args[3];
+  PyObject *tasks = args[4], *plain = args[5], *wide = args[6], *n = args[7];
+  if (!PyList_Check(events) || !PyDict_Check(stacks) || !PyDict_Check(tasks) ||
+      !PyList_Check(plain) || !PyList_Check(wide)) {
+    PyErr_SetString(PyExc_TypeError, "pair(): events, stacks, tasks, plain or wide");
+    return NULL;
+  }
+  long long off = PyLong_AsLongLong(args[8]);
+  long long shift = PyLong_AsLongLong(args[9]);
+  long long next_call = PyLong_AsLongLong(args[10]);
+  if (PyErr_Occurred()) return NULL;
+  PyObject *slow = PyObject_GetAttrString(writer, "_event");
+  if (slow == NULL) return NULL;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(events); i++) {
+    PyObject *ev = PyList_GET_ITEM(events, i);
+    Py_INCREF(ev);
+    int done = 0;
+    long long kind;
+    if ((PyList_CheckExact(ev) || PyTuple_CheckExact(ev)) && PySequence_Fast_GET_SIZE(ev) >= 4 &&
+        pair_ll(PySequence_Fast_ITEMS(ev)[0], &kind)) {
+      PyObject **items = PySequence_Fast_ITEMS(ev);
+      Py_ssize_t k = PySequence_Fast_GET_SIZE(ev);
+      if (kind == 2 || kind == 6)
+        done = pair_end(items, k, kind, stacks, plain, wide, n, off, shift);
+      else if ((kind == 1 || kind == 7) && PyDict_GET_SIZE(tasks) == 0) {
+        done = pair_start(items, k, kind, stacks, off, next_call);
+        if (done == 1) next_call++;
+      }
+    }
+    if (done == 0) done = pair_slow(writer, slow, p, ev, &next_call) < 0 ? -1 : 1;
+    Py_DECREF(ev);
+    if (done < 0) { Py_DECREF(slow); return NULL; }
+  }
+  Py_DECREF(slow);
+  return PyLong_FromLongLong(next_call);
+}
 
 /* ---- the settrace tracer (3.9-3.11) ----------------------------------------------------------- */
 /* Tracer: a C trace function (PyEval_SetTrace) standing for settrace.py's global trace function.
@@ -1067,6 +1281,9 @@ static PyMethodDef module_methods[] = {
    "Callbacks(known, buf, rep, fail, disable, fallbacks, limit): hot sys.monitoring callbacks."},
   {"build", build, METH_VARARGS,
    "build(recorder, records, strings, files, codes, threads) -> wire events of the records."},
+  {"pair", (PyCFunction)(void (*)(void))pair, METH_FASTCALL,
+   "pair(writer, p, events, stacks, tasks, plain, wide, n, off, shift, next_call) -> next_call:"
+   " the trace file writer's pairing loop."},
 #if TL_ALL_THREADS
   {"set_trace_all_threads", set_trace_all_threads, METH_VARARGS,
    "set_trace_all_threads(tracefunc, skip=()) -> previous: traces the other threads with it."},

@@ -3,7 +3,8 @@
 # keeps every exception event in `exceptions`, probes in `probes`, `lines` figures in
 # `line_stats`, and asyncio task names in calls.task. The first process is `send`; child processes
 # get their own sink from child_sink() (their wire ids are moved into a range of their own).
-# Used by `run --output`; reads nothing but the messages.
+# Used by `run --output`; reads nothing but the messages. The pairing loop runs in C when the
+# accelerator is loaded (TRACELENS_ACCEL=0: this file's loop, the reference).
 from __future__ import annotations
 
 import os
@@ -87,6 +88,12 @@ _PLAIN_HEAD = ("INSERT INTO calls (id, process, thread, parent, depth, code, sta
 _PLAIN_VALUES = "(?, %d, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
+def _accelerated_pair() -> Optional[Callable[..., int]]:
+    """The accelerator's `pair` (the _events loop in C), or None."""
+    from . import accel
+    return getattr(accel.load(), "pair", None)
+
+
 def _variable_limit(db: Any) -> int:
     """How many values SQLite binds in one statement."""
     try:
@@ -119,6 +126,8 @@ class TraceFileWriter:
         self._lock = threading.Lock()
         self._processes: List[_Process] = []
         self.main = self._new_process()
+        #: The C accelerator's copy of the _events loop (None: off or not built; this loop then).
+        self._pair: Optional[Callable[..., int]] = _accelerated_pair()
 
     def _new_process(self) -> _Process:
         p = _Process(len(self._processes) + 1)
@@ -204,8 +213,14 @@ class TraceFileWriter:
 
     def _events(self, p: _Process, events: List[List[int]]) -> None:
         """The hot loop: calls, resumes and the returns/yields of the innermost open call inline
-        (the same rows as _event and _row: keep them in step); other events go to _event."""
+        (the same rows as _event and _row: keep them in step); other events go to _event.
+        _speedups.c's `pair` does the same loop in C when the accelerator is loaded."""
         if not events:
+            return
+        if self._pair is not None:
+            self.next_call = self._pair(self, p, events, p.stacks, p.tasks, self.plain, self.rows,
+                                        p.number, p.offset, p.shift, self.next_call)
+            p.last_ts = events[-1][3]
             return
         stacks = p.stacks
         tasks = p.tasks
