@@ -161,3 +161,24 @@ class CliTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CurrentDirectoryTest(unittest.TestCase):
+    """`python -m tracelens` puts the current directory first on sys.path; modules there named
+    like the standard library's must not be run by the tracer's own imports."""
+
+    def test_modules_in_the_current_directory_do_not_shadow_the_tracers(self):
+        cwd = tempfile.mkdtemp(prefix="tracelens-cwd-")
+        prog = tempfile.mkdtemp(prefix="tracelens-prog-")
+        for name in ("threading", "json", "socket", "sqlite3", "signal"):
+            with open(os.path.join(cwd, name + ".py"), "w") as f:
+                f.write("import sys\nsys.stderr.write('shadowed %s\\n')\n" % name)
+        with open(os.path.join(prog, "p.py"), "w") as f:
+            f.write("import sys\nprint('ok', sys.path[0] == %r)\n" % prog)
+        plain = run_python([os.path.join(prog, "p.py")], cwd=cwd)
+        traced, trace = run_traced([os.path.join(prog, "p.py")], cwd=cwd)
+        self.assertEqual((plain.stdout, plain.stderr), (b"ok True\n", b""))
+        self.assertEqual(traced.returncode, 0, traced.stderr.decode())
+        self.assertEqual(traced.stdout, plain.stdout)
+        self.assertNotIn(b"shadowed", traced.stderr)
+        self.assertIsNotNone(trace)

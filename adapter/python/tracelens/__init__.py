@@ -8,7 +8,16 @@ TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up t
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-from .filters import notrace
+import os as _os
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"] and _sys.path and not getattr(_sys.flags, "safe_path", False):
+    # `python -m tracelens`: sys.path[0] is the current directory, where a json.py or
+    # threading.py would be run by the tracer's own imports (and a big directory listed). The
+    # tracer's own directory takes its place; the runner gives the program its sys.path[0].
+    _sys.path[0] = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+
+from .filters import notrace  # noqa: E402
 
 __all__ = ["__version__", "notrace", "trace", "register_repr"]
 
