@@ -9,6 +9,7 @@ import type { CallDetails } from './protocol';
 import { callRowText, CallFlags } from './callRowText';
 import { valueText } from '../extension/valueSnapshot';
 import { valueTreeElement } from './valueTreeView';
+import { el } from './dom';
 
 export interface DetailsPaneEvents {
   select(callId: number): void;
@@ -16,17 +17,6 @@ export interface DetailsPaneEvents {
 }
 
 const FOLD_AT = 60;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** A value: short ones inline, long or multi-line ones folded (click to open). */
 function textElement(text: string, className: string): HTMLElement {

@@ -12,17 +12,7 @@ import {
   parseValue,
   type ValueNode,
 } from '../extension/valueSnapshot';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el } from './dom';
 
 /**
  * The value as a tree, or undefined when it has nothing to open (a plain repr, or a snapshot with
