@@ -16,8 +16,7 @@ import { TraceConfigurationProvider } from './debug/traceConfigurationProvider';
 import { CallSelection } from './callSelection';
 import { CallNavigator } from './editor/callNavigator';
 import { registerEditorCommands } from './editor/editorCommands';
-import { HeatLaunchDefaults } from './editor/heatLaunchDefaults';
-import { ValuesLaunchDefaults } from './editor/valuesLaunchDefaults';
+import { LaunchDefaults } from './editor/launchDefaults';
 import { EditorDecorator } from './editor/editorDecorator';
 import { TraceCodeLensProvider } from './editor/traceCodeLensProvider';
 import { TraceHoverProvider } from './editor/traceHoverProvider';
@@ -149,10 +148,8 @@ export function activate(context: vscode.ExtensionContext): void {
       if (s.type === DEBUG_TYPE) setTimeout(() => decorator.refresh(), 500);
     }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, configProvider),
-    // Line heat attributes from the settings, for configurations that do not set them.
-    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new HeatLaunchDefaults()),
-    // `values` ("repr" / "structured") from the tracelens.values setting.
-    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ValuesLaunchDefaults()),
+    // Line heat, values and probes from the settings, for configurations that do not set them.
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new LaunchDefaults()),
     vscode.debug.registerDebugConfigurationProvider(
       DEBUG_TYPE,
       configProvider,

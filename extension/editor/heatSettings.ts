@@ -1,7 +1,7 @@
 // How line heat is asked of the tracer for one launch: the `lineHeat` mode and `lineHeatFiles`
 // from a launch configuration, else from the settings (tracelens.heat.mode / .files; always
 // "sampled" for a configuration with `calls: false`). Pure data in and out; no vscode import
-// (heatLaunchDefaults.ts applies it to debug configurations).
+// (launchDefaults.ts applies it to debug configurations).
 
 export type LineHeatMode = 'off' | 'sampled' | 'exact';
 
