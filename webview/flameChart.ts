@@ -71,6 +71,9 @@ export class FlameChart {
   private pending: { requestId: number; minDurationNs: number } | undefined;
   private filter = '';
   private selected: number | null = null;
+  /** Where the selected call is (from its details), for zooming to it when its box is not loaded
+   * (under a pixel at this scale). */
+  private selectedPlace: CallPlace | null = null;
   private selectedMark: FlameMark | null = null;
   private follow = false;
   private drawn: DrawnLane[] = [];
@@ -155,6 +158,7 @@ export class FlameChart {
     this.liveEndNs = 0;
     this.originNs = 0;
     this.selected = null;
+    this.selectedPlace = null;
     this.selectedMark = null;
     this.root.dataset.selectedMark = '';
     this.tip.hidden = true;
@@ -175,7 +179,13 @@ export class FlameChart {
 
   setSelected(id: number | null): void {
     this.selected = id;
+    if (this.selectedPlace?.id !== id) this.selectedPlace = null;
     this.requestDraw();
+  }
+
+  /** Where the selected call is (its details arrived). */
+  setSelectedPlace(place: CallPlace): void {
+    if (place.id === this.selected) this.selectedPlace = place;
   }
 
   setFollow(on: boolean): void {
@@ -279,7 +289,10 @@ export class FlameChart {
         break;
       case 'zoomToSelection': {
         const box = this.selectedBox();
+        const place = this.selectedPlace;
         if (box) this.setView(zoomTo(this.boxRange(box), b));
+        else if (place && place.id === this.selected)
+          this.setView(zoomTo({ startNs: place.startNs, endNs: place.endNs ?? this.liveEndNs }, b));
         break;
       }
       case 'reveal':

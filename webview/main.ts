@@ -434,16 +434,17 @@ class TimelineApp {
     this.details.show(details, this.originNs);
     if (!details) return;
     const c = details.call;
+    const place: CallPlace = {
+      id: c.id,
+      thread: c.thread,
+      ...(c.lane !== undefined ? { lane: c.lane } : {}),
+      depth: c.depth,
+      startNs: c.startNs,
+      endNs: c.endNs,
+    };
+    this.flame.setSelectedPlace(place);
     if (this.showSelected) {
       this.showSelected = false;
-      const place: CallPlace = {
-        id: c.id,
-        thread: c.thread,
-        ...(c.lane !== undefined ? { lane: c.lane } : {}),
-        depth: c.depth,
-        startNs: c.startNs,
-        endNs: c.endNs,
-      };
       this.flame.reveal(place);
     }
     if (this.scrollToSelected) {
