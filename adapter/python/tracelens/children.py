@@ -304,7 +304,8 @@ class Collector:
                 wake.connect(self.path)
             finally:
                 wake.close()
-            self._thread.join(wait)
+            # Normally at once; a loaded machine may take a while to take the backlog.
+            self._thread.join(max(wait, 10.0))
         except OSError:
             pass
         try:
