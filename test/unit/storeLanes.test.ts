@@ -5,24 +5,15 @@
 // keeps all of it through the cap and a save and open. Non-async threads stay one lane.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import './fixtures/sqlText';
 import initSqlJs from 'sql.js';
-import {
-  FrameDecoder,
-  parseMessage,
-  TOKEN_ENV,
-  type Batch,
-  type Hello,
-  type TracerMessage,
-} from '../../adapter/protocol/wire';
+import type { Batch, Hello, TracerMessage } from '../../adapter/protocol/wire';
 import { TraceStore } from '../../extension/store/traceStore';
-import { keyOf, ROOT } from './fixtures/storeStreams';
+import { deliver, keyOf, recordTrace, ROOT } from './fixtures/storeStreams';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tracelens-lanes-'));
@@ -34,51 +25,13 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the tracer (`run --connect` with `tracerArgs`) on a program; returns what it sent. */
 async function record(python: string, program: string, tracerArgs: string[] = []) {
-  const token = `tok-${process.pid}-${Date.now()}`;
-  const messages: TracerMessage[] = [];
-  const server = net.createServer((socket) => {
-    const decoder = new FrameDecoder();
-    socket.on('data', (chunk) => {
-      for (const frame of decoder.push(chunk)) messages.push(parseMessage(frame));
-    });
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  try {
-    const child = spawn(
-      python,
-      ['-m', 'tracelens', 'run', '--connect', `127.0.0.1:${port}`, ...tracerArgs, '--', program],
-      {
-        cwd: path.dirname(program),
-        env: {
-          ...process.env,
-          PYTHONPATH: path.join(ROOT, 'adapter', 'python'),
-          [TOKEN_ENV]: token,
-        },
-        stdio: 'ignore',
-      },
-    );
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const code = await new Promise<number | null>((r) => child.on('close', r));
-    clearTimeout(timer);
-    for (let i = 0; i < 250 && messages.at(-1)?.t !== 'end'; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.equal(code, 0);
-    return messages;
-  } finally {
-    server.close();
-  }
+  const run = await recordTrace(python, program, [], 30_000, tracerArgs);
+  assert.equal(run.exitCode, 0, run.stderr);
+  return run.messages;
 }
 
 function ingest(messages: TracerMessage[], store = new TraceStore(SQL)): TraceStore {
-  const key = keyOf(1);
-  for (const m of messages) {
-    if (m.t === 'hello') store.hello(key, m);
-    else if (m.t === 'batch') store.batch(key, m);
-    else if (m.t === 'end') store.end(key, m);
-  }
+  for (const m of messages) deliver(store, keyOf(1), m);
   return store;
 }
 
