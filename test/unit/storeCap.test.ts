@@ -9,27 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Batch, Event, Hello } from '../../adapter/protocol/wire';
+import type { Batch, Event } from '../../adapter/protocol/wire';
 import type { StoreClient } from '../../extension/store/storeClient';
-import { buildWorker, keyOf, startStore } from './fixtures/storeStreams';
+import { buildWorker, helloOf, keyOf, startStore } from './fixtures/storeStreams';
 
 const FILE = '/cap/prog.py';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tracelens-store-cap-'));
 const key = keyOf(1);
 let client: StoreClient | undefined;
 
-const hello: Hello = {
-  t: 'hello',
-  version: 1,
-  token: '',
-  pid: 7,
-  ppid: 1,
-  python: '3.12.1',
-  backend: 'monitoring',
-  argv: [FILE],
-  cwd: '/cap',
-  start_ns: 1_000,
-};
+const hello = helloOf(FILE);
 
 // Codes: 1 <module>, 2 f (returns at 4), 3 g (raises at 8 in pair 2 and 10, else returns at 9),
 // 4 h (returns at 12; only under f1), 5 w (worker thread), 6 top.

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import './fixtures/sqlText';
 import initSqlJs from 'sql.js';
-import type { Batch, Hello, TracerMessage } from '../../adapter/protocol/wire';
+import type { Batch, TracerMessage } from '../../adapter/protocol/wire';
 import { TraceStore } from '../../extension/store/traceStore';
-import { deliver, keyOf, recordTrace, ROOT } from './fixtures/storeStreams';
+import { deliver, helloOf, keyOf, recordTrace, ROOT } from './fixtures/storeStreams';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tracelens-lanes-'));
@@ -155,18 +155,7 @@ for (const py of PYTHONS) {
 
 // A hand-made stream: thread 1 runs <module>, under it the event loop runs two tasks' coroutines
 // (A at depth 1 with a helper below it, B at depth 1) and a plain call; thread 2 runs no task.
-const hello: Hello = {
-  t: 'hello',
-  version: 1,
-  token: '',
-  pid: 77,
-  ppid: 1,
-  python: '3.12.1',
-  backend: 'monitoring',
-  argv: ['/app/a.py'],
-  cwd: '/app',
-  start_ns: 1_700_000_000_000_000_000,
-};
+const hello = helloOf('/app/a.py', { pid: 77, start_ns: 1_700_000_000_000_000_000 });
 function batch(seq: number, events: number[][], more: Partial<Batch> = {}): Batch {
   return {
     t: 'batch',

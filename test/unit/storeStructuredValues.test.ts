@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import './fixtures/sqlText';
 import initSqlJs from 'sql.js';
-import type { Batch, Event, Hello } from '../../adapter/protocol/wire';
+import type { Batch, Event } from '../../adapter/protocol/wire';
 import { STRUCTURED_PREFIX } from '../../adapter/protocol/wire';
 import { valueTextSql } from '../../extension/query/compileToSql';
 import type { QueryResult } from '../../extension/store/api';
@@ -20,7 +20,7 @@ import type { TraceQueries } from '../../extension/store/queries';
 import { TraceStore } from '../../extension/store/traceStore';
 import { valueText } from '../../extension/valueSnapshot';
 import { effectiveFilter } from '../../webview/flame/filterQuery';
-import { keyOf, ROOT } from './fixtures/storeStreams';
+import { helloOf, keyOf, ROOT } from './fixtures/storeStreams';
 
 const TRACER_DIR = path.join(ROOT, 'adapter', 'python');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'structured_values.py');
@@ -128,18 +128,7 @@ json.dump({"structured": [make_repr(structured=True)(v) for v in vals],
     ) as { structured: string[]; repr: string[] };
   });
 
-  const hello: Hello = {
-    t: 'hello',
-    version: 1,
-    token: '',
-    pid: 7,
-    ppid: 1,
-    python: '3.12.1',
-    backend: 'monitoring',
-    argv: ['/s/prog.py'],
-    cwd: '/s',
-    start_ns: 1_000,
-  };
+  const hello = helloOf('/s/prog.py');
 
   function feed(values: string[]): TraceStore {
     const n = values.length;
