@@ -16,6 +16,8 @@ from . import wire
 
 __all__ = ["Recorder", "exception_type_name", "THREAD_NOTE"]
 
+_bisect_right = None  # bisect.bisect_right, imported on first use by _line
+
 #: Record kind of a thread's start note (not a wire kind: wire kinds are 1-11).
 THREAD_NOTE = 100
 
@@ -216,8 +218,10 @@ class Recorder:
                 starts.append(start)
                 lines.append(line if line is not None else (lines[-1] if lines else code.co_firstlineno))
             table = self._lines[id(code)] = (starts, lines)
-        from bisect import bisect_right  # here: only the pure-Python builder needs it
-        i = bisect_right(table[0], offset) - 1
+        global _bisect_right
+        if _bisect_right is None:  # only the pure-Python builder needs it (start-up time)
+            from bisect import bisect_right as _bisect_right
+        i = _bisect_right(table[0], offset) - 1
         return table[1][i] if i >= 0 else code.co_firstlineno
 
     def _event_slow(self, rec: Any, strings: List[Any], files: List[Any], codes: List[Any],
