@@ -4,9 +4,10 @@
 import os
 import signal
 import sys
+import tempfile
 import unittest
 
-from support import FIXTURES, fixture, run_python, run_traced
+from support import FIXTURES, Trace, fixture, run_python, run_traced
 
 
 class FidelityTest(unittest.TestCase):
@@ -42,6 +43,15 @@ class FidelityTest(unittest.TestCase):
         self.assertIn("argv ['%s', '4']" % fixture("argv_exit.py"), out)
         self.assertIn("path0 %s\n" % FIXTURES, out)
         self.assertEqual(plain.returncode, 4)
+
+    def test_module_mode_after_the_option_end(self):
+        # `run -- -m module args`: the module form is accepted after `--` too.
+        out = os.path.join(tempfile.mkdtemp(prefix="tracelens-test-"), "t.db")
+        proc = run_python(["-m", "tracelens", "run", "--output", out, "--", "-m", "argv_exit", "3"],
+                          cwd=FIXTURES)
+        self.assertEqual(proc.returncode, 3, proc.stderr.decode())
+        self.assertIn("argv ['%s', '3']" % fixture("argv_exit.py"), proc.stdout.decode())
+        self.assertTrue(Trace(out).calls())
 
     def test_uncaught_exception_traceback(self):
         plain, trace = self.compare([fixture("exceptions.py")])

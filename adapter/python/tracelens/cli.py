@@ -105,7 +105,8 @@ options:
                     TRACELENS_CHILD and a sitecustomize put first on PYTHONPATH (both set in the
                     program's environment on purpose: children need them).
   -m MODULE         run library module MODULE as a script (ends the options).
-  --                ends the options; what follows is the program and its arguments.
+  --                ends the options; what follows is the program and its arguments
+                    (`-- -m MODULE args` runs a module).
   -h, --help        show this help and exit
 
 exit status: the program's own; 2 when the command line is wrong or the program cannot be
@@ -157,6 +158,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     return _err("unknown command %r (commands: run, stats, export)" % command, "")
 
 
+def _module_target(opts: Dict[str, Any], args: List[str], i: int) -> Dict[str, Any]:
+    """`-m MODULE args` (or `-mMODULE args`) at args[i]: the module to run as __main__."""
+    a = args[i]
+    if a == "-m":
+        if i + 1 >= len(args):
+            raise UsageError("-m needs a module name")
+        opts["module"], opts["args"] = args[i + 1], args[i + 2:]
+    else:
+        opts["module"], opts["args"] = a[2:], args[i + 1:]
+    return opts
+
+
 def parse_run(args: List[str]) -> Dict[str, Any]:
     opts: Dict[str, Any] = {"connect": None, "output": None, "include": [], "exclude": [],
                             "filter": None, "max_depth": None, "from_glob": None,
@@ -192,16 +205,15 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
         if a == "--":
             if i + 1 >= len(args):
                 raise UsageError("no program given after --")
-            opts["program"], opts["args"] = args[i + 1], args[i + 2:]
+            first = args[i + 1]
+            if first == "-m" or (first.startswith("-m") and len(first) > 2
+                                 and not first.startswith("--")):
+                # `run -- -m module args`, as `python -m module args` is written.
+                return _module_target(opts, args, i + 1)
+            opts["program"], opts["args"] = first, args[i + 2:]
             return opts
         if a == "-m" or (a.startswith("-m") and len(a) > 2 and not a.startswith("--")):
-            if a == "-m":
-                if i + 1 >= len(args):
-                    raise UsageError("-m needs a module name")
-                opts["module"], opts["args"] = args[i + 1], args[i + 2:]
-            else:
-                opts["module"], opts["args"] = a[2:], args[i + 1:]
-            return opts
+            return _module_target(opts, args, i)
         name, eq, inline = a.partition("=")
         if name in with_value:
             if eq:
