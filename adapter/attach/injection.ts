@@ -2,7 +2,7 @@
 // and gdb/lldb on older interpreters. The commands are built by pure functions (unit-tested); the
 // debugger calls Py_AddPendingCall(PyRun_SimpleString, code) rather than PyGILState_Ensure, so it
 // never waits for a GIL held by a thread it stopped: the main thread runs the code at its next
-// bytecode. diagnoseDebugger says why ptrace cannot work here. Imports nothing from vscode.
+// bytecode. gdb makes the call from a Python script that restores the registers when it fails. diagnoseDebugger says why ptrace cannot work here. Imports nothing from vscode.
 
 import { execFile } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
@@ -33,7 +33,49 @@ export function pendingCallExpression(code: string): string {
   return `(int)Py_AddPendingCall((void*)PyRun_SimpleString, (char*)strdup("${cString(code)}"))`;
 }
 
+/** The general registers gdb saves before the call and writes back if the call fails. */
+const GDB_SAVED_REGISTERS = [
+  // x86-64
+  ...['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'rip', 'eflags', 'orig_rax'],
+  ...Array.from({ length: 8 }, (_, i) => `r${i + 8}`),
+  // AArch64
+  ...Array.from({ length: 31 }, (_, i) => `x${i}`),
+  'sp',
+  'pc',
+  'cpsr',
+];
+
+/**
+ * The gdb Python script that makes the call. Where gdb cannot finish a call (it fails to write
+ * the extended register state on some virtual machines), it leaves the thread's registers
+ * half-changed and the system call it interrupted returns a kernel-internal error to the
+ * program (OSError 514 from time.sleep): the script saves the general registers (orig_rax
+ * too, which decides the system call's restart) and writes them back when the call fails, so
+ * the program carries on as if nothing happened. Registers this machine lacks are skipped.
+ */
+export function gdbCallScript(code: string): string {
+  return [
+    'import gdb',
+    'saved = []',
+    `for name in ${JSON.stringify(GDB_SAVED_REGISTERS)}:`,
+    '    try:',
+    '        saved.append((name, int(gdb.parse_and_eval("(long)$" + name))))',
+    '    except gdb.error:',
+    '        pass',
+    'try:',
+    `    gdb.execute(${JSON.stringify(`call ${pendingCallExpression(code)}`)})`,
+    'except gdb.error as e:',
+    '    print("tracelens: the call failed: %s" % e)',
+    '    for name, value in saved:',
+    '        try:',
+    '            gdb.execute("set $%s = %d" % (name, value))',
+    '        except gdb.error:',
+    '            pass',
+  ].join('\n');
+}
+
 export function gdbCommand(pid: number, code: string, gdb = 'gdb'): Command {
+  const script = Buffer.from(gdbCallScript(code), 'utf8').toString('hex');
   return {
     command: gdb,
     args: [
@@ -45,7 +87,7 @@ export function gdbCommand(pid: number, code: string, gdb = 'gdb'): Command {
       '-ex',
       'set confirm off',
       '-ex',
-      `call ${pendingCallExpression(code)}`,
+      `python exec(bytes.fromhex('${script}').decode('utf-8'))`,
       '-ex',
       'detach',
     ],
@@ -126,6 +168,9 @@ export function explainDebuggerOutput(output: string): string {
     )
   ) {
     return 'The interpreter does not export the Python C API symbols the debugger needs (a static or stripped build). Install the agent in the program instead.';
+  }
+  if (/Python scripting is not supported/i.test(output)) {
+    return 'This gdb has no Python support, which Tracelens needs to call into the process and put its registers back if the call fails. Install a gdb built with Python (Debian and Ubuntu: `sudo apt-get install gdb`), or install the agent in the program.';
   }
   if (
     /Couldn't write extended state status|Couldn't get registers|Cannot access memory/i.test(output)

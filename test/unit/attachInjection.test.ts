@@ -16,6 +16,7 @@ import {
   cString,
   diagnoseDebugger,
   explainDebuggerOutput,
+  gdbCallScript,
   gdbCommand,
   hasRemoteExec,
   lldbCommand,
@@ -41,23 +42,78 @@ describe('injection commands', () => {
     );
   });
 
-  it('gdb calls Py_AddPendingCall with a strdup of the code, then detaches', () => {
-    assert.deepEqual(gdbCommand(4242, 'print("a\\\\b")', '/usr/bin/gdb'), {
-      command: '/usr/bin/gdb',
-      args: [
-        '-p',
-        '4242',
-        '-batch',
-        '-nx',
-        '-q',
-        '-ex',
-        'set confirm off',
-        '-ex',
-        'call (int)Py_AddPendingCall((void*)PyRun_SimpleString, (char*)strdup("print(\\"a\\\\\\\\b\\")"))',
-        '-ex',
-        'detach',
-      ],
-    });
+  it('gdb calls Py_AddPendingCall with a strdup of the code from a Python script, then detaches', () => {
+    const cmd = gdbCommand(4242, 'print("a\\\\b")', '/usr/bin/gdb');
+    assert.equal(cmd.command, '/usr/bin/gdb');
+    assert.deepEqual(cmd.args.slice(0, 8), [
+      '-p',
+      '4242',
+      '-batch',
+      '-nx',
+      '-q',
+      '-ex',
+      'set confirm off',
+      '-ex',
+    ]);
+    assert.deepEqual(cmd.args.slice(9), ['-ex', 'detach']);
+    const m = /^python exec\(bytes\.fromhex\('([0-9a-f]+)'\)\.decode\('utf-8'\)\)$/.exec(
+      cmd.args[8],
+    );
+    assert.ok(m, cmd.args[8]);
+    assert.equal(Buffer.from(m[1], 'hex').toString('utf8'), gdbCallScript('print("a\\\\b")'));
+  });
+
+  // The script run by a real Python against a stand-in for gdb's module: the call's command is
+  // exact, and when the call fails every general register that exists is written back.
+  function runGdbScript(callFails: boolean): string[] {
+    const dir = mkdtempSync(path.join(tmp, 'gdb-'));
+    writeFileSync(
+      path.join(dir, 'gdb.py'),
+      [
+        'class error(RuntimeError): pass',
+        'regs = {"rax": -516, "rsp": 140000, "rip": 4096, "orig_rax": 230}',
+        'log = []',
+        'def parse_and_eval(expr):',
+        '    name = expr[len("(long)$"):]',
+        '    if name not in regs: raise error("Invalid register")',
+        '    return regs[name]',
+        'def execute(command):',
+        '    log.append(command)',
+        `    if command.startswith("call ") and ${callFails ? 'True' : 'False'}:`,
+        '        raise error("Couldn\'t write extended state status: Bad address.")',
+      ].join('\n'),
+    );
+    const script = gdbCallScript('x = "1"');
+    const out = execFileSync(
+      'python3',
+      ['-c', `import gdb, json\nexec(${JSON.stringify(script)})\nprint(json.dumps(gdb.log))`],
+      { env: { ...process.env, PYTHONPATH: dir }, encoding: 'utf8' },
+    );
+    const lines = out.trim().split('\n');
+    return JSON.parse(lines[lines.length - 1]) as string[];
+  }
+
+  it('the gdb script makes the call and leaves the registers to gdb when it succeeds', () => {
+    assert.deepEqual(runGdbScript(false), [
+      'call (int)Py_AddPendingCall((void*)PyRun_SimpleString, (char*)strdup("x = \\"1\\""))',
+    ]);
+  });
+
+  it('the gdb script writes the general registers back when the call fails', () => {
+    assert.deepEqual(runGdbScript(true), [
+      'call (int)Py_AddPendingCall((void*)PyRun_SimpleString, (char*)strdup("x = \\"1\\""))',
+      'set $rax = -516',
+      'set $rsp = 140000',
+      'set $rip = 4096',
+      'set $orig_rax = 230',
+    ]);
+  });
+
+  it('says what to install when gdb has no Python', () => {
+    assert.match(
+      explainDebuggerOutput('Python scripting is not supported in this copy of GDB.'),
+      /no Python support/,
+    );
   });
 
   it('lldb evaluates the same expression in batch mode', () => {
