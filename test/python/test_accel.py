@@ -2,8 +2,9 @@
 # own settings, can be switched off, its value short paths give exactly what values.py gives, its
 # batch builder gives exactly the pure-Python batches, and a traced program records the same
 # event stream with and without it (sys.monitoring callbacks on 3.12+, the C trace function of the
-# settrace backend on 3.9-3.11), filters, pauses, threads and exceptions included; and the trace
-# file writer's C pairing loop writes exactly the files of its Python loop.
+# settrace backend on 3.9-3.11), filters, pauses, threads and exceptions included; the trace
+# file writer's C pairing loop writes exactly the files of its Python loop; and the calls table
+# written as SQLite pages (TableWriter) holds the rows and indexes SQL inserts would have made.
 from __future__ import annotations
 
 import os
@@ -391,10 +392,18 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
         with open(path, "rb") as f:
             return pickle.load(f)
 
-    def write(self, log, use_c: bool) -> str:
-        path = os.path.join(self.tmp, "c.db" if use_c else "pure.db")
+    def write(self, log, use_c: bool, pages: bool = False) -> str:
+        """The log written by the pure-Python loop with SQL inserts (use_c False), the C `pair`
+        with SQL inserts, or the C `pair` with the calls table written as pages (pages)."""
+        path = os.path.join(self.tmp, "pages.db" if pages else "c.db" if use_c else "pure.db")
         w = TraceFileWriter(path)
         self.assertIsNotNone(w._pair)
+        if pages:
+            self.assertIsNotNone(w._pages, "the page writer is part of the accelerator")
+        else:
+            w._pages = None
+            os.close(w._pages_fd)
+            w._pages_fd = None
         if not use_c:
             w._pair = None
         sinks = {0: w.send}
@@ -422,7 +431,24 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
                 tables[t] = rows
         with open(pure, "rb") as f1, open(fast, "rb") as f2:
             self.assertTrue(f1.read() == f2.read(), "the files differ")
+        self.same_tables(pure, self.write(log, True, pages=True))
         return tables
+
+    def same_tables(self, reference: str, pages: str) -> None:
+        """The file whose calls table was written as pages: a sound SQLite file (integrity check,
+        the indexes agree with the table) holding the same rows and schema as the reference."""
+        with closing(sqlite3.connect(reference)) as a, closing(sqlite3.connect(pages)) as b:
+            self.assertEqual(b.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+            schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+            self.assertEqual(b.execute(schema).fetchall(), a.execute(schema).fetchall())
+            for t in [r[0] for r in a.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]:
+                q = "SELECT * FROM %s ORDER BY rowid" % t
+                self.assertEqual(b.execute(q).fetchall(), a.execute(q).fetchall(), t)
+            for index, key in (("calls_parent", "parent"), ("calls_code", "code"),
+                               ("calls_thread_start", "thread")):
+                q = ("SELECT id FROM calls INDEXED BY %s WHERE %s IS NOT NULL ORDER BY %s, start_ns, id"
+                     % (index, key, key))
+                self.assertEqual(b.execute(q).fetchall(), a.execute(q).fetchall(), index)
 
     def test_recursion(self) -> None:
         t = self.same([fixture("recursion.py"), "6"])
@@ -476,8 +502,110 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
         self.assertEqual(calls[8][:9], (9, 2, 1 + ID_RANGE, None, 0, 10 + ID_RANGE, 600, 630,
                                         "[%d]" % (5 + ID_RANGE)))
 
+    def by_hand_log(self, batches):
+        hello = {"t": "hello", "start_ns": 1000, "pid": 1, "ppid": 0, "python": "3", "cwd": "/",
+                 "backend": "test", "argv": []}
+        log = [(0, pickle.dumps(hello))]
+        for events in batches:
+            log.append((0, pickle.dumps({"t": "batch", "strings": [], "files": [], "codes": [],
+                                         "threads": [], "dropped": 0, "events": events})))
+        return log
+
+    def test_calls_running_across_many_batches(self) -> None:
+        """Calls that start in one batch and end many batches later, on three threads, some never
+        ending, rows longer than a page (running and ended): the pages hold what SQL would."""
+        import random
+        rnd = random.Random(7)
+        stacks = {1: [], 2: [], 3: []}
+        ts = 100
+        batches = []
+        for b in range(240):  # enough rows for interior pages two levels up (calls and indexes)
+            events = []
+            for _ in range(rnd.randrange(0, 800)):
+                thread = rnd.choice((1, 2, 3))
+                stack = stacks[thread]
+                ts += 1
+                if stack and (rnd.random() < 0.48 or len(stack) > 200):
+                    code = stack.pop()
+                    events.append([2, thread, code, ts, rnd.randrange(1, 90), rnd.randrange(1 << 40)])
+                else:
+                    code = rnd.randrange(10, 60)
+                    stack.append(code)
+                    n = 1400 if rnd.random() < 0.01 else rnd.randrange(0, 4)  # 1400: > a page
+                    events.append([1, thread, code, ts] + [rnd.randrange(1 << 33) for _ in range(n)])
+            batches.append(events)
+        calls = self.same_log(self.by_hand_log(batches))["calls"]
+        self.assertGreater(len(calls), 40000)
+        self.assertTrue(any(c[7] is None for c in calls), "calls that never ended")
+        self.assertTrue(any(len(c[8] or "") > 8000 for c in calls), "rows longer than a page")
+
+    def test_page_writer_failing_leaves_the_rest_to_sql(self) -> None:
+        """When the page writer fails mid-run (here: on its fourth batch), the rows it wrote stay,
+        the others go in with SQL, and the file is the same as the reference."""
+        batches = [[[1, 1, 10, 100 + 10 * b, b], [1, 1, 11, 101 + 10 * b],
+                    [2, 1, 11, 102 + 10 * b, 3, 7]] for b in range(8)]
+        log = self.by_hand_log(batches)
+        pure = self.write(log, False)
+        path = os.path.join(self.tmp, "failing.db")
+        w = TraceFileWriter(path)
+        real = w._pages
+        self.assertIsNotNone(real)
+
+        class Failing:
+            placed = property(lambda _: real.placed)
+            calls = 0
+
+            def place(self, *args):
+                Failing.calls += 1
+                if Failing.calls == 4:
+                    raise OSError(28, "No space left on device")
+                return real.place(*args)
+
+            def keep(self, *args):
+                return real.keep(*args)
+
+            def index(self, column):
+                return real.index(column)
+
+        w._pages = Failing()
+        for _, m in log:
+            w.send(pickle.loads(m))
+        w.close()
+        self.assertIn("No space left", w.pages_error)
+        self.same_tables(pure, path)
+
+    def test_indexes_by_sql_when_sqlite_master_cannot_be_written(self) -> None:
+        """When the indexes built as pages cannot be entered in sqlite_master, their pages are cut
+        off again and CREATE INDEX builds them."""
+        log = self.by_hand_log([[[1, 1, 10, 100, 1], [1, 1, 11, 101], [2, 1, 11, 102, 3, 7]]])
+        pure = self.write(log, False)
+        path = os.path.join(self.tmp, "no-master.db")
+        w = TraceFileWriter(path)
+        real = w._pages
+        built = []
+
+        class Refusing:
+            placed = property(lambda _: real.placed)
+            place = staticmethod(real.place)
+            keep = staticmethod(real.keep)
+
+            def index(self, column):
+                built.append(column)
+                if len(built) == 3:
+                    raise sqlite3.DatabaseError("table sqlite_master may not be modified")
+                return real.index(column)
+
+        w._pages = Refusing()
+        for _, m in log:
+            w.send(pickle.loads(m))
+        w.close()
+        self.assertEqual(built, [0, 1, 2])
+        self.assertIn("may not be modified", w.pages_error)
+        self.same_tables(pure, path)
+
     def same_log(self, log):
         pure, fast = self.write(log, False), self.write(log, True)
+        self.same_tables(pure, self.write(log, True, pages=True))
         with closing(sqlite3.connect(pure)) as a, closing(sqlite3.connect(fast)) as b:
             out = {}
             for t in ("calls", "exceptions", "processes"):

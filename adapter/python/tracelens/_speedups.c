@@ -3,7 +3,8 @@
  * backend (3.9-3.11), appending exactly the records of the pure-Python callbacks to the
  * recorder's buffer, the writer's batch builder (interning) and the trace file's pairing of
  * events into calls rows. Anything unusual is handed to
- * the pure-Python code, which stays the reference behaviour. Knows nothing of the wire. */
+ * the pure-Python code, which stays the reference behaviour. Also the trace file's calls table
+ * written as SQLite pages (TableWriter). Knows nothing of the wire. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
@@ -1276,6 +1277,806 @@ static PyObject *clear_trace_all_threads(PyObject *mod, PyObject *args) {
 #define TL_ALL_THREADS 0
 #endif
 
+/* ---- calls pages: the trace file's `calls` table written as SQLite b-tree pages ------------ *
+ * Rows arrive in call id order (the rowid): each is encoded as a SQLite record straight into
+ * leaf pages appended to the file, the interior pages on the right-most path and the table's
+ * root page are rewritten, and the header's page count and change counter are updated, so the
+ * file is a valid SQLite database after every flush (SQLite, which writes the other tables
+ * between flushes, sees the changed counter and rereads). A call still running is written with
+ * its end missing and room kept in its page; its page stays in memory and is written again when
+ * the call ends. Rows too long for one page are handed back (the caller inserts them with SQL
+ * when the file is closed). tracefile.py's SQL inserts stay the reference (TRACELENS_ACCEL=0). */
+#ifndef _WIN32
+#include <unistd.h>
+#include <sys/stat.h>
+#include <errno.h>
+
+#define TW_COLS 16        /* calls columns, id first (stored NULL: it is the rowid) */
+#define TW_RESERVE 72     /* bytes kept for a running call's row to grow into */
+#define TW_MAX_LEVELS 12
+
+typedef struct {
+  long long id;
+  unsigned char *rec;     /* the cell: payload size, rowid, record */
+  int len;                /* cell bytes */
+  int open;               /* 1: the call was running when written (room reserved) */
+} TwCell;
+
+typedef struct {
+  TwCell *cells;
+  int n, cap;
+  int used;               /* 8 (header) + per cell len + 2 (+ TW_RESERVE while open) */
+  int nopen;
+  int dirty;
+  Py_ssize_t index;       /* position among the leaves */
+} TwLeaf;
+
+typedef struct {
+  unsigned int *pages;    /* 0: not placed yet; the root page for the single top node */
+  long long *keys;        /* largest rowid under the node */
+  Py_ssize_t n, cap;
+  Py_ssize_t written;     /* nodes counted at the last flush */
+} TwLevel;
+
+typedef struct {
+  PyObject_HEAD
+  int fd;
+  unsigned int page_size, usable, root, fanout;
+  int format4;
+  long long placed;       /* the next call id to place */
+  TwLevel lv[TW_MAX_LEVELS];
+  TwLeaf **pins;          /* leaves held in memory (the last one, and those with running calls) */
+  int npins, pincap;
+  unsigned char *page;    /* scratch page */
+  long long rows;         /* rows placed */
+  int failed;
+  /* Index keys of every row (placed or left to SQL): parent (NULL: has_parent 0), code,
+   * thread, start_ns, id. keys_ok 0: a key was not an integer (SQL builds the indexes). */
+  long long *kv;          /* 5 per row */
+  unsigned char *has_parent;
+  Py_ssize_t nkeys, keycap;
+  int keys_ok;
+} TableWriter;
+
+static int tw_varint_len(unsigned long long v) {
+  int n = 1;
+  if (v > 0x00ffffffffffffffULL) return 9;
+  while (v > 0x7f) { v >>= 7; n++; }
+  return n;
+}
+
+static int tw_put_varint(unsigned char *p, unsigned long long v) {
+  if (v > 0x00ffffffffffffffULL) {
+    p[8] = (unsigned char)v; v >>= 8;
+    for (int i = 7; i >= 0; i--) { p[i] = (unsigned char)((v & 0x7f) | 0x80); v >>= 7; }
+    return 9;
+  }
+  unsigned char b[10];
+  int n = 0;
+  do { b[n++] = (unsigned char)((v & 0x7f) | 0x80); v >>= 7; } while (v);
+  b[0] &= 0x7f;
+  for (int i = 0; i < n; i++) p[i] = b[n - 1 - i];
+  return n;
+}
+
+static void tw_put4(unsigned char *p, unsigned int v) {
+  p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+static unsigned int tw_get4(const unsigned char *p) {
+  return ((unsigned int)p[0] << 24) | ((unsigned int)p[1] << 16) | ((unsigned int)p[2] << 8) | p[3];
+}
+static void tw_put2(unsigned char *p, unsigned int v) { p[0] = (unsigned char)(v >> 8); p[1] = (unsigned char)v; }
+
+/* The serial type and size of an integer, as SQLite chooses them. */
+static int tw_int_type(long long v, int format4, int *size) {
+  if (format4 && (v == 0 || v == 1)) { *size = 0; return v == 0 ? 8 : 9; }
+  unsigned long long u = v < 0 ? ~(unsigned long long)v : (unsigned long long)v;
+  if (u <= 127) { *size = 1; return 1; }
+  if (u <= 32767) { *size = 2; return 2; }
+  if (u <= 8388607) { *size = 3; return 3; }
+  if (u <= 2147483647) { *size = 4; return 4; }
+  if (u <= 140737488355327LL) { *size = 6; return 5; }
+  *size = 8; return 6;
+}
+
+typedef struct { int kind; long long v; const char *s; Py_ssize_t n; } TwValue; /* 0 NULL 1 int 2 text */
+
+/* The 16 column values of a row: a full row (16 items) or a plain row (11 items: no process,
+ * exception or task; `process` given). 0, or -1 with an exception set. */
+static int tw_values(PyObject *row, long long process, TwValue *out) {
+  if (!PyTuple_Check(row)) { PyErr_SetString(PyExc_TypeError, "a calls row must be a tuple"); return -1; }
+  Py_ssize_t k = PyTuple_GET_SIZE(row);
+  PyObject *items[TW_COLS];
+  if (k == TW_COLS) {
+    for (int i = 0; i < TW_COLS; i++) items[i] = PyTuple_GET_ITEM(row, i);
+  } else if (k == 11) {
+    /* (id, thread, parent, depth, code, start, end, args, value, line, flags) */
+    static const int from[TW_COLS] = {0, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9, -2, -2, -2, 10, -2};
+    for (int i = 0; i < TW_COLS; i++) items[i] = from[i] >= 0 ? PyTuple_GET_ITEM(row, from[i]) : NULL;
+  } else {
+    PyErr_SetString(PyExc_ValueError, "a calls row has 11 or 16 values");
+    return -1;
+  }
+  for (int i = 0; i < TW_COLS; i++) {
+    PyObject *o = items[i];
+    if (i == 1 && o == NULL) { out[i].kind = 1; out[i].v = process; continue; }
+    if (o == NULL || o == Py_None) { out[i].kind = 0; continue; }
+    if (PyLong_CheckExact(o)) {
+      int overflow = 0;
+      long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+      if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_OverflowError, "a calls value does not fit in 64 bits");
+        return -1;
+      }
+      out[i].kind = 1; out[i].v = v;
+    } else if (PyUnicode_Check(o)) {
+      out[i].s = PyUnicode_AsUTF8AndSize(o, &out[i].n);
+      if (out[i].s == NULL) return -1;
+      out[i].kind = 2;
+    } else {
+      PyErr_SetString(PyExc_TypeError, "a calls value must be None, an int or a str");
+      return -1;
+    }
+  }
+  if (out[0].kind != 1 || out[0].v <= 0) {
+    PyErr_SetString(PyExc_ValueError, "a calls row needs a positive id");
+    return -1;
+  }
+  return 0;
+}
+
+/* Encodes a row as a table leaf cell (malloc'd); *len its size. NULL with an exception set. */
+static unsigned char *tw_cell(TableWriter *w, const TwValue *v, long long *id, int *len,
+                              Py_ssize_t *payload_out) {
+  *id = v[0].v;
+  int types[TW_COLS], sizes[TW_COLS];
+  Py_ssize_t hdr = 0, body = 0;
+  for (int i = 0; i < TW_COLS; i++) {
+    if (i == 0 || v[i].kind == 0) { types[i] = 0; sizes[i] = 0; }
+    else if (v[i].kind == 1) types[i] = tw_int_type(v[i].v, w->format4, &sizes[i]);
+    else {
+      if (v[i].n > 1000000000) { PyErr_SetString(PyExc_ValueError, "text too long"); return NULL; }
+      types[i] = 13 + 2 * (int)v[i].n; sizes[i] = (int)v[i].n;
+    }
+    hdr += tw_varint_len((unsigned long long)types[i]);
+    body += sizes[i];
+  }
+  hdr += 1;
+  if (hdr > 127) hdr += 1; /* the header size's own varint: 2 bytes past 127 (never more here) */
+  Py_ssize_t payload = hdr + body;
+  *payload_out = payload;
+  Py_ssize_t total = tw_varint_len((unsigned long long)payload) + tw_varint_len((unsigned long long)*id) + payload;
+  unsigned char *c = (unsigned char *)PyMem_Malloc((size_t)total);
+  if (c == NULL) { PyErr_NoMemory(); return NULL; }
+  unsigned char *p = c;
+  p += tw_put_varint(p, (unsigned long long)payload);
+  p += tw_put_varint(p, (unsigned long long)*id);
+  p += tw_put_varint(p, (unsigned long long)hdr);
+  for (int i = 0; i < TW_COLS; i++) p += tw_put_varint(p, (unsigned long long)types[i]);
+  for (int i = 0; i < TW_COLS; i++) {
+    if (v[i].kind == 1 && sizes[i]) {
+      unsigned long long u = (unsigned long long)v[i].v;
+      for (int b = sizes[i] - 1; b >= 0; b--) { p[b] = (unsigned char)u; u >>= 8; }
+      p += sizes[i];
+    } else if (v[i].kind == 2) {
+      memcpy(p, v[i].s, (size_t)v[i].n);
+      p += v[i].n;
+    }
+  }
+  *len = (int)total;
+  return c;
+}
+
+static int tw_level_push(TwLevel *l, unsigned int page, long long key) {
+  if (l->n == l->cap) {
+    Py_ssize_t cap = l->cap ? l->cap * 2 : 64;
+    unsigned int *pg = (unsigned int *)PyMem_Realloc(l->pages, (size_t)cap * sizeof *pg);
+    if (pg == NULL) { PyErr_NoMemory(); return -1; }
+    l->pages = pg;
+    long long *ks = (long long *)PyMem_Realloc(l->keys, (size_t)cap * sizeof *ks);
+    if (ks == NULL) { PyErr_NoMemory(); return -1; }
+    l->keys = ks;
+    l->cap = cap;
+  }
+  l->pages[l->n] = page;
+  l->keys[l->n] = key;
+  l->n++;
+  return 0;
+}
+
+static void tw_free_leaf(TwLeaf *f) {
+  for (int i = 0; i < f->n; i++) PyMem_Free(f->cells[i].rec);
+  PyMem_Free(f->cells);
+  PyMem_Free(f);
+}
+
+static TwLeaf *tw_new_leaf(TableWriter *w) {
+  TwLeaf *f = (TwLeaf *)PyMem_Calloc(1, sizeof *f);
+  if (f == NULL) { PyErr_NoMemory(); return NULL; }
+  f->used = 8;
+  f->index = w->lv[0].n;
+  if (tw_level_push(&w->lv[0], 0, 0) < 0) { PyMem_Free(f); return NULL; }
+  if (w->npins == w->pincap) {
+    int cap = w->pincap ? w->pincap * 2 : 16;
+    TwLeaf **p = (TwLeaf **)PyMem_Realloc(w->pins, (size_t)cap * sizeof *p);
+    if (p == NULL) { w->lv[0].n--; PyMem_Free(f); PyErr_NoMemory(); return NULL; }
+    w->pins = p;
+    w->pincap = cap;
+  }
+  w->pins[w->npins++] = f;
+  return f;
+}
+
+/* Keeps a row's index keys (columns parent 3, code 5, thread 2, start_ns 6, and the id). */
+static int tw_keep_keys(TableWriter *w, const TwValue *v) {
+  if (w->nkeys == w->keycap) {
+    Py_ssize_t cap = w->keycap ? w->keycap * 2 : 4096;
+    long long *kv = (long long *)PyMem_Realloc(w->kv, (size_t)cap * 5 * sizeof *kv);
+    if (kv == NULL) { PyErr_NoMemory(); return -1; }
+    w->kv = kv;
+    unsigned char *hp = (unsigned char *)PyMem_Realloc(w->has_parent, (size_t)cap);
+    if (hp == NULL) { PyErr_NoMemory(); return -1; }
+    w->has_parent = hp;
+    w->keycap = cap;
+  }
+  long long *k = w->kv + w->nkeys * 5;
+  if (v[3].kind == 2 || v[5].kind != 1 || v[2].kind != 1 || v[6].kind != 1) w->keys_ok = 0;
+  w->has_parent[w->nkeys] = v[3].kind == 1;
+  k[0] = v[3].kind == 1 ? v[3].v : 0;
+  k[1] = v[5].v;
+  k[2] = v[2].v;
+  k[3] = v[6].v;
+  k[4] = v[0].v;
+  w->nkeys++;
+  return 0;
+}
+
+/* Places one more row (its id is w->placed); open: the call is still running. */
+static int tw_append(TableWriter *w, unsigned char *cell, int len, long long id, int open) {
+  int need = len + 2 + (open ? TW_RESERVE : 0);
+  TwLeaf *last = w->npins ? w->pins[w->npins - 1] : NULL;
+  if (last != NULL && last->index != w->lv[0].n - 1) last = NULL;
+  if (last == NULL || last->used + need > (int)w->usable) {
+    last = tw_new_leaf(w);
+    if (last == NULL) return -1;
+  }
+  if (last->n == last->cap) {
+    int cap = last->cap ? last->cap * 2 : 32;
+    TwCell *c = (TwCell *)PyMem_Realloc(last->cells, (size_t)cap * sizeof *c);
+    if (c == NULL) { PyErr_NoMemory(); return -1; }
+    last->cells = c;
+    last->cap = cap;
+  }
+  TwCell *c = &last->cells[last->n++];
+  c->id = id; c->rec = cell; c->len = len; c->open = open;
+  last->used += need;
+  last->nopen += open;
+  last->dirty = 1;
+  w->lv[0].keys[last->index] = id;
+  w->placed = id + 1;
+  w->rows++;
+  return 0;
+}
+
+/* The pinned cell of call `id` (a running call written earlier), or NULL. */
+static TwCell *tw_find(TableWriter *w, long long id, TwLeaf **leaf) {
+  int lo = 0, hi = w->npins - 1;
+  while (lo <= hi) { /* pins are in leaf order, so in id order */
+    int mid = (lo + hi) / 2;
+    TwLeaf *f = w->pins[mid];
+    if (f->n == 0 || id < f->cells[0].id) hi = mid - 1;
+    else if (id > f->cells[f->n - 1].id) lo = mid + 1;
+    else {
+      int a = 0, b = f->n - 1;
+      while (a <= b) {
+        int m = (a + b) / 2;
+        if (f->cells[m].id == id) { *leaf = f; return &f->cells[m]; }
+        if (f->cells[m].id < id) a = m + 1; else b = m - 1;
+      }
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+static Py_ssize_t tw_max_local(TableWriter *w) { return (Py_ssize_t)w->usable - 35; }
+
+static int tw_pwrite(TableWriter *w, unsigned int page, const unsigned char *data) {
+  off_t at = (off_t)(page - 1) * (off_t)w->page_size;
+  size_t done = 0;
+  while (done < w->page_size) {
+    ssize_t r = pwrite(w->fd, data + done, w->page_size - done, at + (off_t)done);
+    if (r < 0) { PyErr_SetFromErrno(PyExc_OSError); return -1; }
+    done += (size_t)r;
+  }
+  return 0;
+}
+
+static int tw_write_leaf(TableWriter *w, TwLeaf *f, unsigned int page) {
+  unsigned char *pg = w->page;
+  memset(pg, 0, w->page_size);
+  unsigned int end = w->usable;
+  for (int i = 0; i < f->n; i++) {
+    end -= (unsigned int)f->cells[i].len;
+    memcpy(pg + end, f->cells[i].rec, (size_t)f->cells[i].len);
+    tw_put2(pg + 8 + 2 * i, end);
+  }
+  pg[0] = 0x0D;
+  tw_put2(pg + 3, (unsigned int)f->n);
+  tw_put2(pg + 5, end == 65536 ? 0 : end);
+  return tw_pwrite(w, page, pg);
+}
+
+/* Children [a, b) of level k as an interior table page. */
+static int tw_write_interior(TableWriter *w, int k, Py_ssize_t a, Py_ssize_t b, unsigned int page) {
+  unsigned char *pg = w->page;
+  memset(pg, 0, w->page_size);
+  TwLevel *l = &w->lv[k];
+  unsigned int end = w->usable;
+  int n = 0;
+  for (Py_ssize_t i = a; i < b - 1; i++, n++) {
+    unsigned char cell[13];
+    tw_put4(cell, l->pages[i]);
+    int len = 4 + tw_put_varint(cell + 4, (unsigned long long)l->keys[i]);
+    end -= (unsigned int)len;
+    memcpy(pg + end, cell, (size_t)len);
+    tw_put2(pg + 12 + 2 * n, end);
+  }
+  pg[0] = 0x05;
+  tw_put2(pg + 3, (unsigned int)n);
+  tw_put2(pg + 5, end);
+  tw_put4(pg + 8, l->pages[b - 1]);
+  return tw_pwrite(w, page, pg);
+}
+
+/* Node j's children at a level of n nodes over `below` children: chunks of `fanout`, the last
+ * two evened out so that no interior page has a single child. */
+static void tw_chunk(TableWriter *w, Py_ssize_t below, Py_ssize_t j, Py_ssize_t *a, Py_ssize_t *b) {
+  Py_ssize_t f = w->fanout, n = (below + f - 1) / f;
+  *a = j * f;
+  *b = *a + f < below ? *a + f : below;
+  if (n >= 2 && below - (n - 1) * f == 1) { /* last chunk of one: take one from the one before */
+    if (j == n - 2) *b -= 1;
+    if (j == n - 1) *a -= 1;
+  }
+}
+
+static int tw_read_header(TableWriter *w, unsigned char *h, unsigned int *npages) {
+  ssize_t r = pread(w->fd, h, 100, 0);
+  if (r != 100) {
+    if (r >= 0) errno = EIO;
+    PyErr_SetFromErrno(PyExc_OSError);
+    return -1;
+  }
+  struct stat st;
+  if (fstat(w->fd, &st) < 0) { PyErr_SetFromErrno(PyExc_OSError); return -1; }
+  unsigned int by_size = (unsigned int)(st.st_size / w->page_size);
+  unsigned int in_header = tw_get4(h + 28);
+  if (tw_get4(h + 92) != tw_get4(h + 24) || in_header == 0) in_header = by_size;
+  *npages = in_header > by_size ? in_header : by_size;
+  return 0;
+}
+
+/* Writes what changed since the last flush and makes the file say so. */
+static int tw_flush(TableWriter *w) {
+  if (w->lv[0].n == 0) return 0;
+  unsigned char h[100];
+  unsigned int npages;
+  if (tw_read_header(w, h, &npages) < 0) return -1;
+  TwLevel *l0 = &w->lv[0];
+  /* Leaves: the single leaf is the root; otherwise each has a page of its own. */
+  for (int i = 0; i < w->npins; i++) {
+    TwLeaf *f = w->pins[i];
+    unsigned int pg = l0->pages[f->index];
+    if (l0->n == 1) pg = w->root;
+    else if (pg == 0 || pg == w->root) { pg = ++npages; f->dirty = 1; }
+    l0->pages[f->index] = pg;
+    if (f->dirty) {
+      if (tw_write_leaf(w, f, pg) < 0) return -1;
+      f->dirty = 0;
+    }
+  }
+  /* Leaves that are final (not the last, no running call) are not needed any more. */
+  int kept = 0;
+  for (int i = 0; i < w->npins; i++) {
+    TwLeaf *f = w->pins[i];
+    if (f->nopen == 0 && f->index != l0->n - 1) tw_free_leaf(f);
+    else w->pins[kept++] = f;
+  }
+  w->npins = kept;
+  /* Interior levels, bottom up, rewriting the last two nodes of each level and the new ones. */
+  int k = 0;
+  while (w->lv[k].n > 1) {
+    if (k + 1 >= TW_MAX_LEVELS) { PyErr_SetString(PyExc_RuntimeError, "calls b-tree too deep"); return -1; }
+    TwLevel *below = &w->lv[k], *up = &w->lv[k + 1];
+    Py_ssize_t n = (below->n + w->fanout - 1) / w->fanout;
+    while (up->n < n) if (tw_level_push(up, 0, 0) < 0) return -1;
+    Py_ssize_t from = up->written >= 2 ? up->written - 2 : 0;
+    for (Py_ssize_t j = from; j < n; j++) {
+      Py_ssize_t a, b;
+      tw_chunk(w, below->n, j, &a, &b);
+      unsigned int pg = up->pages[j];
+      if (n == 1) pg = w->root;
+      else if (pg == 0 || pg == w->root) pg = ++npages;
+      up->pages[j] = pg;
+      up->keys[j] = below->keys[b - 1];
+      if (tw_write_interior(w, k, a, b, pg) < 0) return -1;
+    }
+    up->written = n;
+    k++;
+  }
+  /* The header: page count, change counter and the version it is valid for. */
+  unsigned int counter = tw_get4(h + 24) + 1;
+  tw_put4(h + 24, counter);
+  tw_put4(h + 28, npages);
+  tw_put4(h + 92, counter);
+  if (pwrite(w->fd, h, 100, 0) != 100) { PyErr_SetFromErrno(PyExc_OSError); return -1; }
+  return 0;
+}
+
+/* place(ended, running, process) -> rows not placed (too long for a page): `ended` rows of
+ * calls that ended (any order of ids at or past the ones placed, and running calls written
+ * before), `running` rows of calls still running, both sorted by id; together with the calls
+ * written before they must cover every id up to the last one without a gap. */
+static PyObject *tw_place(TableWriter *w, PyObject *args) {
+  PyObject *ended, *running, *plain;
+  long long process;
+  if (!PyArg_ParseTuple(args, "O!O!O!L", &PyList_Type, &plain, &PyList_Type, &ended,
+                        &PyList_Type, &running, &process))
+    return NULL;
+  if (w->failed) { PyErr_SetString(PyExc_RuntimeError, "the calls writer failed earlier"); return NULL; }
+  PyObject *lists[3] = {plain, ended, running};
+  Py_ssize_t pos[3] = {0, 0, 0};
+  PyObject *unplaced = PyList_New(0);
+  if (unplaced == NULL) return NULL;
+  for (;;) {
+    /* The row with the smallest id among the three lists' heads. */
+    int best = -1;
+    long long best_id = 0;
+    for (int i = 0; i < 3; i++) {
+      if (pos[i] >= PyList_GET_SIZE(lists[i])) continue;
+      PyObject *row = PyList_GET_ITEM(lists[i], pos[i]);
+      if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) == 0) {
+        PyErr_SetString(PyExc_TypeError, "a calls row must be a non-empty tuple");
+        goto fail;
+      }
+      long long id = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 0));
+      if (id == -1 && PyErr_Occurred()) goto fail;
+      if (best < 0 || id < best_id) { best = i; best_id = id; }
+    }
+    if (best < 0) break;
+    PyObject *row = PyList_GET_ITEM(lists[best], pos[best]);
+    pos[best]++;
+    int open = best == 2;
+    long long id;
+    int len;
+    Py_ssize_t payload;
+    TwValue v[TW_COLS];
+    if (tw_values(row, process, v) < 0) goto fail;
+    unsigned char *cell = tw_cell(w, v, &id, &len, &payload);
+    if (cell == NULL) goto fail;
+    if (payload > tw_max_local(w) || 8 + len + 2 + TW_RESERVE > (int)w->usable) {
+      /* Longer than a page holds: the caller writes it with SQL at the end. */
+      PyMem_Free(cell);
+      if (id >= w->placed) {
+        if (id != w->placed) {
+          PyErr_Format(PyExc_ValueError, "calls rows out of order: %lld where %lld was due", id, w->placed);
+          goto fail;
+        }
+        w->placed = id + 1; /* its keys come with keep() */
+      }
+      if (PyList_Append(unplaced, row) < 0) goto fail;
+      continue;
+    }
+    if (id < w->placed) {
+      TwLeaf *f;
+      TwCell *c = tw_find(w, id, &f);
+      if (c == NULL || !c->open) {
+        PyMem_Free(cell);
+        if (c == NULL) { /* not written here (too long before): the caller's */
+          if (PyList_Append(unplaced, row) < 0) goto fail;
+          continue;
+        }
+        PyErr_Format(PyExc_ValueError, "call %lld was written already", id);
+        goto fail;
+      }
+      if (len > c->len + TW_RESERVE) {
+        PyMem_Free(cell);
+        PyErr_Format(PyExc_ValueError, "the row of call %lld grew past its room", id);
+        goto fail;
+      }
+      f->used += len - c->len - (open ? 0 : TW_RESERVE);
+      PyMem_Free(c->rec);
+      c->rec = cell;
+      c->len = len;
+      if (!open) { c->open = 0; f->nopen--; }
+      f->dirty = 1;
+      continue;
+    }
+    if (id != w->placed) {
+      PyMem_Free(cell);
+      PyErr_Format(PyExc_ValueError, "calls rows out of order: %lld where %lld was due", id, w->placed);
+      goto fail;
+    }
+    if (tw_keep_keys(w, v) < 0) { PyMem_Free(cell); goto fail; }
+    if (tw_append(w, cell, len, id, open) < 0) { PyMem_Free(cell); goto fail; }
+  }
+  if (tw_flush(w) < 0) goto fail;
+  return unplaced;
+fail:
+  w->failed = 1;
+  Py_DECREF(unplaced);
+  return NULL;
+}
+
+/* ---- the calls indexes: (parent | code | thread, start_ns) -> rowid, as index b-tree pages -- */
+static const long long *tw_sort_kv;
+static const unsigned char *tw_sort_hp;
+static int tw_sort_col;
+
+static int tw_cmp(const void *pa, const void *pb) {
+  Py_ssize_t a = *(const Py_ssize_t *)pa, b = *(const Py_ssize_t *)pb;
+  const long long *x = tw_sort_kv + a * 5, *y = tw_sort_kv + b * 5;
+  if (tw_sort_col == 0) { /* NULL parents first, as SQLite orders them */
+    int hx = tw_sort_hp[a], hy = tw_sort_hp[b];
+    if (hx != hy) return hx < hy ? -1 : 1;
+  }
+  if (x[tw_sort_col] != y[tw_sort_col]) return x[tw_sort_col] < y[tw_sort_col] ? -1 : 1;
+  if (x[3] != y[3]) return x[3] < y[3] ? -1 : 1;
+  if (x[4] != y[4]) return x[4] < y[4] ? -1 : 1;
+  return 0;
+}
+
+/* The index record (key, start_ns, id) of entry e: its payload bytes in out, their count. */
+static int tw_index_record(TableWriter *w, Py_ssize_t e, int col, unsigned char *out) {
+  const long long *k = w->kv + e * 5;
+  long long vals[3] = {k[col], k[3], k[4]};
+  int null0 = col == 0 && !w->has_parent[e];
+  int types[3], sizes[3];
+  for (int i = 0; i < 3; i++) {
+    if (i == 0 && null0) { types[i] = 0; sizes[i] = 0; }
+    else types[i] = tw_int_type(vals[i], w->format4, &sizes[i]);
+  }
+  unsigned char *p = out;
+  *p++ = 4; /* header: its size and three one-byte serial types */
+  for (int i = 0; i < 3; i++) *p++ = (unsigned char)types[i];
+  for (int i = 0; i < 3; i++) {
+    unsigned long long u = (unsigned long long)vals[i];
+    for (int b = sizes[i] - 1; b >= 0; b--) { p[b] = (unsigned char)u; u >>= 8; }
+    p += sizes[i];
+  }
+  return (int)(p - out);
+}
+
+/* An index page of entries order[a..b) (leaf) or of children pages[a..b] with the separators
+ * order[sep[a..b)] between them (interior), written at `page`. */
+static int tw_index_page(TableWriter *w, int col, const Py_ssize_t *order, Py_ssize_t a,
+                         Py_ssize_t b, const unsigned int *children, const Py_ssize_t *sep,
+                         unsigned int page) {
+  unsigned char *pg = w->page;
+  memset(pg, 0, w->page_size);
+  int interior = children != NULL;
+  int hdr = interior ? 12 : 8;
+  unsigned int end = w->usable;
+  int n = 0;
+  for (Py_ssize_t i = a; i < b; i++, n++) {
+    unsigned char rec[40], cell[52];
+    int len = tw_index_record(w, interior ? order[sep[i]] : order[i], col, rec);
+    int at = 0;
+    if (interior) { tw_put4(cell, children[i]); at = 4; }
+    at += tw_put_varint(cell + at, (unsigned long long)len);
+    memcpy(cell + at, rec, (size_t)len);
+    at += len;
+    end -= (unsigned int)at;
+    memcpy(pg + end, cell, (size_t)at);
+    tw_put2(pg + hdr + 2 * n, end);
+  }
+  pg[0] = interior ? 0x02 : 0x0A;
+  tw_put2(pg + 3, (unsigned int)n);
+  tw_put2(pg + 5, end);
+  if (interior) tw_put4(pg + 8, children[b]);
+  return tw_pwrite(w, page, pg);
+}
+
+static int tw_index_cell_size(TableWriter *w, Py_ssize_t e, int col, int interior) {
+  unsigned char rec[40];
+  int len = tw_index_record(w, e, col, rec);
+  return (interior ? 4 : 0) + tw_varint_len((unsigned long long)len) + len + 2;
+}
+
+/* index(column) -> root page: builds the index of every row kept (0 parent, 1 code, 2 thread)
+ * in pages appended to the file; the caller enters it in sqlite_master. */
+static PyObject *tw_index(TableWriter *w, PyObject *arg) {
+  int col = (int)PyLong_AsLong(arg);
+  if (col == -1 && PyErr_Occurred()) return NULL;
+  if (col < 0 || col > 2) { PyErr_SetString(PyExc_ValueError, "column 0, 1 or 2"); return NULL; }
+  if (!w->keys_ok) { PyErr_SetString(PyExc_ValueError, "a key is not an integer"); return NULL; }
+  Py_ssize_t n = w->nkeys;
+  Py_ssize_t *order = (Py_ssize_t *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof *order);
+  /* per level: the children pages and, between them, separator positions into order */
+  unsigned int *pages = (unsigned int *)PyMem_Malloc((size_t)(n + 2) * sizeof *pages);
+  unsigned int *up_pages = (unsigned int *)PyMem_Malloc((size_t)(n + 2) * sizeof *up_pages);
+  Py_ssize_t *sep = (Py_ssize_t *)PyMem_Malloc((size_t)(n + 2) * sizeof *sep);
+  Py_ssize_t *up_sep = (Py_ssize_t *)PyMem_Malloc((size_t)(n + 2) * sizeof *up_sep);
+  PyObject *result = NULL;
+  if (!order || !pages || !up_pages || !sep || !up_sep) { PyErr_NoMemory(); goto done; }
+  for (Py_ssize_t i = 0; i < n; i++) order[i] = i;
+  tw_sort_kv = w->kv; tw_sort_hp = w->has_parent; tw_sort_col = col;
+  qsort(order, (size_t)n, sizeof *order, tw_cmp);
+  unsigned char h[100];
+  unsigned int npages;
+  if (tw_read_header(w, h, &npages) < 0) goto done;
+  unsigned int root = ++npages;
+  /* Leaves: filled in order; the entry after a full leaf is the separator above it. */
+  Py_ssize_t nchild = 0, start = 0, i = 0;
+  int room = (int)w->usable - 8;
+  Py_ssize_t *leaf_start = up_sep; /* reused: where each leaf starts in order */
+  while (i < n) {
+    int need = tw_index_cell_size(w, order[i], col, 0);
+    if (need <= room) { room -= need; i++; continue; }
+    /* full: entries start..i-1 make a leaf, entry i goes up */
+    leaf_start[nchild] = start;
+    sep[nchild] = i;
+    nchild++;
+    i++;
+    start = i;
+    room = (int)w->usable - 8;
+  }
+  if (nchild > 0 && start == n) { /* the last separator would leave an empty leaf: it is the leaf */
+    nchild--;
+    start = sep[nchild];
+  }
+  if (nchild == 0) { /* one leaf: the root */
+    if (tw_index_page(w, col, order, 0, n, NULL, NULL, root) < 0) goto done;
+  } else {
+    leaf_start[nchild] = start;
+    for (Py_ssize_t c = 0; c <= nchild; c++) {
+      Py_ssize_t a = leaf_start[c], b = c < nchild ? sep[c] : n;
+      pages[c] = ++npages;
+      if (tw_index_page(w, col, order, a, b, NULL, NULL, pages[c]) < 0) goto done;
+    }
+    Py_ssize_t count = nchild + 1; /* children at this level; sep[0..count-2] between them */
+    for (;;) {
+      /* Group children c0..ck into nodes: cells (c, sep) while they fit, the last child the
+       * node's right-most pointer, the separator after it going up. */
+      Py_ssize_t nodes = 0, c = 0;
+      Py_ssize_t *firsts = (Py_ssize_t *)PyMem_Malloc((size_t)(count + 1) * sizeof *firsts);
+      if (firsts == NULL) { PyErr_NoMemory(); goto done; }
+      while (c < count) {
+        firsts[nodes++] = c;
+        int left = (int)w->usable - 12;
+        Py_ssize_t j = c;
+        while (j < count - 1) {
+          int need = tw_index_cell_size(w, order[sep[j]], col, 1);
+          if (need > left) break;
+          left -= need;
+          j++;
+        }
+        /* node covers children c..j (cells c..j-1, right-most j) */
+        c = j + 1;
+        if (c < count && c == count - 1) { /* one child would be left alone: give it company */
+          /* keep it in the next node by ending this one a child earlier */
+          c = j;
+        }
+      }
+      firsts[nodes] = count;
+      if (nodes == 1) {
+        if (tw_index_page(w, col, order, 0, count - 1, pages, sep, root) < 0) {
+          PyMem_Free(firsts); goto done;
+        }
+        PyMem_Free(firsts);
+        break;
+      }
+      for (Py_ssize_t k = 0; k < nodes; k++) {
+        Py_ssize_t a = firsts[k], last = firsts[k + 1] - 1; /* children a..last */
+        /* the separators between them are sep[a..last-1]; sep[last] goes up */
+        up_pages[k] = ++npages;
+        if (tw_index_page(w, col, order, a, last, pages, sep, up_pages[k]) < 0) {
+          PyMem_Free(firsts); goto done;
+        }
+        if (k < nodes - 1) up_sep[k] = sep[last];
+      }
+      PyMem_Free(firsts);
+      memcpy(pages, up_pages, (size_t)nodes * sizeof *pages);
+      memcpy(sep, up_sep, (size_t)(nodes - 1) * sizeof *sep);
+      count = nodes;
+    }
+  }
+  unsigned int counter = tw_get4(h + 24) + 1;
+  tw_put4(h + 24, counter);
+  tw_put4(h + 28, npages);
+  tw_put4(h + 92, counter);
+  if (pwrite(w->fd, h, 100, 0) != 100) { PyErr_SetFromErrno(PyExc_OSError); goto done; }
+  result = PyLong_FromUnsignedLong(root);
+done:
+  PyMem_Free(order); PyMem_Free(pages); PyMem_Free(up_pages); PyMem_Free(sep); PyMem_Free(up_sep);
+  return result;
+}
+
+/* keep(rows, process): the index keys of rows written with SQL (left over by place). */
+static PyObject *tw_keep(TableWriter *w, PyObject *args) {
+  PyObject *rows;
+  long long process;
+  if (!PyArg_ParseTuple(args, "O!L", &PyList_Type, &rows, &process)) return NULL;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows); i++) {
+    TwValue v[TW_COLS];
+    if (tw_values(PyList_GET_ITEM(rows, i), process, v) < 0) return NULL;
+    if (tw_keep_keys(w, v) < 0) return NULL;
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *tw_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+  int fd, format;
+  unsigned int page_size, reserved, root;
+  static char *kw[] = {"fd", "page_size", "reserved", "root", "format", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iIIIi", kw, &fd, &page_size, &reserved, &root, &format))
+    return NULL;
+  if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) || reserved > 255 ||
+      page_size - reserved < 480 || root < 2) {
+    PyErr_SetString(PyExc_ValueError, "not a page layout this writer knows");
+    return NULL;
+  }
+  TableWriter *w = (TableWriter *)type->tp_alloc(type, 0);
+  if (w == NULL) return NULL;
+  w->fd = fd;
+  w->page_size = page_size;
+  w->usable = page_size - reserved;
+  w->root = root;
+  w->format4 = format >= 4;
+  w->fanout = (w->usable - 12) / 15;
+  w->placed = 1;
+  w->keys_ok = 1;
+  w->page = (unsigned char *)PyMem_Malloc(page_size);
+  if (w->page == NULL) { Py_DECREF(w); return PyErr_NoMemory(); }
+  return (PyObject *)w;
+}
+
+static void tw_dealloc(TableWriter *w) {
+  for (int i = 0; i < w->npins; i++) tw_free_leaf(w->pins[i]);
+  PyMem_Free(w->pins);
+  for (int k = 0; k < TW_MAX_LEVELS; k++) { PyMem_Free(w->lv[k].pages); PyMem_Free(w->lv[k].keys); }
+  PyMem_Free(w->page);
+  PyMem_Free(w->kv);
+  PyMem_Free(w->has_parent);
+  Py_TYPE(w)->tp_free((PyObject *)w);
+}
+
+static PyObject *tw_get_placed(TableWriter *w, void *unused) { return PyLong_FromLongLong(w->placed); }
+static PyObject *tw_get_rows(TableWriter *w, void *unused) { return PyLong_FromLongLong(w->rows); }
+
+static PyGetSetDef tw_getset[] = {
+  {"placed", (getter)tw_get_placed, NULL, "The next call id to place.", NULL},
+  {"rows", (getter)tw_get_rows, NULL, "Rows written as pages.", NULL},
+  {NULL, NULL, NULL, NULL, NULL}};
+
+static PyMethodDef tw_methods[] = {
+  {"place", (PyCFunction)tw_place, METH_VARARGS,
+   "place(plain, ended, running, process) -> rows left to SQL: writes the rows and flushes."},
+  {"keep", (PyCFunction)tw_keep, METH_VARARGS,
+   "keep(rows, process): the index keys of rows written with SQL instead."},
+  {"index", (PyCFunction)tw_index, METH_O,
+   "index(column) -> root page: the index on (parent | code | thread, start_ns) as pages."},
+  {NULL, NULL, 0, NULL}};
+
+static PyTypeObject TableWriterType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "tracelens._speedups.TableWriter",
+  .tp_basicsize = sizeof(TableWriter),
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+  .tp_doc = "TableWriter(fd, page_size, reserved, root, format): the calls table's pages.",
+  .tp_new = tw_new,
+  .tp_dealloc = (destructor)tw_dealloc,
+  .tp_methods = tw_methods,
+  .tp_getset = tw_getset,
+};
+#define TL_TABLE_WRITER 1
+#else
+#define TL_TABLE_WRITER 0
+#endif
+
 static PyMethodDef module_methods[] = {
   {"Callbacks", make_callbacks, METH_VARARGS,
    "Callbacks(known, buf, rep, fail, disable, fallbacks, limit): hot sys.monitoring callbacks."},
@@ -1300,8 +2101,17 @@ PyMODINIT_FUNC PyInit__speedups(void) {
 #if TL_ALL_THREADS
   if (PyType_Ready(&TracerType) < 0) return NULL;
 #endif
+#if TL_TABLE_WRITER
+  if (PyType_Ready(&TableWriterType) < 0) return NULL;
+#endif
   PyObject *m = PyModule_Create(&moddef);
   if (m == NULL) return NULL;
+#if TL_TABLE_WRITER
+  Py_INCREF(&TableWriterType);
+  if (PyModule_AddObject(m, "TableWriter", (PyObject *)&TableWriterType) < 0) {
+    Py_DECREF(&TableWriterType); Py_DECREF(m); return NULL;
+  }
+#endif
   for (int i = 0; i < 262; i++) {
     char b[8];
     snprintf(b, sizeof b, "%d", i - 5);

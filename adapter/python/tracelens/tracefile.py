@@ -4,7 +4,9 @@
 # `line_stats`, and asyncio task names in calls.task. The first process is `send`; child processes
 # get their own sink from child_sink() (their wire ids are moved into a range of their own).
 # Used by `run --output`; reads nothing but the messages. The pairing loop runs in C when the
-# accelerator is loaded (TRACELENS_ACCEL=0: this file's loop, the reference).
+# accelerator is loaded, and the calls rows are then written as SQLite pages by the accelerator's
+# TableWriter (the file stays valid after every batch); TRACELENS_ACCEL=0: this file's loop and
+# SQL inserts, the reference.
 from __future__ import annotations
 
 import os
@@ -94,6 +96,32 @@ def _accelerated_pair() -> Optional[Callable[..., int]]:
     return getattr(accel.load(), "pair", None)
 
 
+def _table_writer(db: Any, path: str) -> Optional[Tuple[Any, int]]:
+    """The accelerator's writer of the calls table's pages for this (new, empty) file and the
+    descriptor it writes to, or None (no accelerator, or a page layout it does not write:
+    auto-vacuum, an odd page size). TRACELENS_PAGES=0 leaves the rows to SQL inserts."""
+    from . import accel
+    cls = getattr(accel.load(), "TableWriter", None)
+    if cls is None or os.environ.get("TRACELENS_PAGES", "") == "0":
+        return None
+    if db.execute("PRAGMA auto_vacuum").fetchall()[0][0] != 0:
+        return None
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'calls'"
+                      ).fetchall()[0][0]
+    page_size = db.execute("PRAGMA page_size").fetchall()[0][0]
+    db.commit()
+    with open(path, "rb") as f:
+        header = f.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return cls(fd, page_size, header[20], root, header[44]), fd
+    except (ValueError, OSError):
+        os.close(fd)
+        return None
+
+
 def _variable_limit(db: Any) -> int:
     """How many values SQLite binds in one statement."""
     try:
@@ -128,6 +156,12 @@ class TraceFileWriter:
         self.main = self._new_process()
         #: The C accelerator's copy of the _events loop (None: off or not built; this loop then).
         self._pair: Optional[Callable[..., int]] = _accelerated_pair()
+        #: The C writer of the calls table's pages (None: rows go in with SQL inserts).
+        pages = _table_writer(self.db, path) if self._pair is not None else None
+        self._pages: Any = pages[0] if pages else None
+        self._pages_fd: Optional[int] = pages[1] if pages else None
+        self._long: Dict[int, tuple] = {}  # rows the page writer left to SQL (full rows, by id)
+        self.pages_error: Optional[str] = None
 
     def _new_process(self) -> _Process:
         p = _Process(len(self._processes) + 1)
@@ -193,7 +227,7 @@ class TraceFileWriter:
                                                             for s in m["strings"]])
         for fid, path in m["files"]:
             db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
-            p.files[fid] = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+            p.files[fid] = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchall()[0][0]
         if m["codes"]:
             rows = []
             for c in m["codes"]:
@@ -372,16 +406,65 @@ class TraceFileWriter:
                           value, line, exc_type, exc_message, exc_line, flags,
                           None if task is None else task + off))
 
+    def _running_rows(self, since: int) -> List[tuple]:
+        """Full calls rows (end missing) of the calls still running whose id is `since` or more,
+        sorted by id: every process's stacks, each in id order from the bottom."""
+        out: List[tuple] = []
+        for q in self._processes:
+            off, shift, n = q.offset, q.shift, q.number
+            for thread, stack in q.stacks.items():
+                for i in range(len(stack) - 1, -1, -1):
+                    c = stack[i]
+                    if c[_ID] < since:
+                        break
+                    task = c[_TASK]
+                    out.append((c[_ID], n, thread + off, c[_PARENT], c[_DEPTH], c[_CODE] + off,
+                                c[_START] + shift, None, c[_ARGS], None, None, None, None, None,
+                                c[_FLAGS], None if task is None else task + off))
+        out.sort()
+        return out
+
+    def _write_pages(self, p: _Process) -> bool:
+        """The calls rows of this batch (and the calls still running) as pages; False when the
+        page writer failed (its rows then go in with SQL, as every later one)."""
+        pages = self._pages
+        plain, wide = self.plain, self.rows
+        plain.sort()
+        wide.sort()
+        self.db.commit()  # SQLite's transaction ends before the pages and the header change
+        try:
+            left = pages.place(plain, wide, self._running_rows(pages.placed), p.number)
+        except Exception as exc:
+            self.pages_error = "%s: %s" % (type(exc).__name__, exc)
+            self._pages = None
+            return False
+        for row in left:
+            if len(row) != 16:  # a plain row: the full row, as _row makes them
+                row = (row[0], p.number) + row[1:10] + (None, None, None, row[10], None)
+            self._long[row[0]] = row
+        self.plain = []
+        self.rows = []
+        return True
+
     def _write_rows(self, p: _Process) -> None:
         db = self.db
+        if self._pages is not None and (self.plain or self.rows
+                                        or self.next_call > self._pages.placed):
+            self._write_pages(p)
+        or_replace = self._pages is None and (self.pages_error is not None or self._long)
+        if or_replace and (self.plain or self.rows):
+            # After the page writer stopped: rows it wrote (running calls) may come again.
+            for r in self.plain:
+                self.rows.append((r[0], p.number) + r[1:10] + (None, None, None, r[10], None))
+            self.plain = []
+            self._insert_rows("INSERT OR REPLACE", self.rows)
+            self.rows = []
         if self.plain:
             self.plain.sort()  # by call id: appended at the end of the table's b-tree
             self._insert_many(_PLAIN_HEAD, _PLAIN_VALUES % p.number, 11, self.plain)
             self.plain = []
         if self.rows:
-            self.rows.sort()
-            db.executemany("INSERT INTO calls (%s) VALUES (%s)"
-                           % (_CALL_COLUMNS, ", ".join("?" * 16)), self.rows)
+            self._insert_rows("INSERT", self.rows)
             self.rows = []
         if self.exceptions:
             self._insert_many("INSERT INTO exceptions (call, kind, ts_ns, line, type, message) "
@@ -393,6 +476,11 @@ class TraceFileWriter:
                 "VALUES (?, ?, ?, ?, (SELECT text FROM strings WHERE id = ?), ?, ?, ?)",
                 self.probes)
             self.probes = []
+
+    def _insert_rows(self, verb: str, rows: List[tuple]) -> None:
+        rows.sort()
+        self.db.executemany("%s INTO calls (%s) VALUES (%s)"
+                            % (verb, _CALL_COLUMNS, ", ".join("?" * 16)), rows)
 
     def _insert_many(self, head: str, values: str, width: int, rows: List[Any]) -> None:
         """Inserts rows of `width` values: `head` then `values` once per row, up to
@@ -462,6 +550,75 @@ class TraceFileWriter:
             for p in self._processes:
                 self._end_process(p, None)
             self.closed = True
-            self.db.executescript(self._indexes)
+            long_rows = sorted(self._long.values())
+            if long_rows:
+                # Rows longer than a page (the page writer's leftovers), into its b-tree with SQL.
+                self._insert_rows("INSERT OR REPLACE", long_rows)
+                self._long.clear()
+            try:
+                self._write_indexes(long_rows)
+            finally:
+                self._pages = None
+                if self._pages_fd is not None:
+                    os.close(self._pages_fd)
+                    self._pages_fd = None
             self.db.commit()
             self.db.close()
+
+    def _write_indexes(self, long_rows: List[tuple]) -> None:
+        """The schema's indexes: those on calls (parent | code | thread, start_ns) built as pages by
+        the page writer and entered in sqlite_master, when it wrote the rows; the others (and
+        all of them otherwise) with CREATE INDEX."""
+        statements = [s for s in self._indexes.splitlines() if s.strip()]
+        ours: List[Tuple[str, int, str]] = []
+        pages = self._pages if self.pages_error is None else None
+        if pages is not None:
+            columns = {"(parent,": 0, "(code,": 1, "(thread,": 2}
+            for statement in statements:
+                w = statement.split()
+                if (len(w) == 10 and w[:6] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS", w[5]]
+                        and w[6:8] == ["ON", "calls"] and w[8] in columns
+                        and w[9] == "start_ns);"):
+                    # The statement as SQLite keeps it in sqlite_master.
+                    ours.append((w[5], columns[w[8]],
+                                 "CREATE INDEX %s ON calls %s %s" % (w[5], w[8], w[9][:-1])))
+        names = {o[0] for o in ours}
+        self.db.executescript("\n".join(s for s in statements if s.split()[5] not in names))
+        if not ours:
+            return
+        with open(self.path, "rb") as f:
+            header = f.read(100)
+        try:
+            pages.keep(long_rows, 0)
+            roots = [(name, pages.index(column), sql) for name, column, sql in ours]
+            db = self.db
+            db.execute("PRAGMA writable_schema = ON")
+            db.executemany("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
+                           "VALUES ('index', ?, 'calls', ?, ?)", roots)
+            version = db.execute("PRAGMA schema_version").fetchall()[0][0]
+            db.execute("PRAGMA schema_version = %d" % (version + 1))
+            db.execute("PRAGMA writable_schema = OFF")
+            db.commit()
+        except Exception as exc:
+            # Not allowed here (SQLite's defensive mode, say): the pages written go, SQL builds.
+            self.pages_error = "indexes: %s: %s" % (type(exc).__name__, exc)
+            try:
+                self.db.rollback()
+            except sqlite3.Error:
+                pass
+            _cut_back(self.path, header)
+            self.db.executescript("\n".join(statements))
+
+
+def _cut_back(path: str, header: bytes) -> None:
+    """Puts the file back to the page count of `header` (pages appended after it go), with a
+    changed change counter so that SQLite rereads it."""
+    pages = int.from_bytes(header[28:32], "big")
+    page_size = int.from_bytes(header[16:18], "big") or 65536
+    counter = (int.from_bytes(header[24:28], "big") + 2) & 0xFFFFFFFF
+    with open(path, "r+b") as f:
+        f.seek(24)
+        f.write(counter.to_bytes(4, "big") + pages.to_bytes(4, "big"))
+        f.seek(92)
+        f.write(counter.to_bytes(4, "big"))
+        f.truncate(pages * page_size)
