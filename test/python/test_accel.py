@@ -386,7 +386,8 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
         out = os.path.join(self.tmp, "recorded.db")
         r = subprocess.run([sys.executable, "-c", _MESSAGE_LOG, "run", "--output", out]
                            + list(options) + ["--"] + list(target),
-                           env=tracer_env({"TRACELENS_TEST_MESSAGES": path}), cwd=FIXTURES,
+                           env=tracer_env({"TRACELENS_TEST_MESSAGES": path,
+                                           "TRACELENS_WRITER_PROCESS": "0"}), cwd=FIXTURES,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
         self.assertEqual(r.returncode, exit_code, r.stderr)
         with open(path, "rb") as f:

@@ -209,7 +209,7 @@ class Collector:
     Unix socket in a private directory; each connection that opens with a hello carrying the
     one-off token becomes a process of the trace file."""
 
-    def __init__(self, new_sink: Callable[[], Callable[[Dict[str, Any]], None]]) -> None:
+    def __init__(self, new_sink: Optional[Callable[[], Callable[[Dict[str, Any]], None]]]) -> None:
         self.token = os.urandom(16).hex()
         self._dir = _private_dir()
         os.chmod(self._dir, 0o700)
@@ -220,12 +220,27 @@ class Collector:
         self.sock.bind(self.path)
         self.sock.listen(64)
         self.address = "unix:" + self.path
-        self._new_sink = new_sink
         self._threads: List[threading.Thread] = []
         self._closed = False
+        self._thread: Optional[threading.Thread] = None
+        if new_sink is not None:
+            self.start(new_sink)
+
+    def start(self, new_sink: Callable[[], Callable[[Dict[str, Any]], None]]) -> None:
+        """Accepts connections from now on, each child's messages going to a new_sink() (no
+        sink given at construction: the socket is made first, in the process that forks the
+        trace file's writer process, which starts it)."""
+        self._new_sink = new_sink
         self._thread = threading.Thread(target=self._accept, name="tracelens-children",
                                         daemon=True)
         self._thread.start()
+
+    def handed_over(self) -> None:
+        """In the process that made the socket, once the writer process has its copy."""
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
     def _accept(self) -> None:
         # The hello is read here, before the next connection is accepted, so that processes
@@ -305,7 +320,8 @@ class Collector:
             finally:
                 wake.close()
             # Normally at once; a loaded machine may take a while to take the backlog.
-            self._thread.join(max(wait, 10.0))
+            if self._thread is not None:
+                self._thread.join(max(wait, 10.0))
         except OSError:
             pass
         try:

@@ -170,6 +170,22 @@ def _module_target(opts: Dict[str, Any], args: List[str], i: int) -> Dict[str, A
     return opts
 
 
+def _wait_at_os_exit(writer_process: Any, main_pid: int) -> None:
+    """os._exit in the traced process (not in its forked children) first lets the trace file's
+    process finish what was sent, so the file is complete when the program's exit is seen."""
+    real_exit = os._exit
+
+    def _exit(code: int) -> None:
+        if os.getpid() == main_pid:
+            try:
+                writer_process.finish(timeout=30.0)
+            except BaseException:
+                pass
+        real_exit(code)
+    _exit.__doc__ = real_exit.__doc__
+    os._exit = _exit
+
+
 def parse_run(args: List[str]) -> Dict[str, Any]:
     opts: Dict[str, Any] = {"connect": None, "output": None, "include": [], "exclude": [],
                             "filter": None, "max_depth": None, "from_glob": None,
@@ -326,6 +342,32 @@ def run_command(args: List[str]) -> int:
 
     sinks: List[Any] = []
     connection = None
+    collector = None
+    writer = None
+    writer_process = None
+    if output is not None:
+        # The trace file first (before the connection, whose socket its process must not hold).
+        from . import writerproc
+        from .tracefile import TraceFileWriter
+        if opts["children"] and opts["connect"] is None:
+            from . import children
+            try:
+                collector = children.Collector(None)  # started by whoever writes the file
+            except Exception as exc:
+                sys.stderr.write("tracelens: child processes will not be traced: %s\n" % exc)
+        try:
+            if writerproc.available() and os.environ.get("TRACELENS_WRITER_PROCESS") != "0":
+                writer_process = writerproc.WriterProcess(output, collector)
+                sinks.append(writer_process.send)
+            else:
+                writer = TraceFileWriter(output)
+                if collector is not None:
+                    collector.start(writer.child_sink)
+                sinks.append(writer.send)
+        except Exception as exc:
+            if collector is not None:
+                collector.close()
+            return _err("cannot write the trace file %s: %s" % (output, exc))
     if opts["connect"] is not None:
         from .connection import AddressError, Connection, parse_address
         try:
@@ -336,15 +378,7 @@ def run_command(args: List[str]) -> int:
         except OSError as exc:
             return _err("cannot connect to the Tracelens adapter at %s: %s"
                         % (opts["connect"], exc.strerror or exc))
-        sinks.append(connection.send)
-    writer = None
-    if output is not None:
-        from .tracefile import TraceFileWriter
-        try:
-            writer = TraceFileWriter(output)
-        except Exception as exc:
-            return _err("cannot write the trace file %s: %s" % (output, exc))
-        sinks.append(writer.send)
+        sinks.insert(0, connection.send)
 
     if len(sinks) == 1:
         send = sinks[0]
@@ -364,15 +398,17 @@ def run_command(args: List[str]) -> int:
         connection.on_control = session.control
     from . import api
     api._active.append(session)  # tracelens.trace() inside the program does nothing more
-    collector = None
     main_pid = os.getpid()
-    if opts["children"]:
+    if writer_process is not None:
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=writer_process.forget)
+        _wait_at_os_exit(writer_process, main_pid)
+    if opts["children"] and (connection is not None or collector is not None):
         from . import children
         try:
             if connection is not None:
                 where, child_token = opts["connect"], token
             else:
-                collector = children.Collector(writer.child_sink)
                 where, child_token = collector.address, collector.token
             config = children.child_config(
                 where, child_token, flt, value_limit=opts["value_limit"], c_calls=opts["c_calls"],
@@ -384,6 +420,8 @@ def run_command(args: List[str]) -> int:
                 # In a forked child: the connection and the trace file are the parent's.
                 if writer is not None:
                     writer.closed = True
+                if writer_process is not None:
+                    writer_process.forget()
                 if connection is not None:
                     connection.broken = True
                     connection.sock.close()
@@ -402,7 +440,7 @@ def run_command(args: List[str]) -> int:
             session.end(None, "exit")
         else:
             session.end(outcome.exit_code, outcome.reason)
-        if collector is not None:
+        if collector is not None and writer_process is None:
             collector.close()
         if writer is not None:
             try:
@@ -412,6 +450,12 @@ def run_command(args: List[str]) -> int:
             else:
                 if note_output:
                     sys.stderr.write("tracelens: trace written to %s\n" % output)
+        if writer_process is not None:
+            problem = writer_process.finish()
+            if problem is not None:
+                sys.stderr.write("tracelens: %s\n" % problem)
+            elif note_output:
+                sys.stderr.write("tracelens: trace written to %s\n" % output)
         if connection is not None:
             connection.close()
         if outcome is not None and isinstance(outcome.exc, KeyboardInterrupt):

@@ -542,6 +542,16 @@ class TraceFileWriter:
                 self._end_process(self.main, m)
                 self.db.commit()
 
+    def abandon(self) -> None:
+        """Closes the file as it is, finishing nothing (it is written by another writer)."""
+        with self._lock:
+            self.closed = True
+            self._pages = None
+            if self._pages_fd is not None:
+                os.close(self._pages_fd)
+                self._pages_fd = None
+            self.db.close()
+
     def close(self) -> None:
         """Ends every process still open and closes the file (later messages are ignored)."""
         with self._lock:

@@ -1,0 +1,125 @@
+# Tests of the trace file's own process (writerproc.py, `run --output` on POSIX): a program killed
+# with SIGKILL or ended by os._exit or by Ctrl-C on its process group still leaves a complete
+# file (every call sent, indexes built, SQLite's integrity check clean); the writer process is
+# not a child the program could wait for; and the in-process writer (where there is no fork)
+# still writes the file.
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from contextlib import closing
+
+from support import TIMEOUT, Trace, fixture, run_python, run_traced, tracer_env
+
+PROGRAM = """\
+import os, sys, time
+
+def work(n):
+    return n * 2
+
+for i in range(200):
+    work(i)
+print("ready", flush=True)
+how = sys.argv[1]
+if how == "wait":
+    for call in (os.wait, lambda: os.waitpid(-1, os.WNOHANG)):
+        try:
+            print(call())
+        except ChildProcessError as exc:
+            print("no children", exc.errno)
+elif how == "sleep":
+    while True:
+        time.sleep(0.05)
+"""
+
+
+def complete(path: str) -> bool:
+    """The file is finished: the calls indexes are in it and it is sound."""
+    with closing(sqlite3.connect(path)) as db:
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        if "calls_parent" not in names:
+            return False
+        return db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+@unittest.skipUnless(hasattr(os, "fork"), "the writer process needs fork")
+class WriterProcessTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.tmp = tempfile.mkdtemp(prefix="tracelens-writer-")
+        self.program = os.path.join(self.tmp, "program.py")
+        with open(self.program, "w") as f:
+            f.write(PROGRAM)
+        self.output = os.path.join(self.tmp, "trace.db")
+
+    def start(self, how: str) -> subprocess.Popen:
+        p = subprocess.Popen([sys.executable, "-m", "tracelens", "run", "--output", self.output,
+                              "--", self.program, how], env=tracer_env(), cwd=self.tmp,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+        self.assertEqual(p.stdout.readline(), b"ready\n")
+        time.sleep(0.3)  # the calls so far go out in the next batches
+        return p
+
+    def wait_complete(self) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if os.path.exists(self.output):
+                try:
+                    if complete(self.output):
+                        return
+                except sqlite3.Error:
+                    pass
+            time.sleep(0.1)
+        self.fail("the trace file was not finished")
+
+    def work_calls(self) -> int:
+        return sum(1 for c in Trace(self.output).calls() if c[0] == "work")
+
+    def test_a_killed_program_leaves_a_complete_file(self) -> None:
+        p = self.start("sleep")
+        os.kill(p.pid, signal.SIGKILL)
+        self.assertEqual(p.wait(TIMEOUT), -signal.SIGKILL)
+        p.stdout.close()
+        p.stderr.close()
+        self.wait_complete()
+        self.assertEqual(self.work_calls(), 200)
+
+    def test_ctrl_c_on_the_process_group(self) -> None:
+        # The terminal's Ctrl-C reaches every process of the group; the writer has its own.
+        p = self.start("sleep")
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=TIMEOUT)
+        self.assertEqual(p.returncode, -signal.SIGINT, err.decode())
+        self.assertTrue(err.decode().startswith("Traceback (most recent call last):"), err)
+        self.assertTrue(complete(self.output))  # finished before the program's exit was seen
+        self.assertEqual(self.work_calls(), 200)
+
+    def test_os_exit_waits_for_the_file(self) -> None:
+        proc, trace = run_traced([fixture("signals.py"), "hard"])
+        self.assertEqual(proc.returncode, 7)
+        self.assertTrue(complete(trace.path))
+        self.assertIn(("work", 2, ["1"], "2"), trace.calls())
+
+    def test_the_writer_is_no_child_of_the_program(self) -> None:
+        plain = run_python([self.program, "wait"], cwd=self.tmp)
+        traced, trace = run_traced([self.program, "wait"], cwd=self.tmp)
+        self.assertEqual(plain.stdout.decode().count("no children"), 2, plain.stdout)
+        self.assertEqual(traced.stdout, plain.stdout)
+        self.assertEqual(traced.returncode, 0, traced.stderr.decode())
+        self.assertTrue(complete(trace.path))
+
+    def test_in_process_writer(self) -> None:
+        # Where there is no fork (or TRACELENS_WRITER_PROCESS=0) the program's process writes.
+        proc, trace = run_traced([self.program, "done"], cwd=self.tmp,
+                                 env=tracer_env({"TRACELENS_WRITER_PROCESS": "0"}))
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertTrue(complete(trace.path))
+        self.assertEqual(sum(1 for c in trace.calls() if c[0] == "work"), 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
