@@ -313,12 +313,28 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
 /* build(rec, events, strings, files, codes, threads) -> list of wire events. `rec` is the
  * Recorder: its interning dicts are used directly and its Python methods handle every miss
  * except strings. Record kinds it does not know are passed to rec._event_slow(r, ...). */
+#define BUILD_CODES 64   /* direct-mapped caches of one build() call: code -> id */
+#define BUILD_LINES 512  /* (code, offset) -> line */
 typedef struct {
   PyObject *rec, *strings_d, *codes_d, *threads_d, *types_d, *line_cache;
   PyObject *strings, *files, *codes, *threads;
   long long next_string;
   int offsets;
+  /* The records hold their code objects, so a code's address is its identity for the call. */
+  PyObject *code_key[BUILD_CODES], *code_id[BUILD_CODES];
+  PyObject *line_code[BUILD_LINES], *line_val[BUILD_LINES];
+  long line_off[BUILD_LINES];
+  PyObject *thread_ident, *thread_id; /* the last thread (forgotten at every slow record) */
 } Build;
+
+static size_t build_hash(void *p) { size_t h = (size_t)p; return (h >> 4) ^ (h >> 12); }
+
+static void build_forget(Build *b) {
+  for (int i = 0; i < BUILD_CODES; i++) { Py_CLEAR(b->code_id[i]); b->code_key[i] = NULL; }
+  for (int i = 0; i < BUILD_LINES; i++) { Py_CLEAR(b->line_val[i]); b->line_code[i] = NULL; }
+  Py_CLEAR(b->thread_ident);
+  Py_CLEAR(b->thread_id);
+}
 
 static int sync_out(Build *b) {
   PyObject *n = PyLong_FromLongLong(b->next_string);
@@ -372,7 +388,24 @@ static PyObject *keyed_id(Build *b, PyObject *dict, PyObject *key, const char *m
   return call_rec(b, method, arg, out);
 }
 
+static PyObject *line_id_dict(Build *b, PyObject *code, PyObject *offset);
+
 static PyObject *line_id(Build *b, PyObject *code, PyObject *offset) {
+  long off = PyLong_Check(offset) ? PyLong_AsLong(offset) : -1;
+  if (off == -1 && PyErr_Occurred()) PyErr_Clear();
+  size_t slot = (build_hash(code) ^ ((size_t)off * 2654435761u)) % BUILD_LINES;
+  if (off >= 0 && b->line_code[slot] == code && b->line_off[slot] == off)
+    return Py_NewRef(b->line_val[slot]);
+  PyObject *line = line_id_dict(b, code, offset);
+  if (line != NULL && off >= 0) {
+    Py_XSETREF(b->line_val[slot], Py_NewRef(line));
+    b->line_code[slot] = code;
+    b->line_off[slot] = off;
+  }
+  return line;
+}
+
+static PyObject *line_id_dict(Build *b, PyObject *code, PyObject *offset) {
   PyObject *ckey = PyLong_FromVoidPtr(code);
   if (ckey == NULL) return NULL;
   PyObject *table = PyDict_GetItemWithError(b->line_cache, ckey);
@@ -424,10 +457,17 @@ static PyObject *build(PyObject *mod, PyObject *args) {
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *r = PyList_GET_ITEM(events, i);
     PyObject *ev = NULL;
-    Py_ssize_t rn = PySequence_Size(r);
-    PyObject *r0 = rn > 0 ? PySequence_GetItem(r, 0) : NULL;
-    long kind = r0 ? PyLong_AsLong(r0) : -1;
-    Py_XDECREF(r0);
+    Py_ssize_t rn;
+    long kind;
+    if (PyTuple_CheckExact(r) && PyTuple_GET_SIZE(r) > 0 && PyLong_CheckExact(PyTuple_GET_ITEM(r, 0))) {
+      rn = PyTuple_GET_SIZE(r);
+      kind = PyLong_AsLong(PyTuple_GET_ITEM(r, 0));
+    } else {
+      rn = PySequence_Size(r);
+      PyObject *r0 = rn > 0 ? PySequence_GetItem(r, 0) : NULL;
+      kind = r0 ? PyLong_AsLong(r0) : -1;
+      Py_XDECREF(r0);
+    }
     if (PyErr_Occurred()) goto error;
     int simple = PyTuple_CheckExact(r) &&
                  ((kind == 1 && rn == 5) || ((kind == 2 || kind == 6) && rn == 6) ||
@@ -435,6 +475,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     if (kind == 0) continue; /* a Handled the program re-raised: cancelled */
     if (!simple) {
       /* Rare kinds (exceptions, threads, tasks, probes...): the Python code handles them. */
+      Py_CLEAR(b.thread_ident); /* a thread note may give an ident a new thread id */
+      Py_CLEAR(b.thread_id);
       if (sync_out(&b) < 0) goto error;
       PyObject *res = PyObject_CallMethod(b.rec, "_event_slow", "OOOOOO", r, b.strings, b.files,
                                           b.codes, b.threads, out);
@@ -445,17 +487,34 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     PyObject *ident = PyTuple_GET_ITEM(r, 1);
     PyObject *code = PyTuple_GET_ITEM(r, 2);
     PyObject *tsobj = PyTuple_GET_ITEM(r, 3);
-    PyObject *tid = keyed_id(&b, b.threads_d, ident, "_thread_id", ident, b.threads);
-    if (tid == NULL) goto error;
-    PyObject *ckey = PyLong_FromVoidPtr(code);
-    PyObject *cid = ckey ? PyDict_GetItemWithError(b.codes_d, ckey) : NULL;
-    Py_XDECREF(ckey);
-    if (cid != NULL) Py_INCREF(cid);
-    else if (PyErr_Occurred()) { Py_DECREF(tid); goto error; }
-    else {
-      if (sync_out(&b) < 0) { Py_DECREF(tid); goto error; }
-      cid = PyObject_CallMethod(b.rec, "_code_id", "OOO", code, b.files, b.codes);
-      if (cid == NULL || sync_in(&b) < 0) { Py_DECREF(tid); Py_XDECREF(cid); goto error; }
+    PyObject *tid;
+    if (b.thread_ident != NULL && (b.thread_ident == ident ||
+        PyObject_RichCompareBool(b.thread_ident, ident, Py_EQ) == 1)) {
+      tid = Py_NewRef(b.thread_id);
+    } else {
+      if (PyErr_Occurred()) goto error;
+      tid = keyed_id(&b, b.threads_d, ident, "_thread_id", ident, b.threads);
+      if (tid == NULL) goto error;
+      Py_XSETREF(b.thread_ident, Py_NewRef(ident));
+      Py_XSETREF(b.thread_id, Py_NewRef(tid));
+    }
+    size_t cslot = build_hash(code) % BUILD_CODES;
+    PyObject *cid;
+    if (b.code_key[cslot] == code) {
+      cid = Py_NewRef(b.code_id[cslot]);
+    } else {
+      PyObject *ckey = PyLong_FromVoidPtr(code);
+      cid = ckey ? PyDict_GetItemWithError(b.codes_d, ckey) : NULL;
+      Py_XDECREF(ckey);
+      if (cid != NULL) Py_INCREF(cid);
+      else if (PyErr_Occurred()) { Py_DECREF(tid); goto error; }
+      else {
+        if (sync_out(&b) < 0) { Py_DECREF(tid); goto error; }
+        cid = PyObject_CallMethod(b.rec, "_code_id", "OOO", code, b.files, b.codes);
+        if (cid == NULL || sync_in(&b) < 0) { Py_DECREF(tid); Py_XDECREF(cid); goto error; }
+      }
+      Py_XSETREF(b.code_id[cslot], Py_NewRef(cid));
+      b.code_key[cslot] = code;
     }
     long long tsv = PyLong_AsLongLong(tsobj);
     PyObject *ts = PyErr_Occurred() ? NULL : PyLong_FromLongLong(tsv - origin_ns);
@@ -504,10 +563,12 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     if (ar < 0) goto error;
   }
   if (sync_out(&b) < 0) goto error;
+  build_forget(&b);
   Py_XDECREF(b.strings_d); Py_XDECREF(b.codes_d); Py_XDECREF(b.threads_d); Py_XDECREF(b.types_d);
   Py_XDECREF(b.line_cache); Py_XDECREF(origin); Py_XDECREF(offsets);
   return out;
 error:
+  build_forget(&b);
   Py_XDECREF(b.strings_d); Py_XDECREF(b.codes_d); Py_XDECREF(b.threads_d); Py_XDECREF(b.types_d);
   Py_XDECREF(b.line_cache); Py_XDECREF(origin); Py_XDECREF(offsets);
   Py_DECREF(out);
