@@ -20,6 +20,8 @@ _bisect_right = None  # bisect.bisect_right, imported on first use by _line
 
 #: Record kind of a thread's start note (not a wire kind: wire kinds are 1-11).
 THREAD_NOTE = 100
+#: The longest wait of the writer thread while no records come (seconds).
+IDLE_INTERVAL = 0.16
 
 CodeInfo = "Tuple[Any, str, str]"  # (code object, module name, qualname)
 
@@ -90,14 +92,20 @@ class Recorder:
         self._thread.start()
 
     def _run(self) -> None:
+        # Every `interval` while records come; when a wait found none, twice as long each time,
+        # up to IDLE_INTERVAL: a program whose code is out of scope (or a --no-calls run) is not
+        # woken a hundred times a second, each wake-up taking the GIL from it.
         wait = self._stop.wait
-        while not wait(self._interval):
+        interval = self._interval
+        while not wait(interval):
+            busy = bool(self.buf)
             try:
                 self.flush()
             except BaseException as exc:  # the writer must never die silently
                 if self.on_error is not None:
                     self.on_error(exc)
                 return
+            interval = self._interval if busy else min(interval * 2, IDLE_INTERVAL)
 
     def flush(self) -> None:
         """Turns what the callbacks recorded so far into one batch and sends it."""
