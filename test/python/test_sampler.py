@@ -1,14 +1,21 @@
 # The sampler on its own (`run --no-calls --sample HZ`): sampled line heat of the program's own
 # code with no call recording, the files it names defined before the `lines` that use them, the
-# default scope (and --exclude) respected, and the options --no-calls refuses.
+# default scope (and --exclude) respected, and the options --no-calls refuses; with the
+# accelerator's clock (samples taken in the main thread between bytecodes): other threads sampled
+# while the main thread waits, a Ctrl-C during a sample still the program's, and fast sampling
+# while the program starts and joins threads (threading's own lock held) harmless.
 # Real traced processes (connected and to a trace file); does not touch the tracer's code.
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import tempfile
+import time
 import unittest
 
-from support import run_connected, run_traced
+from support import TIMEOUT, run_connected, run_traced, tracer_env
 
 HOT = '''import time
 from helper import spin
@@ -128,3 +135,80 @@ class SamplerOnlyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+WORKER = """import threading, time
+def spin(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+t = threading.Thread(target=spin, args=(0.5,), name="worker")
+t.start()
+t.join()
+print("done")
+"""
+
+MANY_THREADS = """import threading
+def nothing():
+    pass
+for _ in range(300):
+    ts = [threading.Thread(target=nothing) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+print("done")
+"""
+
+INTERRUPTED = """import time
+print("ready", flush=True)
+end = time.perf_counter() + 20
+try:
+    while time.perf_counter() < end:
+        pass
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+class SamplerClockTest(unittest.TestCase):
+    """The sampling clock (the accelerator's SampleTimer, or the pure-Python thread)."""
+
+    def setUp(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="tracelens-clock-")
+
+    def tearDown(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def program(self, text: str) -> str:
+        path = os.path.join(self.dir, "p.py")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_threads_sampled_while_the_main_thread_waits(self):
+        out = os.path.join(self.dir, "t.db")
+        proc, _ = run_traced([self.program(WORKER)], ["--no-calls", "--sample", "200"],
+                             cwd=self.dir, output=out)
+        self.assertEqual((proc.returncode, proc.stdout), (0, b"done\n"), proc.stderr.decode())
+        with sqlite3.connect(out) as db:
+            hits = dict(db.execute("SELECT line, sum(hits) FROM line_stats GROUP BY line"))
+        self.assertGreaterEqual(hits.get(4, 0) + hits.get(5, 0), 5, hits)  # the worker's loop
+        self.assertGreaterEqual(hits.get(8, 0), 5, hits)  # the main thread in join()
+
+    def test_fast_sampling_while_threads_start_and_end(self):
+        proc, _ = run_traced([self.program(MANY_THREADS)], ["--no-calls", "--sample", "5000"],
+                             cwd=self.dir)
+        self.assertEqual((proc.returncode, proc.stdout), (0, b"done\n"), proc.stderr.decode())
+
+    def test_ctrl_c_during_sampling_is_the_programs(self):
+        p = subprocess.Popen([sys.executable, "-m", "tracelens", "run", "--no-calls", "--sample",
+                              "5000", "--output", os.path.join(self.dir, "i.db"), "--",
+                              self.program(INTERRUPTED)], cwd=self.dir, env=tracer_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(p.stdout.readline(), b"ready\n")
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=TIMEOUT)
+        self.assertEqual((p.returncode, out), (0, b"interrupted\n"), err.decode())

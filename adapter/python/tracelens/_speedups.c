@@ -4,7 +4,8 @@
  * recorder's buffer, the writer's batch builder (interning) and the trace file's pairing of
  * events into calls rows. Anything unusual is handed to
  * the pure-Python code, which stays the reference behaviour. Also the trace file's calls table
- * written as SQLite pages (TableWriter). Knows nothing of the wire. */
+ * written as SQLite pages (TableWriter) and the sampler's clock (SampleTimer). Knows nothing of
+ * the wire. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
@@ -2138,6 +2139,171 @@ static PyTypeObject TableWriterType = {
 #define TL_TABLE_WRITER 0
 #endif
 
+/* ---- the sampler's clock: a C thread that asks the main thread for each sample ------------- *
+ * Every period it schedules a pending call (Py_AddPendingCall, no GIL needed): the main thread
+ * runs the sampler's Python function between two bytecodes, with the GIL it already holds, so
+ * sampling never takes the GIL from the program (a Python sampler thread does, a hundred times
+ * a second, each hand-over costing the program far more than the sample). When the main thread
+ * does not get to it within two periods (it waits in C, say), the clock takes the GIL itself
+ * and samples from its own thread. sampler.py's thread stays the pure-Python reference. */
+#ifndef _WIN32
+#include <pthread.h>
+
+typedef struct {
+  PyObject_HEAD
+  PyObject *fn;                 /* the sample: a callable without arguments */
+  long long period_ns;
+  pthread_t thread;
+  long pid;                     /* the process that started the thread */
+  int started;
+  volatile int stopping;
+  volatile int inflight;        /* a pending call is scheduled and has not run */
+  volatile long long requested; /* when it was scheduled */
+  int release_in_pending;       /* stopped while a call was pending: it drops our reference */
+  long long samples, direct;
+} SampleTimer;
+
+static long long st_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* One sample, with the GIL. Its errors are dropped, except what a signal handler raised in it
+ * (KeyboardInterrupt...: not an Exception), which is the program's: -1 with it set. */
+static int st_sample(SampleTimer *t) {
+  PyObject *exc_type, *exc_value, *exc_tb;
+  PyErr_Fetch(&exc_type, &exc_value, &exc_tb); /* never disturb an exception being handled */
+  PyObject *r = PyObject_CallNoArgs(t->fn);
+  t->samples++;
+  if (r == NULL) {
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+      Py_XDECREF(exc_type); Py_XDECREF(exc_value); Py_XDECREF(exc_tb);
+      return -1;
+    }
+    PyErr_Clear();
+  }
+  Py_XDECREF(r);
+  PyErr_Restore(exc_type, exc_value, exc_tb);
+  return 0;
+}
+
+static int st_pending(void *arg) { /* in the main thread, with the GIL */
+  SampleTimer *t = (SampleTimer *)arg;
+  int r = 0;
+  t->inflight = 0;
+  if (!t->stopping) r = st_sample(t);
+  if (t->release_in_pending) {
+    t->release_in_pending = 0;
+    Py_DECREF(t);
+  }
+  return r;
+}
+
+static void *st_run(void *arg) {
+  SampleTimer *t = (SampleTimer *)arg;
+  struct timespec period = {(time_t)(t->period_ns / 1000000000LL), (long)(t->period_ns % 1000000000LL)};
+  while (!t->stopping) {
+    nanosleep(&period, NULL);
+    if (t->stopping) break;
+    long long now = st_now();
+    if (t->inflight) {
+      if (now - t->requested < 2 * t->period_ns) continue;
+      /* The main thread is away from Python code: sample from here. */
+      if (!Py_IsInitialized()) break;
+      PyGILState_STATE g = PyGILState_Ensure();
+      if (!t->stopping) {
+        if (st_sample(t) < 0) PyErr_Clear(); /* no signal handler runs in this thread */
+        t->direct++;
+      }
+      PyGILState_Release(g);
+      continue;
+    }
+    t->requested = now;
+    t->inflight = 1;
+    if (Py_AddPendingCall(st_pending, t) < 0) t->inflight = 0; /* the queue is full: next time */
+  }
+  return NULL;
+}
+
+static PyObject *st_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+  PyObject *fn;
+  double period;
+  static char *kw[] = {"fn", "period", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Od", kw, &fn, &period)) return NULL;
+  if (!PyCallable_Check(fn) || !(period >= 0.0001 && period <= 60.0)) {
+    PyErr_SetString(PyExc_ValueError, "SampleTimer(fn, period) needs a callable and 0.0001-60 s");
+    return NULL;
+  }
+  SampleTimer *t = (SampleTimer *)type->tp_alloc(type, 0);
+  if (t == NULL) return NULL;
+  t->fn = Py_NewRef(fn);
+  t->period_ns = (long long)(period * 1e9);
+  return (PyObject *)t;
+}
+
+static PyObject *st_start(SampleTimer *t, PyObject *unused) {
+  if (t->started) { PyErr_SetString(PyExc_RuntimeError, "already started"); return NULL; }
+  Py_INCREF(t); /* held while the thread or a pending call may use it */
+  t->started = 1;
+  t->pid = (long)getpid();
+  int err = pthread_create(&t->thread, NULL, st_run, t);
+  if (err != 0) {
+    t->started = 0;
+    Py_DECREF(t);
+    errno = err;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *st_stop(SampleTimer *t, PyObject *unused) {
+  if (!t->started || t->stopping) Py_RETURN_NONE;
+  t->stopping = 1;
+  if ((long)getpid() == t->pid) { /* a forked child has no such thread */
+    Py_BEGIN_ALLOW_THREADS
+    pthread_join(t->thread, NULL);
+    Py_END_ALLOW_THREADS
+  }
+  if (t->inflight) t->release_in_pending = 1; /* the pending call still holds it */
+  else Py_DECREF(t);
+  Py_RETURN_NONE;
+}
+
+static void st_dealloc(SampleTimer *t) {
+  Py_XDECREF(t->fn);
+  Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyObject *st_get_samples(SampleTimer *t, void *unused) { return PyLong_FromLongLong(t->samples); }
+static PyObject *st_get_direct(SampleTimer *t, void *unused) { return PyLong_FromLongLong(t->direct); }
+
+static PyGetSetDef st_getset[] = {
+  {"samples", (getter)st_get_samples, NULL, "Samples taken.", NULL},
+  {"direct", (getter)st_get_direct, NULL, "Samples taken from the clock's own thread.", NULL},
+  {NULL, NULL, NULL, NULL, NULL}};
+
+static PyMethodDef st_methods[] = {
+  {"start", (PyCFunction)st_start, METH_NOARGS, "Starts the clock."},
+  {"stop", (PyCFunction)st_stop, METH_NOARGS, "Stops the clock and waits for its thread."},
+  {NULL, NULL, 0, NULL}};
+
+static PyTypeObject SampleTimerType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "tracelens._speedups.SampleTimer",
+  .tp_basicsize = sizeof(SampleTimer),
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+  .tp_doc = "SampleTimer(fn, period): calls fn() in the main thread every period seconds.",
+  .tp_new = st_new,
+  .tp_dealloc = (destructor)st_dealloc,
+  .tp_methods = st_methods,
+  .tp_getset = st_getset,
+};
+#define TL_SAMPLE_TIMER 1
+#else
+#define TL_SAMPLE_TIMER 0
+#endif
+
 static PyMethodDef module_methods[] = {
   {"Callbacks", make_callbacks, METH_VARARGS,
    "Callbacks(known, buf, rep, fail, disable, fallbacks, limit): hot sys.monitoring callbacks."},
@@ -2165,8 +2331,17 @@ PyMODINIT_FUNC PyInit__speedups(void) {
 #if TL_TABLE_WRITER
   if (PyType_Ready(&TableWriterType) < 0) return NULL;
 #endif
+#if TL_SAMPLE_TIMER
+  if (PyType_Ready(&SampleTimerType) < 0) return NULL;
+#endif
   PyObject *m = PyModule_Create(&moddef);
   if (m == NULL) return NULL;
+#if TL_SAMPLE_TIMER
+  Py_INCREF(&SampleTimerType);
+  if (PyModule_AddObject(m, "SampleTimer", (PyObject *)&SampleTimerType) < 0) {
+    Py_DECREF(&SampleTimerType); Py_DECREF(m); return NULL;
+  }
+#endif
 #if TL_TABLE_WRITER
   Py_INCREF(&TableWriterType);
   if (PyModule_AddObject(m, "TableWriter", (PyObject *)&TableWriterType) < 0) {

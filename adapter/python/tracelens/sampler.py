@@ -3,7 +3,10 @@
 # samples where it was the running line (own) and where it was anywhere on the stack (total);
 # times are estimated from the period. Sent by the session as sampled `lines` deltas; the files
 # they name are defined through the recorder's file table (define_files), so sampling works
-# without call recording. Knows nothing of events; reads frames only, never runs the program's code.
+# without call recording. With the accelerator, the clock is its SampleTimer: each sample runs in
+# the main thread between two bytecodes (a pending call), so the program never hands the GIL to
+# a sampler thread; without it (TRACELENS_ACCEL=0), this file's thread, the reference. Knows
+# nothing of events; reads frames only, never runs the program's code.
 from __future__ import annotations
 
 import sys
@@ -46,6 +49,8 @@ class Sampler:
         self.samples = 0
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._timer: Any = None
+        self._ours: Optional[Set[Optional[int]]] = None
         self._files: Dict[str, bool] = {}
 
     def _in_scope(self, frame: Any) -> bool:
@@ -58,45 +63,64 @@ class Sampler:
         return known
 
     def start(self) -> None:
+        from . import accel
+        timer_type = getattr(accel.load(), "SampleTimer", None)
+        if timer_type is not None:
+            self._timer = timer_type(self._sample_safe, self.period)
+            self._timer.start()
+            return
         self._thread = threading.Thread(target=self._run, name="tracelens-sampler", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        me = threading.get_ident()
-        current_frames = sys._current_frames
+        wait = self._stop.wait
+        while not wait(self.period):
+            self.sample()
+
+    def _sample_safe(self) -> None:
+        try:
+            self.sample()
+        except Exception:
+            pass  # a frame that went away under us: the next sample
+
+    def sample(self) -> None:
+        """One sample: every thread's stack but the tracer's own threads."""
+        ours = self._ours
+        if ours is None or self.samples % 64 == 0:  # threads named tracelens-*, now and then
+            # threading._active read in one step, not threading.enumerate(): a sample may run in
+            # the main thread while it holds threading's lock (a pending call between bytecodes).
+            threads = list(threading._active.values())  # type: ignore[attr-defined]
+            ours = self._ours = {t.ident for t in threads if t._name.startswith("tracelens-")}
         period_ns = self.period_ns
         box = self.stats.box
         in_scope = self._in_scope
-        wait = self._stop.wait
-        while not wait(self.period):
-            ours: Set[int] = {t.ident for t in threading.enumerate()  # type: ignore[misc]
-                              if t.name.startswith("tracelens-")}
-            ours.add(me)
-            d = box[0]
-            for ident, frame in current_frames().items():
-                if ident in ours:
-                    continue
-                seen = set()
-                top = True
-                f = frame
-                while f is not None:
-                    if in_scope(f):
-                        key = (f.f_code.co_filename, f.f_lineno)
-                        if key not in seen:
-                            seen.add(key)
-                            v = d.get(key)
-                            if v is None:
-                                v = d[key] = [0, 0, 0]
-                            if top:
-                                v[0] += 1
-                                v[1] += period_ns
-                            v[2] += period_ns
-                        top = False
-                    f = f.f_back
-            self.samples += 1
+        d = box[0]
+        for ident, frame in sys._current_frames().items():
+            if ident in ours:
+                continue
+            seen = set()
+            top = True
+            f = frame
+            while f is not None:
+                if in_scope(f):
+                    key = (f.f_code.co_filename, f.f_lineno)
+                    if key not in seen:
+                        seen.add(key)
+                        v = d.get(key)
+                        if v is None:
+                            v = d[key] = [0, 0, 0]
+                        if top:
+                            v[0] += 1
+                            v[1] += period_ns
+                        v[2] += period_ns
+                    top = False
+                f = f.f_back
+        self.samples += 1
 
     def stop(self) -> None:
         self._stop.set()
+        if self._timer is not None:
+            self._timer.stop()
         t = self._thread
         if t is not None and t is not threading.current_thread():
             t.join(2.0)
