@@ -102,7 +102,9 @@ class Sampler:
             top = True
             f = frame
             while f is not None:
-                if in_scope(f):
+                # A frame at its first instruction (where a pending sample often lands) has not
+                # reached a line of its own yet: its caller's line counts, not the def line.
+                if f.f_lasti > 0 and in_scope(f):
                     key = (f.f_code.co_filename, f.f_lineno)
                     if key not in seen:
                         seen.add(key)
