@@ -1721,6 +1721,17 @@ static int tw_read_header(TableWriter *w, unsigned char *h, unsigned int *npages
   return 0;
 }
 
+/* The header read at the start of a flush, with the new page count, a new change counter and
+ * the version it is valid for: SQLite rereads the file at its next transaction. */
+static int tw_write_header(TableWriter *w, unsigned char *h, unsigned int npages) {
+  unsigned int counter = tw_get4(h + 24) + 1;
+  tw_put4(h + 24, counter);
+  tw_put4(h + 28, npages);
+  tw_put4(h + 92, counter);
+  if (pwrite(w->fd, h, 100, 0) != 100) { PyErr_SetFromErrno(PyExc_OSError); return -1; }
+  return 0;
+}
+
 /* Writes what changed since the last flush and makes the file say so. */
 static int tw_flush(TableWriter *w) {
   if (w->lv[0].n == 0) return 0;
@@ -1769,13 +1780,7 @@ static int tw_flush(TableWriter *w) {
     up->written = n;
     k++;
   }
-  /* The header: page count, change counter and the version it is valid for. */
-  unsigned int counter = tw_get4(h + 24) + 1;
-  tw_put4(h + 24, counter);
-  tw_put4(h + 28, npages);
-  tw_put4(h + 92, counter);
-  if (pwrite(w->fd, h, 100, 0) != 100) { PyErr_SetFromErrno(PyExc_OSError); return -1; }
-  return 0;
+  return tw_write_header(w, h, npages);
 }
 
 /* place(ended, running, process) -> rows not placed (too long for a page): `ended` rows of
@@ -2046,11 +2051,7 @@ static PyObject *tw_index(TableWriter *w, PyObject *arg) {
       count = nodes;
     }
   }
-  unsigned int counter = tw_get4(h + 24) + 1;
-  tw_put4(h + 24, counter);
-  tw_put4(h + 28, npages);
-  tw_put4(h + 92, counter);
-  if (pwrite(w->fd, h, 100, 0) != 100) { PyErr_SetFromErrno(PyExc_OSError); goto done; }
+  if (tw_write_header(w, h, npages) < 0) goto done;
   result = PyLong_FromUnsignedLong(root);
 done:
   PyMem_Free(order); PyMem_Free(pages); PyMem_Free(up_pages); PyMem_Free(sep); PyMem_Free(up_sep);

@@ -424,40 +424,36 @@ class TraceFileWriter:
         out.sort()
         return out
 
-    def _write_pages(self, p: _Process) -> bool:
-        """The calls rows of this batch (and the calls still running) as pages; False when the
-        page writer failed (its rows then go in with SQL, as every later one)."""
+    def _write_pages(self, p: _Process) -> None:
+        """The calls rows of this batch (and the calls still running) as pages. When the page
+        writer fails, pages_error says why and this batch's rows (as every later one) go in
+        with SQL."""
         pages = self._pages
-        plain, wide = self.plain, self.rows
-        plain.sort()
-        wide.sort()
+        self.plain.sort()
+        self.rows.sort()
         self.db.commit()  # SQLite's transaction ends before the pages and the header change
         try:
-            left = pages.place(plain, wide, self._running_rows(pages.placed), p.number)
+            left = pages.place(self.plain, self.rows, self._running_rows(pages.placed), p.number)
         except Exception as exc:
             self.pages_error = "%s: %s" % (type(exc).__name__, exc)
             self._pages = None
-            return False
+            return
         for row in left:
-            if len(row) != 16:  # a plain row: the full row, as _row makes them
-                row = (row[0], p.number) + row[1:10] + (None, None, None, row[10], None)
+            row = _full_row(row, p.number)
             self._long[row[0]] = row
         self.plain = []
         self.rows = []
-        return True
 
     def _write_rows(self, p: _Process) -> None:
         db = self.db
         if self._pages is not None and (self.plain or self.rows
                                         or self.next_call > self._pages.placed):
             self._write_pages(p)
-        or_replace = self._pages is None and (self.pages_error is not None or self._long)
-        if or_replace and (self.plain or self.rows):
+        if self.pages_error is not None and (self.plain or self.rows):
             # After the page writer stopped: rows it wrote (running calls) may come again.
-            for r in self.plain:
-                self.rows.append((r[0], p.number) + r[1:10] + (None, None, None, r[10], None))
+            self._insert_rows("INSERT OR REPLACE",
+                              [_full_row(r, p.number) for r in self.plain] + self.rows)
             self.plain = []
-            self._insert_rows("INSERT OR REPLACE", self.rows)
             self.rows = []
         if self.plain:
             self.plain.sort()  # by call id: appended at the end of the table's b-tree
@@ -618,6 +614,13 @@ class TraceFileWriter:
                 pass
             _cut_back(self.path, header)
             self.db.executescript("\n".join(statements))
+
+
+def _full_row(row: tuple, process: int) -> tuple:
+    """A calls row with every column (a plain row has 11: no process, exception or task)."""
+    if len(row) == 16:
+        return row
+    return (row[0], process) + row[1:10] + (None, None, None, row[10], None)
 
 
 def _cut_back(path: str, header: bytes) -> None:
