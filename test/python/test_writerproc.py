@@ -31,6 +31,10 @@ if how == "wait":
             print(call())
         except ChildProcessError as exc:
             print("no children", exc.errno)
+elif how == "exit":
+    for i in range(300000):  # enough that finishing the file takes a while
+        work(i)
+    os._exit(7)
 elif how == "sleep":
     while True:
         time.sleep(0.05)
@@ -92,17 +96,33 @@ class WriterProcessTest(unittest.TestCase):
         # The terminal's Ctrl-C reaches every process of the group; the writer has its own.
         p = self.start("sleep")
         os.killpg(p.pid, signal.SIGINT)
-        out, err = p.communicate(timeout=TIMEOUT)
-        self.assertEqual(p.returncode, -signal.SIGINT, err.decode())
-        self.assertTrue(err.decode().startswith("Traceback (most recent call last):"), err)
-        self.assertTrue(complete(self.output))  # finished before the program's exit was seen
+        # The program's exit, not the end of its output (which the writer process does not hold
+        # either: the file is finished before the program exits).
+        self.assertEqual(p.wait(TIMEOUT), -signal.SIGINT)
+        self.assertTrue(complete(self.output))
+        err = p.stderr.read().decode()
+        self.assertTrue(err.startswith("Traceback (most recent call last):"), err)
+        p.stdout.close()
+        p.stderr.close()
         self.assertEqual(self.work_calls(), 200)
 
     def test_os_exit_waits_for_the_file(self) -> None:
-        proc, trace = run_traced([fixture("signals.py"), "hard"])
-        self.assertEqual(proc.returncode, 7)
-        self.assertTrue(complete(trace.path))
-        self.assertIn(("work", 2, ["1"], "2"), trace.calls())
+        p = subprocess.Popen([sys.executable, "-m", "tracelens", "run", "--output", self.output,
+                              "--", self.program, "exit"], env=tracer_env(), cwd=self.tmp,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertEqual(p.wait(TIMEOUT), 7)
+        self.assertTrue(complete(self.output))  # at once: os._exit waited for it
+        self.assertEqual(self.work_calls(), 300200)
+
+    def test_killed_program_output_ends_with_it(self) -> None:
+        # Whoever reads the program's output sees it end when the program does, as untraced.
+        p = self.start("sleep")
+        os.kill(p.pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        p.communicate(timeout=TIMEOUT)
+        self.assertEqual(p.returncode, -signal.SIGKILL)
+        self.assertLess(time.monotonic() - t0, 5)
+        self.wait_complete()
 
     def test_the_writer_is_no_child_of_the_program(self) -> None:
         plain = run_python([self.program, "wait"], cwd=self.tmp)

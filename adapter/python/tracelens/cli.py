@@ -170,14 +170,16 @@ def _module_target(opts: Dict[str, Any], args: List[str], i: int) -> Dict[str, A
     return opts
 
 
-def _wait_at_os_exit(writer_process: Any, main_pid: int) -> None:
-    """os._exit in the traced process (not in its forked children) first lets the trace file's
-    process finish what was sent, so the file is complete when the program's exit is seen."""
+def _wait_at_os_exit(writer_process: Any, main_pid: int, recorder: Any) -> None:
+    """os._exit in the traced process (not in its forked children) first sends what was
+    recorded and lets the trace file's process finish it, so the file is complete when the
+    program's exit is seen."""
     real_exit = os._exit
 
     def _exit(code: int) -> None:
         if os.getpid() == main_pid:
             try:
+                recorder.flush()
                 writer_process.finish(timeout=30.0)
             except BaseException:
                 pass
@@ -402,7 +404,8 @@ def run_command(args: List[str]) -> int:
     if writer_process is not None:
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=writer_process.forget)
-        _wait_at_os_exit(writer_process, main_pid)
+        _wait_at_os_exit(writer_process, main_pid, session.recorder)
+        session.before_signal_exit = writer_process.finish
     if opts["children"] and (connection is not None or collector is not None):
         from . import children
         try:

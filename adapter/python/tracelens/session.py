@@ -55,6 +55,8 @@ class Session:
         self.scope: Scope = self.filter.scope
         self.c_calls = c_calls
         self.calls = calls  # False: no call recording (sampling and probes only)
+        #: Called after end() when SIGTERM ends the process (the trace file's writer waits).
+        self.before_signal_exit: Optional[Callable[[], Any]] = None
         self.argv = argv
         self.token = token
         self.recorder = Recorder(self._send, offsets=backend_name() == "monitoring",
@@ -229,6 +231,11 @@ class Session:
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         self.end(-signum, "signal")
+        if self.before_signal_exit is not None:
+            try:
+                self.before_signal_exit()
+            except Exception:
+                pass
         try:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -129,6 +129,11 @@ class WriterProcess:
 def _serve(path: str, fd: int, done: int, collector: Any) -> None:  # pragma: no cover - forked
     """The writer process: messages from `fd` into the file until the stream ends."""
     os.setsid()  # the terminal's Ctrl-C and hang-up are the program's, not ours
+    # The program's standard streams are its own: whoever reads them sees them end with it.
+    null = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(null, std)
+    os.close(null)
     import signal
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
         try:
