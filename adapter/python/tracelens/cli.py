@@ -158,6 +158,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     return _err("unknown command %r (commands: run, stats, export)" % command, "")
 
 
+def _is_module_flag(a: str) -> bool:
+    """-m or -mMODULE."""
+    return a == "-m" or (a.startswith("-m") and len(a) > 2)
+
+
 def _module_target(opts: Dict[str, Any], args: List[str], i: int) -> Dict[str, Any]:
     """`-m MODULE args` (or `-mMODULE args`) at args[i]: the module to run as __main__."""
     a = args[i]
@@ -223,14 +228,12 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
         if a == "--":
             if i + 1 >= len(args):
                 raise UsageError("no program given after --")
-            first = args[i + 1]
-            if first == "-m" or (first.startswith("-m") and len(first) > 2
-                                 and not first.startswith("--")):
+            if _is_module_flag(args[i + 1]):
                 # `run -- -m module args`, as `python -m module args` is written.
                 return _module_target(opts, args, i + 1)
-            opts["program"], opts["args"] = first, args[i + 2:]
+            opts["program"], opts["args"] = args[i + 1], args[i + 2:]
             return opts
-        if a == "-m" or (a.startswith("-m") and len(a) > 2 and not a.startswith("--")):
+        if _is_module_flag(a):
             return _module_target(opts, args, i)
         name, eq, inline = a.partition("=")
         if name in with_value:
