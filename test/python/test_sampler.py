@@ -211,4 +211,10 @@ class SamplerClockTest(unittest.TestCase):
         time.sleep(0.3)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=TIMEOUT)
-        self.assertEqual((p.returncode, out), (0, b"interrupted\n"), err.decode())
+        # The interrupt reaches the program: caught there, or (CPython 3.13.0 under load, traced
+        # or not) escaping its try at the loop line. Never lost in a sample.
+        if p.returncode == 0:
+            self.assertEqual(out, b"interrupted\n", err.decode())
+        else:
+            self.assertEqual((p.returncode, out), (-signal.SIGINT, b""), err.decode())
+            self.assertTrue(err.decode().rstrip().endswith("KeyboardInterrupt"), err.decode())
