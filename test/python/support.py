@@ -144,10 +144,10 @@ class Collector:
                 return
             messages: List[Dict[str, Any]] = []
             t = threading.Thread(target=self._read, args=(conn, messages), daemon=True)
-            with self._lock:
+            with self._lock:  # started before close() can see it (and join it)
                 self.connections.append(messages)
+                t.start()
                 self._threads.append(t)
-            t.start()
 
     def _read(self, conn: Any, messages: List[Dict[str, Any]]) -> None:
         from tracelens import wire
