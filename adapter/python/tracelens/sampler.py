@@ -3,9 +3,9 @@
 # samples where it was the running line (own) and where it was anywhere on the stack (total);
 # times are estimated from the period. Sent by the session as sampled `lines` deltas; the files
 # they name are defined through the recorder's file table (define_files), so sampling works
-# without call recording. With the accelerator, the clock is its SampleTimer: each sample runs in
-# the main thread between two bytecodes (a pending call), so the program never hands the GIL to
-# a sampler thread; without it (TRACELENS_ACCEL=0), this file's thread, the reference. Knows
+# without call recording. With the accelerator on 3.12+, the clock is its SampleTimer: each sample
+# runs in the main thread between two bytecodes (a pending call), so the program never hands the
+# GIL to a sampler thread; otherwise (3.9-3.11, TRACELENS_ACCEL=0) this file's thread. Knows
 # nothing of events; reads frames only, never runs the program's code.
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 from .linemode import LineStats
 
 __all__ = ["Sampler", "define_files"]
+
+#: Frames walked per thread and sample at most (a stack is never deeper; a broken chain ends).
+MAX_DEPTH = 100_000
 
 
 def define_files(recorder: Any, paths: Iterable[str]) -> None:
@@ -65,7 +68,9 @@ class Sampler:
     def start(self) -> None:
         from . import accel
         timer_type = getattr(accel.load(), "SampleTimer", None)
-        if timer_type is not None:
+        # 3.12+ only: on 3.11 a stack walked from a pending call can lead back into itself
+        # through f_back (seen as a sample that never ends); the thread is safe there.
+        if timer_type is not None and sys.version_info >= (3, 12):
             self._timer = timer_type(self._sample_safe, self.period)
             self._timer.start()
             return
@@ -101,7 +106,9 @@ class Sampler:
             seen = set()
             top = True
             f = frame
-            while f is not None:
+            depth = 0
+            while f is not None and depth < MAX_DEPTH:
+                depth += 1
                 # A frame at its first instruction (where a pending sample often lands) has not
                 # reached a line of its own yet: its caller's line counts, not the def line.
                 if f.f_lasti > 0 and in_scope(f):
