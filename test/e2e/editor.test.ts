@@ -71,7 +71,7 @@ test(
 
       const lenses = await poll('two CodeLenses', async () => {
         const t = await codeLensTexts(wb);
-        return t.length === 2 ? t : undefined;
+        return t.length === 2 && t.every((text) => text !== '') ? t : undefined; // texts rendered
       });
       assert.match(lenses[0], /^4 calls · total \d+(\.\d+)? (ns|µs|ms)$/);
       assert.match(lenses[1], /^9 calls · total \d+(\.\d+)? (ns|µs|ms)$/);
