@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Workbench } from './harness';
-import { hidePanel, poll, runPickerCommand } from './workbench';
+import { hidePanel, openTraceFile, poll } from './workbench';
 
 const root = path.resolve(__dirname, '..', '..');
 let wb: Workbench;
@@ -24,13 +24,6 @@ after(async () => {
   await wb?.dispose();
 });
 
-async function openTrace(file: string): Promise<void> {
-  await runPickerCommand(wb, 'Tracelens: Open Trace…');
-  const input = wb.page.locator('.quick-input-widget input');
-  await input.fill(file);
-  await wb.page.keyboard.press('Enter');
-}
-
 test(
   'a trace file from the command line opens in the timeline and the editor',
   { timeout: 180_000 },
@@ -44,7 +37,7 @@ test(
     });
     await wb.openFile('recursion.py');
     await hidePanel(wb);
-    await openTrace(traceFile);
+    await openTraceFile(wb, traceFile);
     const rows = await wb.waitForTimeline((r) => r.some((c) => c.qualname === 'factorial'), 60_000);
     assert.equal(rows.filter((c) => c.qualname === 'factorial').length, 4);
     assert.equal(rows.filter((c) => c.qualname === 'fib').length, 9);
@@ -60,7 +53,7 @@ test(
   async () => {
     const bogus = path.join(wb.workspace, 'notes.db');
     writeFileSync(bogus, 'these are notes, not a trace\n');
-    await openTrace(bogus);
+    await openTraceFile(wb, bogus);
     const toast = wb.page.locator('.notifications-toasts .notification-toast');
     const text = await poll(
       'the error notification',

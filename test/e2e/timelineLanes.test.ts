@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Workbench } from './harness';
-import { hidePanel, poll, runPickerCommand, timelineSummary, waitForEqual } from './workbench';
+import { hidePanel, openTraceFile, poll, timelineSummary, waitForEqual } from './workbench';
 
 const root = path.resolve(__dirname, '..', '..');
 let wb: Workbench;
@@ -169,9 +169,7 @@ test(
         const s = await timelineSummary(frame);
         return s.text.endsWith('no trace') && (await mirror()).length === 0;
       });
-      await runPickerCommand(wb, 'Tracelens: Open Trace…');
-      await wb.page.locator('.quick-input-widget input').fill(traceFile);
-      await wb.page.keyboard.press('Enter');
+      await openTraceFile(wb, traceFile);
       // The full collection of worker-2 (gc.collect(), line 16): a generation 2 mark, read once
       // the chart has settled (the same in two reads 400 ms apart), so that its place in the list
       // is where the canvas has it.

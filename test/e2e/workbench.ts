@@ -107,6 +107,26 @@ export async function runPickerCommand(wb: Workbench, title: string): Promise<vo
   );
 }
 
+/**
+ * "Tracelens: Open Trace…" with `file` typed into its path box. The dialog fills the box with its
+ * start folder a moment after it shows, so the path is typed again until it is the box's text.
+ */
+export async function openTraceFile(wb: Workbench, file: string): Promise<void> {
+  await runPickerCommand(wb, 'Tracelens: Open Trace…');
+  const input = wb.page.locator('.quick-input-widget input');
+  await poll(
+    'the trace path in the open dialog',
+    async () => {
+      await input.fill(file);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return (await input.inputValue()) === file;
+    },
+    15_000,
+    0,
+  );
+  await wb.page.keyboard.press('Enter');
+}
+
 /** Hides the bottom panel (the Debug Console opens with each session) with its toggle, Ctrl+J. */
 export async function hidePanel(wb: Workbench): Promise<void> {
   const panel = wb.page.locator('.part.panel');
