@@ -80,6 +80,43 @@ class ChildrenTest(unittest.TestCase):
         self.assertEqual((len(parent), len(kids)), (1, 1), [s.hello for s in streams])
         self.assertEqual(kids[0].hello["ppid"], parent[0].hello["pid"])
 
+    def test_subprocess_with_its_own_env(self):
+        # env= built from nothing (str and bytes keys, a PYTHONPATH of its own): the child is
+        # traced all the same, sees the variables it was given, and the program's mapping is
+        # left as it was.
+        import tempfile
+        d = tempfile.mkdtemp(prefix="tracelens-env-")
+        lib = os.path.join(d, "lib")
+        os.mkdir(lib)
+        with open(os.path.join(lib, "helper.py"), "w") as f:
+            f.write("def value():\n    return 'from lib'\n")
+        child = os.path.join(d, "child.py")
+        with open(child, "w") as f:
+            f.write("import os, helper\n"
+                    "def work(n):\n    return n * 2\n"
+                    "print(os.environ.get('ONLY'), helper.value(), work(21))\n")
+        prog = os.path.join(d, "parent.py")
+        with open(prog, "w") as f:
+            f.write("import os, subprocess, sys\n"
+                    "env = {'ONLY': 'one', 'PYTHONPATH': %r}\n"
+                    "benv = {b'ONLY': b'two', b'PYTHONPATH': os.fsencode(%r)}\n"
+                    "for e in (env, benv):\n"
+                    "    out = subprocess.run([sys.executable, %r], env=e, stdout=subprocess.PIPE)\n"
+                    "    print(out.stdout.decode().strip(), out.returncode)\n"
+                    "print(sorted(env), sorted(benv))\n" % (lib, lib, child))
+        proc, streams = run_connected([prog])
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout.decode(),
+                         "one from lib 42 0\ntwo from lib 42 0\n"
+                         "['ONLY', 'PYTHONPATH'] [b'ONLY', b'PYTHONPATH']\n")
+        kids = [s for s in streams if s.hello["argv"] == [child]]
+        self.assertEqual(len(kids), 2, [s.hello for s in streams])
+        for k in kids:
+            self.assertEqual(k.hello["ppid"], [s for s in streams if s not in kids][0].hello["pid"])
+            # helper.py is under the program's directory, so in scope too.
+            self.assertEqual(calls(k), [(1, "<module>"), (1, "<module>"), (1, "value"),
+                                        (1, "work", "21")])
+
     def test_no_children(self):
         proc, streams = run_connected([fixture("family.py"), "subprocess"], ["--no-children"])
         self.assertEqual(proc.stdout.decode(), SUB_OUT)

@@ -9,8 +9,11 @@
 # the session's token (the adapter's, or a one-off one of the parent's own collector), so a
 # child's environment is as sensitive as the parent's. Forked children (os.fork,
 # multiprocessing fork) re-start tracing in os.register_at_fork: a new connection and hello;
-# what the parent had buffered stays with the parent. Children started with their own env=,
-# with -E / -I, or by an interpreter older than 3.9 are not traced.
+# what the parent had buffered stays with the parent. A subprocess started with its own env= gets
+# the two variables added to a copy of that mapping (subprocess.Popen's _execute_child is wrapped
+# when subprocess is imported; the program's mapping is never changed). Children started by
+# os.exec*/os.posix_spawn with their own environment, with -E / -I, or by an interpreter older
+# than 3.9 are not traced.
 # Also: the parent's collector (children of `run --output`: their messages go into the same file).
 from __future__ import annotations
 
@@ -69,9 +72,102 @@ def enable(config: Dict[str, Any], session: Any, forget: Optional[Callable[[], N
     if old:
         parts += [p for p in old.split(os.pathsep) if p not in (SITE_DIR, TRACER_DIR)]
     os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+    _hook_subprocess()
     if not _state["hooked"] and hasattr(os, "register_at_fork"):
         _state["hooked"] = True  # hooks survive fork: the child's child is covered too
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
+def child_env(env: Any) -> Any:
+    """A copy of the environment mapping a program gave a subprocess, with what its Python
+    child needs to be traced: CHILD_ENV (unless the mapping has it) and the tracer's two
+    directories first on PYTHONPATH. Keys stay str or bytes, as the mapping has them."""
+    if _state["config"] is None:
+        return env
+    config = wire.json_text(_state["config"])
+    new = dict(env)
+    as_bytes = any(isinstance(k, bytes) for k in new)
+
+    def key(name: str) -> Any:
+        return os.fsencode(name) if as_bytes else name
+
+    def value(text: str) -> Any:
+        return os.fsencode(text) if as_bytes else text
+
+    if key(CHILD_ENV) not in new:
+        new[key(CHILD_ENV)] = value(config)
+    sep = value(os.pathsep)
+    ours = [value(SITE_DIR), value(TRACER_DIR)]
+    old = new.get(key("PYTHONPATH"))
+    parts = [p for p in old.split(sep) if p not in ours] if old else []
+    new[key("PYTHONPATH")] = sep.join(ours + parts)
+    return new
+
+
+def _hook_subprocess() -> None:
+    """subprocess.Popen's children with their own env= get child_env(env): now if subprocess is
+    imported, else when it is (a finder on sys.meta_path that only watches for that name)."""
+    module = sys.modules.get("subprocess")
+    if module is not None:
+        _wrap_popen(module)
+    elif not any(isinstance(f, _SubprocessWatch) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SubprocessWatch())
+
+
+def _wrap_popen(module: Any) -> None:
+    popen = getattr(module, "Popen", None)
+    original = getattr(popen, "_execute_child", None)
+    if original is None or getattr(original, "_tracelens", False):
+        return
+
+    def _execute_child(self: Any, args: Any, executable: Any, preexec_fn: Any, close_fds: Any,
+                       pass_fds: Any, cwd: Any, env: Any, *rest: Any) -> Any:
+        if env is not None and _state["config"] is not None:
+            try:
+                env = child_env(env)
+            except Exception:
+                pass  # a mapping we cannot copy: the child as the program asked for it
+        return original(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env, *rest)
+
+    _execute_child._tracelens = True  # type: ignore[attr-defined]
+    _execute_child.__wrapped__ = original  # type: ignore[attr-defined]
+    popen._execute_child = _execute_child
+
+
+class _SubprocessWatch:
+    """On sys.meta_path until subprocess is imported: the normal finders find and load it, then
+    its Popen is wrapped. Every other import passes through at the cost of one name comparison."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "subprocess":
+            return None
+        try:
+            sys.meta_path.remove(self)
+        except ValueError:
+            pass
+        import importlib.util
+        spec = importlib.util.find_spec(name)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        original = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            try:
+                del loader.exec_module  # the loader as it was, once subprocess has run
+            except AttributeError:
+                pass
+            original(module)
+            try:
+                _wrap_popen(module)
+            except Exception:
+                pass
+
+        try:
+            loader.exec_module = exec_module
+        except Exception:
+            pass  # a loader that takes no attributes: subprocess unwrapped
+        return spec
 
 
 def _before_fork() -> None:
