@@ -60,6 +60,34 @@ class CliTest(unittest.TestCase):
                 self.assertTrue(proc.stderr.decode().startswith(message), proc.stderr.decode())
                 self.assertNotIn("Traceback", proc.stderr.decode())
 
+    def test_bad_connect_leaves_no_trace_file(self):
+        # Nothing listens there: the error says so, and the --output file was not made (an older
+        # trace at that path is kept).
+        import socket
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        d = tempfile.mkdtemp(prefix="tracelens-connect-")
+        for old in (None, b"an older trace"):
+            with self.subTest(old=old):
+                out = os.path.join(d, "t.db")
+                if old is not None:
+                    with open(out, "wb") as f:
+                        f.write(old)
+                proc = run_python(["-m", "tracelens", "run", "--connect", "127.0.0.1:%d" % port,
+                                   "--output", out, "--", fixture("hello.py")])
+                self.assertEqual(proc.returncode, 2)
+                err = proc.stderr.decode()
+                self.assertTrue(err.startswith(
+                    "tracelens: cannot connect to the Tracelens adapter at 127.0.0.1:%d" % port), err)
+                self.assertNotIn("Traceback", err)
+                if old is None:
+                    self.assertFalse(os.path.exists(out))
+                else:
+                    with open(out, "rb") as f:
+                        self.assertEqual(f.read(), old)
+
     def test_default_output_file(self):
         d = tempfile.mkdtemp(prefix="tracelens-cwd-")
         proc = run_python(["-m", "tracelens", "run", fixture("hello.py")], cwd=d)

@@ -350,29 +350,6 @@ def run_command(args: List[str]) -> int:
     collector = None
     writer = None
     writer_process = None
-    if output is not None:
-        # The trace file first (before the connection, whose socket its process must not hold).
-        from . import writerproc
-        from .tracefile import TraceFileWriter
-        if opts["children"] and opts["connect"] is None:
-            from . import children
-            try:
-                collector = children.Collector(None)  # started by whoever writes the file
-            except Exception as exc:
-                sys.stderr.write("tracelens: child processes will not be traced: %s\n" % exc)
-        try:
-            if writerproc.available() and os.environ.get("TRACELENS_WRITER_PROCESS") != "0":
-                writer_process = writerproc.WriterProcess(output, collector)
-                sinks.append(writer_process.send)
-            else:
-                writer = TraceFileWriter(output)
-                if collector is not None:
-                    collector.start(writer.child_sink)
-                sinks.append(writer.send)
-        except Exception as exc:
-            if collector is not None:
-                collector.close()
-            return _err("cannot write the trace file %s: %s" % (output, exc))
     if opts["connect"] is not None:
         from .connection import AddressError, Connection, parse_address
         try:
@@ -383,7 +360,34 @@ def run_command(args: List[str]) -> int:
         except OSError as exc:
             return _err("cannot connect to the Tracelens adapter at %s: %s"
                         % (opts["connect"], exc.strerror or exc))
-        sinks.insert(0, connection.send)
+        sinks.append(connection.send)
+    if output is not None:
+        # After the connection (a bad address leaves no file behind); the writer process does
+        # not keep the connection's socket.
+        from . import writerproc
+        from .tracefile import TraceFileWriter
+        if opts["children"] and opts["connect"] is None:
+            from . import children
+            try:
+                collector = children.Collector(None)  # started by whoever writes the file
+            except Exception as exc:
+                sys.stderr.write("tracelens: child processes will not be traced: %s\n" % exc)
+        try:
+            if writerproc.available() and os.environ.get("TRACELENS_WRITER_PROCESS") != "0":
+                writer_process = writerproc.WriterProcess(
+                    output, collector, close=[connection.sock] if connection is not None else [])
+                sinks.append(writer_process.send)
+            else:
+                writer = TraceFileWriter(output)
+                if collector is not None:
+                    collector.start(writer.child_sink)
+                sinks.append(writer.send)
+        except Exception as exc:
+            if collector is not None:
+                collector.close()
+            if connection is not None:
+                connection.close()
+            return _err("cannot write the trace file %s: %s" % (output, exc))
 
     if len(sinks) == 1:
         send = sinks[0]

@@ -31,7 +31,8 @@ def available() -> bool:
 class WriterProcess:
     """The program's side: a wire sink writing to the pipe, and the wait for the file at exit."""
 
-    def __init__(self, path: str, collector: Any = None) -> None:
+    def __init__(self, path: str, collector: Any = None, close: Any = ()) -> None:
+        """close: sockets of the program's (its connection) the writer process must not keep."""
         from .tracefile import TraceFileWriter
         # Made here first, so that what stops it (a missing folder, a read-only file) is said
         # before the program runs; the writer process makes it again.
@@ -53,6 +54,11 @@ class WriterProcess:
                 if os.fork() == 0:
                     os.close(self._fd)
                     os.close(self._done)
+                    for sock in close:
+                        try:
+                            sock.close()  # this process's copy only
+                        except OSError:
+                            pass
                     _serve(path, read_fd, done_w, collector)
             finally:
                 os._exit(0)
