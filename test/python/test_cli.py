@@ -8,7 +8,7 @@ import unittest
 from support import fixture, run_python, run_traced
 
 RUN_OPTIONS = ["--connect", "--output", "--include", "--exclude", "--value-limit", "--buffer",
-               "--token-env", "-m MODULE", "--", "-h, --help", "TRACELENS_TOKEN", "--filter",
+               "--token-env", "-m MODULE", "-c CODE", "--", "-h, --help", "TRACELENS_TOKEN", "--filter",
                "--max-depth", "--from", "--no-children", "TRACELENS_CHILD", "--values",
                "--value-depth", "--value-width", "--reprs", "--c-calls", "--lines", "--sample",
                "--probes"]

@@ -53,6 +53,28 @@ class FidelityTest(unittest.TestCase):
         self.assertIn("argv ['%s', '3']" % fixture("argv_exit.py"), proc.stdout.decode())
         self.assertTrue(Trace(out).calls())
 
+    def test_command_mode(self):
+        # `run -c CODE args`, as `python -c`: argv, path0 '', no __file__, the same traceback;
+        # the code itself (no file of its own) and the files under the current directory are
+        # the program's.
+        code = ("import sys, argv_exit\n"
+                "def twice(x):\n    return x * 2\n"
+                "print(sys.argv, repr(sys.path[0]), __name__, '__file__' in globals(), twice(21))\n"
+                "if sys.argv[1:] == ['boom']:\n    raise ValueError('boom')\n")
+        for args in (["a", "b c"], ["boom"]):
+            with self.subTest(args=args):
+                plain, trace = self.compare(["-c", code] + args, cwd=FIXTURES)
+                self.assertEqual(plain.returncode, 1 if args == ["boom"] else 0)
+                self.assertIn("%r '' __main__ False 42\n" % (["-c"] + args),
+                              plain.stdout.decode())
+                calls = trace.calls()
+                self.assertEqual(calls[0][:2], ("<module>", 0))
+                self.assertIn(("twice", 1, ["21"], "42"), calls)
+                self.assertEqual(sum(1 for c in calls if c[0] == "<module>"), 2)  # and argv_exit
+        if args == ["boom"]:
+            self.assertIn('File "<string>", line 6, in <module>\n', plain.stderr.decode())
+            self.assertTrue(plain.stderr.decode().endswith("ValueError: boom\n"))
+
     def test_uncaught_exception_traceback(self):
         plain, trace = self.compare([fixture("exceptions.py")])
         self.assertEqual(plain.returncode, 1)

@@ -105,8 +105,10 @@ options:
                     TRACELENS_CHILD and a sitecustomize put first on PYTHONPATH (both set in the
                     program's environment on purpose: children need them).
   -m MODULE         run library module MODULE as a script (ends the options).
+  -c CODE           run the program passed as a string (ends the options); its own code is
+                    in the default scope, as are the files under the current directory.
   --                ends the options; what follows is the program and its arguments
-                    (`-- -m MODULE args` runs a module).
+                    (`-- -m MODULE args` runs a module, `-- -c CODE args` a string).
   -h, --help        show this help and exit
 
 exit status: the program's own; 2 when the command line is wrong or the program cannot be
@@ -159,19 +161,22 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _is_module_flag(a: str) -> bool:
-    """-m or -mMODULE."""
-    return a == "-m" or (a.startswith("-m") and len(a) > 2)
+    """-m, -mMODULE, -c or -cCODE."""
+    return a[:2] in ("-m", "-c")
 
 
 def _module_target(opts: Dict[str, Any], args: List[str], i: int) -> Dict[str, Any]:
-    """`-m MODULE args` (or `-mMODULE args`) at args[i]: the module to run as __main__."""
+    """`-m MODULE args` (or `-mMODULE args`) at args[i]: the module to run as __main__;
+    `-c CODE args` (or `-cCODE args`): the code to run as __main__."""
     a = args[i]
-    if a == "-m":
+    key = "module" if a[:2] == "-m" else "command"
+    if len(a) == 2:
         if i + 1 >= len(args):
-            raise UsageError("-m needs a module name")
-        opts["module"], opts["args"] = args[i + 1], args[i + 2:]
+            raise UsageError("-m needs a module name" if key == "module"
+                             else "-c needs the code to run")
+        opts[key], opts["args"] = args[i + 1], args[i + 2:]
     else:
-        opts["module"], opts["args"] = a[2:], args[i + 1:]
+        opts[key], opts["args"] = a[2:], args[i + 1:]
     return opts
 
 
@@ -200,7 +205,8 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
                             "probes": None, "values": "repr", "reprs": "all", "value_depth": 2,
                             "value_width": 8,
                             "value_limit": 120, "buffer": 1_000_000, "token_env": wire.TOKEN_ENV,
-                            "module": None, "program": None, "args": [], "help": False}
+                            "module": None, "command": None, "program": None, "args": [],
+                            "help": False}
     with_value = {"--connect": "connect", "--output": "output", "--include": "include",
                   "--exclude": "exclude", "--value-limit": "value_limit", "--buffer": "buffer",
                   "--token-env": "token_env", "--filter": "filter", "--max-depth": "max_depth",
@@ -229,7 +235,7 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
             if i + 1 >= len(args):
                 raise UsageError("no program given after --")
             if _is_module_flag(args[i + 1]):
-                # `run -- -m module args`, as `python -m module args` is written.
+                # `run -- -m module args` / `-- -c code args`, as python's own are written.
                 return _module_target(opts, args, i + 1)
             opts["program"], opts["args"] = args[i + 1], args[i + 2:]
             return opts
@@ -325,6 +331,8 @@ def run_command(args: List[str]) -> int:
     try:
         if opts["module"] is not None:
             target = runner.prepare("module", opts["module"], opts["args"])
+        elif opts["command"] is not None:
+            target = runner.prepare("command", opts["command"], opts["args"])
         else:
             target = runner.prepare("script", opts["program"], opts["args"])
     except runner.TargetError as exc:
@@ -332,14 +340,19 @@ def run_command(args: List[str]) -> int:
 
     from .filters import Filter, FilterError
     try:
-        flt = Filter(Scope(target.root, opts["include"], opts["exclude"]), opts["filter"],
+        flt = Filter(Scope(target.root, opts["include"], opts["exclude"],
+                           command=target.kind == "command"), opts["filter"],
                      opts["max_depth"], opts["from_glob"])
     except FilterError as exc:
         return _err("--filter: %s" % exc, "run")
 
     output = opts["output"]
     if output is None and opts["connect"] is None:
-        stem = opts["module"] or os.path.splitext(os.path.basename(target.path.rstrip(os.sep)))[0]
+        if target.kind == "command":
+            stem = "command"
+        else:
+            stem = opts["module"] or os.path.splitext(
+                os.path.basename(target.path.rstrip(os.sep)))[0]
         output = os.path.abspath("tracelens-%s.db" % stem)
         note_output = True
     else:

@@ -1,5 +1,5 @@
-# Runs the traced program so that it sees itself exactly as under `python program args` or
-# `python -m module args`: a fresh __main__ module, sys.argv, sys.path[0], and the exit code,
+# Runs the traced program so that it sees itself exactly as under `python program args`,
+# `python -m module args` or `python -c code args`: a fresh __main__ module, sys.argv, sys.path[0], and the exit code,
 # traceback and KeyboardInterrupt behaviour of the interpreter. Knows nothing of tracing.
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ class TargetError(Exception):
 
 class Target:
     def __init__(self, kind: str, name: str, args: List[str]) -> None:
-        self.kind = kind  # "script" or "module"
-        self.name = name  # the path as given, or the module name
+        self.kind = kind  # "script", "module" or "command"
+        self.name = name  # the path as given, the module name, or the code
         self.args = args
         self.path = os.path.abspath(name) if kind == "script" else ""
 
@@ -39,7 +39,8 @@ class Target:
 
     @property
     def argv(self) -> List[str]:
-        return [self.name if self.kind == "script" else "-m"] + self.args
+        first = {"script": self.name, "module": "-m", "command": "-c"}[self.kind]
+        return [first] + self.args
 
 
 def prepare(kind: str, name: str, args: List[str]) -> Target:
@@ -79,7 +80,11 @@ def exit_code_of(exc: SystemExit) -> int:
 def run(target: Target) -> Outcome:
     """Runs the program to its end; never lets its exception escape (see Outcome)."""
     try:
-        if target.kind == "module":
+        if target.kind == "command":
+            sys.argv = ["-c"] + target.args
+            sys.path[0] = ""
+            _run_command(target.name)
+        elif target.kind == "module":
             sys.argv = ["-m"] + target.args
             sys.path[0] = os.getcwd()
             runpy._run_module_as_main(target.name, alter_argv=True)  # type: ignore[attr-defined]
@@ -132,6 +137,21 @@ def _run_script(path: str) -> None:
     with open(path, "rb") as f:
         source = f.read()
     code = compile(source, path, "exec", dont_inherit=True)
+    exec(code, main.__dict__)
+
+
+def _run_command(source: str) -> None:
+    from importlib.machinery import BuiltinImporter  # as python -c has it
+    main = types.ModuleType("__main__")
+    main.__dict__.update({"__builtins__": builtins, "__spec__": None, "__package__": None,
+                          "__loader__": BuiltinImporter})
+    sys.modules["__main__"] = main
+    if sys.version_info >= (3, 13):
+        # As python -c does from 3.13: the code's lines in tracebacks.
+        import linecache
+        linecache.cache["<string>"] = (len(source), None,
+                                       [line + "\n" for line in source.splitlines()], "<string>")
+    code = compile(source, "<string>", "exec", dont_inherit=True)
     exec(code, main.__dict__)
 
 

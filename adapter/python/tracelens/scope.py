@@ -51,8 +51,11 @@ def library_dirs() -> Tuple[str, ...]:
 class Scope:
     """Decides whether a code object is traced, from its file name and its module's name."""
 
-    def __init__(self, root: str, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> None:
+    def __init__(self, root: str, include: Iterable[str] = (), exclude: Iterable[str] = (),
+                 command: bool = False) -> None:
         self.root = os.path.realpath(root).rstrip(os.sep) + os.sep
+        # `run -c CODE`: the program's own code has no file ("<string>" in __main__).
+        self.command = command
         self.include: List[str] = list(include)
         self.exclude: List[str] = list(exclude)
         self._libs = library_dirs()
@@ -89,14 +92,15 @@ class Scope:
     def decide(self, filename: str, module: Optional[str]) -> bool:
         """True when code from this file and module is traced."""
         real = self._real(filename)
-        if real is None or real.startswith(self._own):
+        command = real is None and self.command and filename == "<string>" and module == "__main__"
+        if not command and (real is None or real.startswith(self._own)):
             return False
         mod = module or ""
         if self.include:
             if not any(glob_match(mod, g) for g in self.include):
                 return False
-        else:
-            if not real.startswith(self.root) or self.is_library(real):
+        elif not command:
+            if not real.startswith(self.root) or self.is_library(real):  # type: ignore[union-attr]
                 return False
         if self.exclude and any(glob_match(mod, g) for g in self.exclude):
             return False

@@ -346,7 +346,8 @@ class Session:
                 backend.resume()
             elif kind == "filter":
                 try:
-                    new = filter_from_message(self.scope.root, message)
+                    new = filter_from_message(self.scope.root, message,
+                                              getattr(self.scope, "command", False))
                 except FilterError as exc:
                     sys.stderr.write("tracelens: filter not applied: %s\n" % exc)
                     return
@@ -357,7 +358,7 @@ class Session:
             self.internal_error(exc)
 
 
-def filter_from_message(root: str, message: Dict[str, Any]) -> Filter:
+def filter_from_message(root: str, message: Dict[str, Any], command: bool = False) -> Filter:
     """The Filter a `filter` control message asks for (it replaces the whole filter)."""
     include = [str(g) for g in message.get("include") or []]
     exclude = [str(g) for g in message.get("exclude") or []]
@@ -367,4 +368,5 @@ def filter_from_message(root: str, message: Dict[str, Any]) -> Filter:
     from_glob = message.get("from")
     if from_glob is not None and not isinstance(from_glob, str):
         raise FilterError("from must be a string, got %r" % (from_glob,))
-    return Filter(Scope(root, include, exclude), message.get("spec"), max_depth, from_glob)
+    return Filter(Scope(root, include, exclude, command), message.get("spec"), max_depth,
+                  from_glob)
