@@ -95,7 +95,9 @@ class ProbeTest(unittest.TestCase):
         proc, streams = run_connected([F], ["--probes", "gc,audit"])
         self.assertEqual(proc.returncode, 0, proc.stderr.decode())
         s = streams[0]
-        probes = [d for d in s.described([8]) if d[1] in ("touch", "main") and d[2] in (23, 25, 40)]
+        # The program's own gc.collect() at line 40 (an automatic collection may happen anywhere).
+        probes = [d for d in s.described([8]) if (d[1], d[2], d[3][:2]) in (
+            ("touch", 23, "au"), ("touch", 25, "au"), ("main", 40, "gc"))]
         path = "/tmp/tracelens-probe-%d.txt" % s.hello["pid"]
         self.assertEqual([d[:4] for d in probes], [
             (8, "touch", 23, "audit"), (8, "touch", 25, "audit"),

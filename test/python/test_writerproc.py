@@ -109,8 +109,10 @@ class WriterProcessTest(unittest.TestCase):
     def test_os_exit_waits_for_the_file(self) -> None:
         p = subprocess.Popen([sys.executable, "-m", "tracelens", "run", "--output", self.output,
                               "--", self.program, "exit"], env=tracer_env(), cwd=self.tmp,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.assertEqual(p.wait(TIMEOUT), 7)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = p.communicate(timeout=TIMEOUT)[1].decode()
+        self.assertEqual(p.returncode, 7, err)
+        self.assertEqual(err, "")
         self.assertTrue(complete(self.output))  # at once: os._exit waited for it
         self.assertEqual(self.work_calls(), 300200)
 

@@ -180,6 +180,14 @@ def _module_target(opts: Dict[str, Any], args: List[str], i: int) -> Dict[str, A
     return opts
 
 
+def _say(text: str) -> None:
+    try:
+        sys.stderr.write("tracelens: %s\n" % text)
+        sys.stderr.flush()
+    except BaseException:
+        pass
+
+
 def _wait_at_os_exit(writer_process: Any, main_pid: int, recorder: Any) -> None:
     """os._exit in the traced process (not in its forked children) first sends what was
     recorded and lets the trace file's process finish it, so the file is complete when the
@@ -190,9 +198,14 @@ def _wait_at_os_exit(writer_process: Any, main_pid: int, recorder: Any) -> None:
         if os.getpid() == main_pid:
             try:
                 recorder.flush()
-                writer_process.finish(timeout=30.0)
-            except BaseException:
-                pass
+            except BaseException as exc:
+                _say("the last records before os._exit were not sent: %s" % exc)
+            try:
+                problem = writer_process.finish(timeout=30.0)
+            except BaseException as exc:
+                problem = "could not wait for the trace file: %s" % exc
+            if problem is not None:
+                _say(problem)
         real_exit(code)
     _exit.__doc__ = real_exit.__doc__
     os._exit = _exit
