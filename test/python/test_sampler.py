@@ -126,6 +126,30 @@ class SamplerOnlyTest(unittest.TestCase):
         for path, line, hits, own, sampled in rows:
             self.assertEqual(own, hits * 10_000_000)
 
+    def test_instructions_without_a_line(self):
+        # A loop whose jump back has no line of its own (3.11 compiles `chunk = []` at the end
+        # of an if inside a for so): samples land there, as the jump is where the interpreter
+        # lets other threads run. The sampler counts the frame's callers and goes on.
+        prog = os.path.join(self.dir, "loop.py")
+        with open(prog, "w") as f:
+            f.write("import time\n"
+                    "def chunks(seconds):\n"
+                    "    end = time.perf_counter() + seconds\n"
+                    "    chunk = []\n"
+                    "    while time.perf_counter() < end:\n"
+                    "        for x in range(1000):\n"
+                    "            chunk.append(x)\n"
+                    "            if len(chunk) == 8:\n"
+                    "                chunk = []\n"
+                    "chunks(0.6)\n"
+                    "print('done')\n")
+        proc, streams = run_connected([prog], ["--no-calls", "--sample", "2000"], cwd=self.dir)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual((proc.stdout.decode(), proc.stderr.decode()), ("done\n", ""))
+        lines = self.sampled(streams[0])
+        self.assertGreaterEqual(sum(lines.get(("loop.py", n), [0])[0] for n in range(5, 10)), 2)
+        self.assertTrue(all(isinstance(n, int) for f, n in lines))
+
     def test_refused_with_call_options(self):
         proc, _ = run_traced([self.prog], ["--no-calls", "--lines", "hot.py"], cwd=self.dir)
         self.assertEqual(proc.returncode, 2)

@@ -13,7 +13,7 @@ import sys
 import threading
 TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, Optional, Set
+    from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
 from .linemode import LineStats
 
@@ -55,6 +55,7 @@ class Sampler:
         self._timer: Any = None
         self._ours: Optional[Set[Optional[int]]] = None
         self._files: Dict[str, bool] = {}
+        self._no_line: Dict[Tuple[Any, int], int] = {}
 
     def _in_scope(self, frame: Any) -> bool:
         filename = frame.f_code.co_filename
@@ -64,6 +65,23 @@ class Sampler:
             known = self._files[filename] = self.scope.decide(
                 filename, module if isinstance(module, str) else None)
         return known
+
+    def _line_before(self, code: Any, lasti: int) -> int:
+        """The line of an instruction the compiler gave none (on 3.11 the jump back at the end
+        of a loop body, where samples often land): the last line before it, as the time spent
+        there is that line's; 0 when none is known."""
+        key = (code, lasti)
+        line = self._no_line.get(key)
+        if line is None:
+            line = 0
+            for start, _end, ln in code.co_lines():
+                if start > lasti:
+                    break
+                if ln is not None:
+                    line = ln
+            if len(self._no_line) < 10_000:
+                self._no_line[key] = line
+        return line
 
     def start(self) -> None:
         from . import accel
@@ -99,6 +117,7 @@ class Sampler:
         period_ns = self.period_ns
         box = self.stats.box
         in_scope = self._in_scope
+        line_before = self._line_before
         d = box[0]
         for ident, frame in sys._current_frames().items():
             if ident in ours:
@@ -111,8 +130,11 @@ class Sampler:
                 depth += 1
                 # A frame at its first instruction (where a pending sample often lands) has not
                 # reached a line of its own yet: its caller's line counts, not the def line.
-                if f.f_lasti > 0 and in_scope(f):
-                    key = (f.f_code.co_filename, f.f_lineno)
+                line = f.f_lineno if f.f_lasti > 0 and in_scope(f) else 0
+                if line is None:
+                    line = line_before(f.f_code, f.f_lasti)
+                if line:
+                    key = (f.f_code.co_filename, line)
                     if key not in seen:
                         seen.add(key)
                         v = d.get(key)
