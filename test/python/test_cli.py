@@ -5,7 +5,7 @@ import os
 import tempfile
 import unittest
 
-from support import fixture, run_python, run_traced
+from support import tracer_env, fixture, run_python, run_traced
 
 RUN_OPTIONS = ["--connect", "--output", "--include", "--exclude", "--value-limit", "--buffer",
                "--token-env", "-m MODULE", "-c CODE", "--", "-h, --help", "TRACELENS_TOKEN", "--filter",
@@ -59,6 +59,24 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(proc.returncode, 2)
                 self.assertTrue(proc.stderr.decode().startswith(message), proc.stderr.decode())
                 self.assertNotIn("Traceback", proc.stderr.decode())
+
+    def test_unwritable_output(self):
+        # Said before the program runs (it prints nothing), with both file writers.
+        d = tempfile.mkdtemp(prefix="tracelens-out-")
+        for out, why in ((os.path.join(d, "missing", "t.db"), "No such file or directory"),
+                         (d, "Is a directory")):
+            for writer_process in ("1", "0"):
+                with self.subTest(out=out, writer_process=writer_process):
+                    env = tracer_env({"TRACELENS_WRITER_PROCESS": writer_process})
+                    proc = run_python(["-m", "tracelens", "run", "--output", out, "--",
+                                       fixture("hello.py")], env=env)
+                    self.assertEqual((proc.returncode, proc.stdout), (2, b""))
+                    err = proc.stderr.decode()
+                    self.assertTrue(err.startswith("tracelens: cannot write the trace file %s: "
+                                                   % out), err)
+                    if writer_process == "1":
+                        self.assertIn(why, err)
+                    self.assertNotIn("Traceback", err)
 
     def test_bad_connect_leaves_no_trace_file(self):
         # Nothing listens there: the error says so, and the --output file was not made (an older

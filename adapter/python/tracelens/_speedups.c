@@ -2162,6 +2162,8 @@ typedef struct {
   volatile long long requested; /* when it was scheduled */
   int release_in_pending;       /* stopped while a call was pending: it drops our reference */
   long long samples, direct;
+  pthread_mutex_t mu;           /* with wake: the thread's sleep, which stop() cuts short */
+  pthread_cond_t wake;
 } SampleTimer;
 
 static long long st_now(void) {
@@ -2203,9 +2205,14 @@ static int st_pending(void *arg) { /* in the main thread, with the GIL */
 
 static void *st_run(void *arg) {
   SampleTimer *t = (SampleTimer *)arg;
-  struct timespec period = {(time_t)(t->period_ns / 1000000000LL), (long)(t->period_ns % 1000000000LL)};
   while (!t->stopping) {
-    nanosleep(&period, NULL);
+    /* One period's sleep, ended at once by stop() (no wait of up to a period at exit). */
+    long long until = st_now() + t->period_ns;
+    struct timespec deadline = {(time_t)(until / 1000000000LL), (long)(until % 1000000000LL)};
+    pthread_mutex_lock(&t->mu);
+    while (!t->stopping && pthread_cond_timedwait(&t->wake, &t->mu, &deadline) != ETIMEDOUT) {
+    }
+    pthread_mutex_unlock(&t->mu);
     if (t->stopping) break;
     long long now = st_now();
     if (t->inflight) {
@@ -2238,6 +2245,12 @@ static PyObject *st_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
   }
   SampleTimer *t = (SampleTimer *)type->tp_alloc(type, 0);
   if (t == NULL) return NULL;
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* st_now's clock */
+  pthread_mutex_init(&t->mu, NULL);
+  pthread_cond_init(&t->wake, &attr);
+  pthread_condattr_destroy(&attr);
   t->fn = Py_NewRef(fn);
   t->period_ns = (long long)(period * 1e9);
   return (PyObject *)t;
@@ -2263,6 +2276,9 @@ static PyObject *st_stop(SampleTimer *t, PyObject *unused) {
   t->stopping = 1;
   if ((long)getpid() == t->pid) { /* a forked child has no such thread */
     Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&t->mu);
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->mu);
     pthread_join(t->thread, NULL);
     Py_END_ALLOW_THREADS
   }
@@ -2271,7 +2287,9 @@ static PyObject *st_stop(SampleTimer *t, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
-static void st_dealloc(SampleTimer *t) {
+static void st_dealloc(SampleTimer *t) { /* its thread has ended: it held a reference */
+  pthread_cond_destroy(&t->wake);
+  pthread_mutex_destroy(&t->mu);
   Py_XDECREF(t->fn);
   Py_TYPE(t)->tp_free((PyObject *)t);
 }

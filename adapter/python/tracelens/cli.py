@@ -391,7 +391,6 @@ def run_command(args: List[str]) -> int:
         # After the connection (a bad address leaves no file behind); the writer process does
         # not keep the connection's socket.
         from . import writerproc
-        from .tracefile import TraceFileWriter
         if opts["children"] and opts["connect"] is None:
             from . import children
             try:
@@ -404,6 +403,7 @@ def run_command(args: List[str]) -> int:
                     output, collector, close=[connection.sock] if connection is not None else [])
                 sinks.append(writer_process.send)
             else:
+                from .tracefile import TraceFileWriter
                 writer = TraceFileWriter(output)
                 if collector is not None:
                     collector.start(writer.child_sink)
@@ -413,7 +413,8 @@ def run_command(args: List[str]) -> int:
                 collector.close()
             if connection is not None:
                 connection.close()
-            return _err("cannot write the trace file %s: %s" % (output, exc))
+            return _err("cannot write the trace file %s: %s" % (
+                output, getattr(exc, "strerror", None) or exc))
 
     if len(sinks) == 1:
         send = sinks[0]

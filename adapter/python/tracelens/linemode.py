@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from fnmatch import fnmatchcase
+from .scope import glob_match
 TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -55,7 +55,7 @@ def matches(globs: List[str], module: str, filename: str) -> bool:
     """A --lines GLOB names a module (fnmatch on its name) or a file (on its path or base name)."""
     base = os.path.basename(filename)
     for g in globs:
-        if fnmatchcase(module, g) or fnmatchcase(filename, g) or fnmatchcase(base, g):
+        if glob_match(module, g) or glob_match(filename, g) or glob_match(base, g):
             return True
     return False
 

@@ -33,10 +33,14 @@ class WriterProcess:
 
     def __init__(self, path: str, collector: Any = None, close: Any = ()) -> None:
         """close: sockets of the program's (its connection) the writer process must not keep."""
-        from .tracefile import TraceFileWriter
-        # Made here first, so that what stops it (a missing folder, a read-only file) is said
-        # before the program runs; the writer process makes it again.
-        TraceFileWriter(path).abandon()
+        # What stops the file (a missing or read-only folder, a folder in the way) is said before
+        # the program runs: an empty file made here, which the writer process replaces. SQLite
+        # is not imported in the program's process for it.
+        if os.path.isdir(path):
+            raise IsADirectoryError(21, "Is a directory", path)
+        if os.path.lexists(path):
+            os.remove(path)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666))
         self.path = path
         self.broken: Optional[str] = None
         self.closed = False
@@ -99,13 +103,14 @@ class WriterProcess:
                 return self.broken
             self.closed = True
             os.close(self._fd)
-        import select
         out = b""
         try:
             while True:
-                ready, _, _ = select.select([self._done], [], [], timeout)
-                if not ready:
-                    return "the trace file is still being written (%s)" % self.path
+                if timeout is not None:
+                    import select  # only for a bounded wait: its import costs start-up time
+                    ready, _, _ = select.select([self._done], [], [], timeout)
+                    if not ready:
+                        return "the trace file is still being written (%s)" % self.path
                 chunk = os.read(self._done, 4096)
                 if not chunk:
                     break
