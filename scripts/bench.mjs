@@ -6,7 +6,7 @@
 // Env: BENCH_REPS (default 3), BENCH_WORKLOADS=a,b, BENCH_MODES=a,b, BENCH_PYTHONS=3.12,3.11,
 // BENCH_PURE=1 (also record with the C accelerator off).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -94,8 +94,21 @@ function summarise(py) {
   return py;
 }
 
+/** CPU ticks of the whole machine from /proc/stat: [total, steal] (steal: time the host gave
+ * this machine's CPUs to others, which adds to wall times at random). Null where there is none. */
+function cpuTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1);
+    const v = f.map(Number);
+    return [v.reduce((a, b) => a + b, 0), v[7] || 0];
+  } catch {
+    return null;
+  }
+}
+
 function runTracerBench(py) {
   log(`bench: Python ${py.want} (${py.exe})`);
+  const before = cpuTicks();
   const r = spawnSync(py.exe, [path.join(benchDir, 'driver.py')], {
     cwd: root,
     env: { ...process.env, BENCH_PYTHONPATH: DIST },
@@ -108,7 +121,11 @@ function runTracerBench(py) {
     log(`bench: driver failed under ${py.exe} (exit ${r.status ?? r.signal})`);
     return { python: py.want, error: `driver exit ${r.status ?? r.signal}` };
   }
-  return summarise(JSON.parse(r.stdout.trim().split('\n').pop()));
+  const out = summarise(JSON.parse(r.stdout.trim().split('\n').pop()));
+  const after = cpuTicks();
+  if (before && after && after[0] > before[0])
+    out.steal_percent = (100 * (after[1] - before[1])) / (after[0] - before[0]);
+  return out;
 }
 
 /** Others' benchmarks: bench/*.bench.ts, each printing a JSON object on its last line. */
@@ -161,7 +178,14 @@ function markdown(results) {
         .loadavg()
         .map((x) => x.toFixed(1))
         .join(' ') +
-      '.',
+      ". CPU time taken by the host from this machine (steal) during each interpreter's runs: " +
+      results.pythons
+        .map(
+          (py) =>
+            `${py.python} ${Number.isFinite(py.steal_percent) ? py.steal_percent.toFixed(1) + '%' : 'not known'}`,
+        )
+        .join(', ') +
+      ' (steal only ever adds time, at random: where it is high, the best-of ratios of the long runs are the steadier figures).',
   );
   lines.push('');
   lines.push(
@@ -192,7 +216,8 @@ function markdown(results) {
   lines.push(
     'Long runs: the same workloads at a size that runs a second or so untraced, as a real ' +
       'program does, timed in the modes a user leaves on for a whole run (fixed start-up costs ' +
-      'amortised). Bars: workload excluded at most 1.05x, sampled heat only at most 1.10x.',
+      'amortised). Bars: workload excluded at most 1.05x, sampled heat only at most 1.10x. Each ' +
+      'cell: ratio of medians; in brackets, ratio of the best runs; then the median time.',
   );
   lines.push('');
   lines.push(
@@ -204,7 +229,11 @@ function markdown(results) {
       if (!name.endsWith('-long') || !w.modes) continue;
       const m = w.modes;
       const cell = (k) =>
-        m[k] ? (m[k].failed ? `failed` : `${ratio(m[k].ratio)} (${fmt(m[k].median)} s)`) : 'n/a';
+        m[k]
+          ? m[k].failed
+            ? `failed`
+            : `${ratio(m[k].ratio)} (best ${ratio(m[k].ratio_best)}) (${fmt(m[k].median)} s)`
+          : 'n/a';
       lines.push(
         `| ${py.python} | ${name.slice(0, -5)} | ${(w.args || []).join(' ')} | ${fmt(m.untraced.median)} | ${cell('cprofile')} | ${cell('excluded')} | ${cell('heat_only')} |`,
       );
