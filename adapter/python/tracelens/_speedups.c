@@ -57,6 +57,9 @@ typedef struct {
   PyObject *fail;    /* internal error handler */
   PyObject *disable; /* sys.monitoring.DISABLE */
   PyObject *py_start, *py_return, *py_yield, *py_resume; /* pure-Python callbacks */
+  /* Exception events (they cannot be switched off per code object): raise, unwind, handled,
+   * reraise, throw; the Python callbacks, called only for code in scope. */
+  PyObject *py_exc[5];
   RepCtx r;
 } Callbacks;
 
@@ -64,6 +67,7 @@ static void cb_dealloc(Callbacks *self) {
   Py_XDECREF(self->known); Py_XDECREF(self->buf); Py_XDECREF(self->fail);
   Py_XDECREF(self->disable); Py_XDECREF(self->py_start); Py_XDECREF(self->py_return);
   Py_XDECREF(self->py_yield); Py_XDECREF(self->py_resume);
+  for (int i = 0; i < 5; i++) Py_XDECREF(self->py_exc[i]);
   rep_clear(&self->r);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -218,6 +222,29 @@ static PyObject *cb_yield(Callbacks *self, PyObject *const *args, Py_ssize_t nar
   return end_event(self, 6, args, nargs, self->py_yield);
 }
 
+/* An exception event: nothing to do for code out of scope (the common case in a program whose
+ * libraries raise and catch as they go); the Python callback for the rest. */
+static PyObject *exc_event(Callbacks *self, int i, PyObject *const *args, Py_ssize_t nargs) {
+  if (nargs >= 1 && is_known(self, args[0]) == 0) Py_RETURN_NONE;
+  return PyObject_Vectorcall(self->py_exc[i], args, nargs, NULL);
+}
+
+static PyObject *cb_raise(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
+  return exc_event(self, 0, args, nargs);
+}
+static PyObject *cb_unwind(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
+  return exc_event(self, 1, args, nargs);
+}
+static PyObject *cb_handled(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
+  return exc_event(self, 2, args, nargs);
+}
+static PyObject *cb_reraise(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
+  return exc_event(self, 3, args, nargs);
+}
+static PyObject *cb_throw(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
+  return exc_event(self, 4, args, nargs);
+}
+
 static PyObject *cb_resume(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
   if (nargs != 2 || known_names(self, args[0]) == NULL)
     return PyObject_Vectorcall(self->py_resume, args, nargs, NULL);
@@ -245,6 +272,12 @@ static PyMethodDef cb_methods[] = {
   {"on_return", (PyCFunction)(void (*)(void))cb_return, METH_FASTCALL, "PY_RETURN callback."},
   {"on_yield", (PyCFunction)(void (*)(void))cb_yield, METH_FASTCALL, "PY_YIELD callback."},
   {"on_resume", (PyCFunction)(void (*)(void))cb_resume, METH_FASTCALL, "PY_RESUME callback."},
+  {"on_raise", (PyCFunction)(void (*)(void))cb_raise, METH_FASTCALL, "RAISE callback."},
+  {"on_unwind", (PyCFunction)(void (*)(void))cb_unwind, METH_FASTCALL, "PY_UNWIND callback."},
+  {"on_handled", (PyCFunction)(void (*)(void))cb_handled, METH_FASTCALL,
+   "EXCEPTION_HANDLED callback."},
+  {"on_reraise", (PyCFunction)(void (*)(void))cb_reraise, METH_FASTCALL, "RERAISE callback."},
+  {"on_throw", (PyCFunction)(void (*)(void))cb_throw, METH_FASTCALL, "PY_THROW callback."},
 #endif
   {"rep", (PyCFunction)cb_rep, METH_O, "The value text the callbacks record (fast paths)."},
   {NULL, NULL, 0, NULL}};
@@ -305,6 +338,11 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
   for (int i = 0; i < 4; i++) {
     PyObject *f = PyDict_GetItemString(fallbacks, names[i]);
     *slots[i] = Py_NewRef(f ? f : Py_None);
+  }
+  const char *exc_names[5] = {"RAISE", "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "PY_THROW"};
+  for (int i = 0; i < 5; i++) {
+    PyObject *f = PyDict_GetItemString(fallbacks, exc_names[i]);
+    self->py_exc[i] = Py_NewRef(f ? f : Py_None);
   }
   if (rep_init(&self->r, rep, limit) < 0) { Py_DECREF(self); return NULL; }
   return (PyObject *)self;

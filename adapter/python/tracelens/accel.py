@@ -169,7 +169,8 @@ def monitoring_callbacks(callbacks: Dict[str, Any], known: Dict[int, Any], buf: 
                          disable: Any) -> Dict[str, Any]:
     """The sys.monitoring callback set with PY_START/PY_RETURN/PY_YIELD/PY_RESUME done in C when
     the accelerator is loaded (code not yet decided, coroutines' task names and every other case
-    still go to the given Python callbacks); else the set unchanged."""
+    still go to the given Python callbacks), and the exception events of code out of scope
+    ended in C (the rest go to the Python callbacks); else the set unchanged."""
     mod = load()
     if mod is None or not getattr(mod, "MONITORING", 0):
         return callbacks
@@ -180,7 +181,10 @@ def monitoring_callbacks(callbacks: Dict[str, Any], known: Dict[int, Any], buf: 
         return callbacks
     out = dict(callbacks)
     for name, method in (("PY_START", c.on_start), ("PY_RETURN", c.on_return),
-                         ("PY_YIELD", c.on_yield), ("PY_RESUME", c.on_resume)):
+                         ("PY_YIELD", c.on_yield), ("PY_RESUME", c.on_resume),
+                         ("RAISE", c.on_raise), ("PY_UNWIND", c.on_unwind),
+                         ("EXCEPTION_HANDLED", c.on_handled), ("RERAISE", c.on_reraise),
+                         ("PY_THROW", c.on_throw)):
         if name in out:
             out[name] = method
     return out
