@@ -117,6 +117,33 @@ class ChildrenTest(unittest.TestCase):
             self.assertEqual(calls(k), [(1, "<module>"), (1, "<module>"), (1, "value"),
                                         (1, "work", "21")])
 
+    def test_child_env_of_a_mapping(self):
+        # What a subprocess given its own env= gets: a copy with the child variable and the
+        # tracer first on PYTHONPATH (once), str or bytes as the mapping has them.
+        from tracelens import children
+        saved = dict(children._state)
+        try:
+            children._state["config"] = {"connect": "127.0.0.1:9", "token": "t"}
+            env = {"A": "1", "PYTHONPATH": os.pathsep.join(["/x", children.SITE_DIR])}
+            new = children.child_env(env)
+            self.assertEqual(env, {"A": "1", "PYTHONPATH": os.pathsep.join(["/x", children.SITE_DIR])})
+            self.assertEqual(new["PYTHONPATH"].split(os.pathsep),
+                             [children.SITE_DIR, children.TRACER_DIR, "/x"])
+            self.assertEqual(json.loads(new[children.CHILD_ENV]),
+                             {"connect": "127.0.0.1:9", "token": "t"})
+            self.assertEqual(new["A"], "1")
+            bnew = children.child_env({b"A": b"1"})
+            self.assertEqual(sorted(bnew), [b"A", b"PYTHONPATH", os.fsencode(children.CHILD_ENV)])
+            self.assertEqual(bnew[b"PYTHONPATH"], os.fsencode(
+                os.pathsep.join([children.SITE_DIR, children.TRACER_DIR])))
+            # A mapping that already has the variable keeps it.
+            self.assertEqual(children.child_env({children.CHILD_ENV: "theirs"})[children.CHILD_ENV],
+                             "theirs")
+            children._state["config"] = None  # children not traced: the mapping as it is
+            self.assertIs(children.child_env(env), env)
+        finally:
+            children._state.update(saved)
+
     def test_no_children(self):
         proc, streams = run_connected([fixture("family.py"), "subprocess"], ["--no-children"])
         self.assertEqual(proc.stdout.decode(), SUB_OUT)

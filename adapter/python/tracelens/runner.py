@@ -1,6 +1,7 @@
 # Runs the traced program so that it sees itself exactly as under `python program args`,
-# `python -m module args` or `python -c code args`: a fresh __main__ module, sys.argv, sys.path[0], and the exit code,
-# traceback and KeyboardInterrupt behaviour of the interpreter. Knows nothing of tracing.
+# `python -m module args` or `python -c code args`: a fresh __main__ module, sys.argv,
+# sys.path[0], and the exit code, traceback and KeyboardInterrupt behaviour of the interpreter.
+# Knows nothing of tracing.
 from __future__ import annotations
 
 import builtins
