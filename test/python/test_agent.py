@@ -140,7 +140,13 @@ class TraceServer:
 
     def wait(self, predicate: Any, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
-        while not predicate():
+
+        def holds() -> bool:
+            try:
+                return bool(predicate())
+            except IndexError:  # nothing received yet
+                return False
+        while not holds():
             if time.monotonic() > deadline:
                 raise AssertionError("timed out; received %s" % [m["t"] for m in self.messages])
             time.sleep(0.02)
