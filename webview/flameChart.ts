@@ -54,6 +54,9 @@ export interface CallPlace {
 }
 
 const FETCH_DELAY_MS = 40;
+/** A window request unanswered this long is given up: the next fetch asks again (an answer that
+ * was lost, or is far behind the store, must not leave the chart on what it had). */
+const PENDING_LIMIT_MS = 3000;
 const MIRROR_DELAY_MS = 120;
 const OVERSCAN = 0.5;
 
@@ -68,7 +71,7 @@ export class FlameChart {
   private lanes = new Map<number, LaneWindow>();
   private navIndex = new Map<number, NavIndex>();
   private loaded: { window: TimeWindow; minDurationNs: number; filter: string } | undefined;
-  private pending: { requestId: number; minDurationNs: number } | undefined;
+  private pending: { requestId: number; minDurationNs: number; sentAt: number } | undefined;
   private filter = '';
   private selected: number | null = null;
   /** Where the selected call is (from its details), for zooming to it when its box is not loaded
@@ -128,7 +131,9 @@ export class FlameChart {
   }
 
   setTracks(tracks: TrackInfo[], originNs: number, liveEndNs: number, running: boolean): void {
-    const grew = liveEndNs !== this.liveEndNs || tracks.length !== this.tracks.length;
+    const key = (ts: TrackInfo[]) => ts.map((t) => `${t.thread}/${t.lane ?? ''}`).join(' ');
+    const grew =
+      liveEndNs !== this.liveEndNs || running !== this.running || key(tracks) !== key(this.tracks);
     this.tracks = tracks;
     this.layout = layoutLanes(tracks);
     this.originNs = originNs;
@@ -530,10 +535,27 @@ export class FlameChart {
 
   private fetchNow(force: boolean): void {
     if (this.pending) {
-      // The store is still answering the last request: ask again when it is in, never queue.
-      this.fetchWanted = true;
-      if (force) this.forceNext = true;
-      return;
+      const age = performance.now() - this.pending.sentAt;
+      if (age < PENDING_LIMIT_MS) {
+        // The store is still answering the last request: ask again when it is in, never queue;
+        // or, should it never come, once it is too late.
+        this.fetchWanted = true;
+        if (force) this.forceNext = true;
+        if (this.fetchTimer) clearTimeout(this.fetchTimer);
+        this.fetchTimer = setTimeout(
+          () => {
+            this.fetchTimer = undefined;
+            if (this.fetchWanted) {
+              this.fetchWanted = false;
+              this.fetchNow(false);
+            }
+          },
+          PENDING_LIMIT_MS - age + 1,
+        );
+        return;
+      }
+      this.pending = undefined; // given up: its answer, if it comes, is dropped
+      this.fetchWanted = false;
     }
     force = force || this.forceNext;
     this.forceNext = false;
@@ -550,7 +572,7 @@ export class FlameChart {
     if (fine && !force) return;
     const w = overscan(v, OVERSCAN, this.bounds());
     const requestId = this.events.fetch(w, minDurationNs, this.laneRefs());
-    this.pending = { requestId, minDurationNs };
+    this.pending = { requestId, minDurationNs, sentAt: performance.now() };
   }
 
   get currentFilter(): string {
