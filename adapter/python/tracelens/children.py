@@ -67,15 +67,18 @@ def enable(config: Dict[str, Any], session: Any, forget: Optional[Callable[[], N
     _state["forget"] = forget
     _state["pid"] = os.getpid()
     os.environ[CHILD_ENV] = wire.json_text(config)
-    parts = [SITE_DIR, TRACER_DIR]
-    old = os.environ.get("PYTHONPATH")
-    if old:
-        parts += [p for p in old.split(os.pathsep) if p not in (SITE_DIR, TRACER_DIR)]
-    os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+    os.environ["PYTHONPATH"] = _tracer_first(os.environ.get("PYTHONPATH"), os.pathsep,
+                                             [SITE_DIR, TRACER_DIR])
     _hook_subprocess()
     if not _state["hooked"] and hasattr(os, "register_at_fork"):
         _state["hooked"] = True  # hooks survive fork: the child's child is covered too
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
+def _tracer_first(old: Any, sep: Any, ours: List[Any]) -> Any:
+    """A PYTHONPATH value (str or bytes) with our directories first and only there."""
+    parts = [p for p in old.split(sep) if p not in ours] if old else []
+    return sep.join(ours + parts)
 
 
 def child_env(env: Any) -> Any:
@@ -96,11 +99,8 @@ def child_env(env: Any) -> Any:
 
     if key(CHILD_ENV) not in new:
         new[key(CHILD_ENV)] = value(config)
-    sep = value(os.pathsep)
-    ours = [value(SITE_DIR), value(TRACER_DIR)]
-    old = new.get(key("PYTHONPATH"))
-    parts = [p for p in old.split(sep) if p not in ours] if old else []
-    new[key("PYTHONPATH")] = sep.join(ours + parts)
+    new[key("PYTHONPATH")] = _tracer_first(new.get(key("PYTHONPATH")), value(os.pathsep),
+                                           [value(SITE_DIR), value(TRACER_DIR)])
     return new
 
 
@@ -122,7 +122,7 @@ def _wrap_popen(module: Any) -> None:
 
     def _execute_child(self: Any, args: Any, executable: Any, preexec_fn: Any, close_fds: Any,
                        pass_fds: Any, cwd: Any, env: Any, *rest: Any) -> Any:
-        if env is not None and _state["config"] is not None:
+        if env is not None:
             try:
                 env = child_env(env)
             except Exception:

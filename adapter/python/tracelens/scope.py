@@ -92,16 +92,17 @@ class Scope:
     def decide(self, filename: str, module: Optional[str]) -> bool:
         """True when code from this file and module is traced."""
         real = self._real(filename)
-        command = real is None and self.command and filename == "<string>" and module == "__main__"
-        if not command and (real is None or real.startswith(self._own)):
+        if real is None:
+            if not (self.command and filename == "<string>" and module == "__main__"):
+                return False
+        elif real.startswith(self._own):
             return False
         mod = module or ""
         if self.include:
             if not any(glob_match(mod, g) for g in self.include):
                 return False
-        elif not command:
-            if not real.startswith(self.root) or self.is_library(real):  # type: ignore[union-attr]
-                return False
+        elif real is not None and (not real.startswith(self.root) or self.is_library(real)):
+            return False
         if self.exclude and any(glob_match(mod, g) for g in self.exclude):
             return False
         return True

@@ -346,8 +346,7 @@ class Session:
                 backend.resume()
             elif kind == "filter":
                 try:
-                    new = filter_from_message(self.scope.root, message,
-                                              getattr(self.scope, "command", False))
+                    new = filter_from_message(self.scope.root, message, self.scope.command)
                 except FilterError as exc:
                     sys.stderr.write("tracelens: filter not applied: %s\n" % exc)
                     return

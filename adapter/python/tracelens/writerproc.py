@@ -33,11 +33,9 @@ class WriterProcess:
 
     def __init__(self, path: str, collector: Any = None, close: Any = ()) -> None:
         """close: sockets of the program's (its connection) the writer process must not keep."""
-        # What stops the file (a missing or read-only folder, a folder in the way) is said before
-        # the program runs: an empty file made here, which the writer process replaces. SQLite
-        # is not imported in the program's process for it.
-        if os.path.isdir(path):
-            raise IsADirectoryError(21, "Is a directory", path)
+        # What stops the file (a missing or read-only folder, a folder in the way: os.remove
+        # refuses it) is said before the program runs: an empty file made here, which the writer
+        # process replaces. SQLite is not imported in the program's process for it.
         if os.path.lexists(path):
             os.remove(path)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666))
