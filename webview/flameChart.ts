@@ -243,10 +243,7 @@ export class FlameChart {
     this.loaded = { window: w, minDurationNs: this.pending.minDurationNs, filter };
     this.pending = undefined;
     // One request at a time: what the view needs now is asked for once this one is in.
-    if (this.fetchWanted) {
-      this.fetchWanted = false;
-      this.fetchNow(false);
-    }
+    this.fetchIfWanted();
     // Row by row, left to right: the renderer merges touching blocks of one colour.
     const order = (a: { depth: number; startNs: number }, b: { depth: number; startNs: number }) =>
       a.depth - b.depth || a.startNs - b.startNs;
@@ -533,6 +530,13 @@ export class FlameChart {
 
   private fetchWanted = false;
 
+  /** The fetch asked for while a request was out, if any. */
+  private fetchIfWanted(): void {
+    if (!this.fetchWanted) return;
+    this.fetchWanted = false;
+    this.fetchNow(false);
+  }
+
   private fetchNow(force: boolean): void {
     if (this.pending) {
       const age = performance.now() - this.pending.sentAt;
@@ -545,10 +549,7 @@ export class FlameChart {
         this.fetchTimer = setTimeout(
           () => {
             this.fetchTimer = undefined;
-            if (this.fetchWanted) {
-              this.fetchWanted = false;
-              this.fetchNow(false);
-            }
+            this.fetchIfWanted();
           },
           PENDING_LIMIT_MS - age + 1,
         );
