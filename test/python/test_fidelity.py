@@ -71,9 +71,10 @@ class FidelityTest(unittest.TestCase):
                 self.assertEqual(calls[0][:2], ("<module>", 0))
                 self.assertIn(("twice", 1, ["21"], "42"), calls)
                 self.assertEqual(sum(1 for c in calls if c[0] == "<module>"), 2)  # and argv_exit
-        if args == ["boom"]:
-            self.assertIn('File "<string>", line 6, in <module>\n', plain.stderr.decode())
-            self.assertTrue(plain.stderr.decode().endswith("ValueError: boom\n"))
+                if args == ["boom"]:
+                    err = plain.stderr.decode()
+                    self.assertIn('File "<string>", line 6, in <module>\n', err)
+                    self.assertTrue(err.endswith("ValueError: boom\n"), err)
 
     def test_uncaught_exception_traceback(self):
         plain, trace = self.compare([fixture("exceptions.py")])
