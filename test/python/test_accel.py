@@ -604,6 +604,25 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
         self.assertIn("may not be modified", w.pages_error)
         self.same_tables(pure, path)
 
+    def test_every_index_entry_at_every_leaf_boundary(self) -> None:
+        """Files of n top-level calls for every n across the first leaf boundaries of the three
+        indexes (entries of 10 to 12 bytes: about 350 to 390 fill a 4 KiB leaf), among them the
+        n whose last entry comes right after a full leaf: every index holds every row."""
+        for n in range(330, 420):
+            events = []
+            for i in range(n):
+                events += [[1, 1, 10, 1000 + 2 * i], [2, 1, 10, 1001 + 2 * i, 3, 7]]
+            log = self.by_hand_log([events])
+            path = os.path.join(self.tmp, "boundary.db")
+            w = TraceFileWriter(path)
+            self.assertIsNotNone(w._pages)
+            for _, m in log:
+                w.send(pickle.loads(m))
+            w.close()
+            self.assertIsNone(w.pages_error)
+            with closing(sqlite3.connect(path)) as db:
+                self.assertEqual(db.execute("PRAGMA integrity_check").fetchall(), [("ok",)], n)
+
     def same_log(self, log):
         pure, fast = self.write(log, False), self.write(log, True)
         self.same_tables(pure, self.write(log, True, pages=True))

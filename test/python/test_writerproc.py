@@ -12,6 +12,7 @@ import tempfile
 import time
 import unittest
 from contextlib import closing
+from typing import Optional
 
 from support import TIMEOUT, Trace, fixture, run_python, run_traced, tracer_env
 
@@ -41,13 +42,18 @@ elif how == "sleep":
 """
 
 
-def complete(path: str) -> bool:
-    """The file is finished: the calls indexes are in it and it is sound."""
+def unfinished(path: str) -> Optional[str]:
+    """None when the file is finished (the calls indexes are in it and it is sound), else what
+    is wrong with it."""
     with closing(sqlite3.connect(path)) as db:
-        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        names = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'"))
         if "calls_parent" not in names:
-            return False
-        return db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            return "no calls_parent index among %s" % names
+        check = db.execute("PRAGMA integrity_check(5)").fetchall()
+        if check != [("ok",)]:
+            rows = db.execute("SELECT count(*) FROM calls NOT INDEXED").fetchall()[0][0]
+            return "%d calls rows, integrity check: %s" % (rows, check)
+        return None
 
 
 @unittest.skipUnless(hasattr(os, "fork"), "the writer process needs fork")
@@ -73,7 +79,7 @@ class WriterProcessTest(unittest.TestCase):
         while time.monotonic() < deadline:
             if os.path.exists(self.output):
                 try:
-                    if complete(self.output):
+                    if unfinished(self.output) is None:
                         return
                 except sqlite3.Error:
                     pass
@@ -99,7 +105,7 @@ class WriterProcessTest(unittest.TestCase):
         # The program's exit, not the end of its output (which the writer process does not hold
         # either: the file is finished before the program exits).
         self.assertEqual(p.wait(TIMEOUT), -signal.SIGINT)
-        self.assertTrue(complete(self.output))
+        self.assertIsNone(unfinished(self.output))
         err = p.stderr.read().decode()
         self.assertTrue(err.startswith("Traceback (most recent call last):"), err)
         p.stdout.close()
@@ -113,7 +119,7 @@ class WriterProcessTest(unittest.TestCase):
         err = p.communicate(timeout=TIMEOUT)[1].decode()
         self.assertEqual(p.returncode, 7, err)
         self.assertEqual(err, "")
-        self.assertTrue(complete(self.output))  # at once: os._exit waited for it
+        self.assertIsNone(unfinished(self.output))  # at once: os._exit waited for it
         self.assertEqual(self.work_calls(), 300200)
 
     def test_killed_program_output_ends_with_it(self) -> None:
@@ -132,14 +138,14 @@ class WriterProcessTest(unittest.TestCase):
         self.assertEqual(plain.stdout.decode().count("no children"), 2, plain.stdout)
         self.assertEqual(traced.stdout, plain.stdout)
         self.assertEqual(traced.returncode, 0, traced.stderr.decode())
-        self.assertTrue(complete(trace.path))
+        self.assertIsNone(unfinished(trace.path))
 
     def test_in_process_writer(self) -> None:
         # Where there is no fork (or TRACELENS_WRITER_PROCESS=0) the program's process writes.
         proc, trace = run_traced([self.program, "done"], cwd=self.tmp,
                                  env=tracer_env({"TRACELENS_WRITER_PROCESS": "0"}))
         self.assertEqual(proc.returncode, 0, proc.stderr.decode())
-        self.assertTrue(complete(trace.path))
+        self.assertIsNone(unfinished(trace.path))
         self.assertEqual(sum(1 for c in trace.calls() if c[0] == "work"), 200)
 
 

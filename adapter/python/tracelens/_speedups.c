@@ -2029,9 +2029,11 @@ static PyObject *tw_index(TableWriter *w, PyObject *arg) {
     start = i;
     room = (int)w->usable - 8;
   }
-  if (nchild > 0 && start == n) { /* the last separator would leave an empty leaf: it is the leaf */
-    nchild--;
-    start = sep[nchild];
+  if (nchild > 0 && start == n) {
+    /* The last entry went up after a full leaf and no leaf would follow it: the entry before it
+     * goes up instead and the last one is the last leaf (a full leaf holds many entries). */
+    sep[nchild - 1] = n - 2;
+    start = n - 1;
   }
   if (nchild == 0) { /* one leaf: the root */
     if (tw_index_page(w, col, order, 0, n, NULL, NULL, root) < 0) goto done;
