@@ -227,7 +227,15 @@ export function buildFileView(trace: FileTrace, opts: ViewOptions): FileView {
     if (line >= opts.lineCount) return;
     const seen = byLine.get(line);
     if (seen && PRECEDENCE[seen.kind] <= PRECEDENCE[d.kind]) return;
-    byLine.set(line, { ...d, line, recordedLine });
+    // Every field named (no spread): one object shape, as this runs once per decoration.
+    byLine.set(line, {
+      kind: d.kind,
+      text: d.text,
+      ref: d.ref,
+      selected: d.selected,
+      line,
+      recordedLine,
+    });
   };
 
   const raises = latestPerLine(trace.annotations.raises);
