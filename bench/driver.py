@@ -1,6 +1,7 @@
 # Runs the tracer benchmark under ONE interpreter (the one running this file) and prints a JSON
-# object: per workload and mode, wall times of every run (interleaved, rotated order), peak RSS
-# (wait4's ru_maxrss of that very child) and what the trace file holds. Called by scripts/bench.mjs;
+# object: per workload and mode, wall times of every run (interleaved, rotated order), CPU times
+# (the program's and its writer process's), peak RSS (wait4's ru_maxrss of that very child) and
+# what the trace file holds. Called by scripts/bench.mjs;
 # runs only child processes and writes only in a temporary directory.
 from __future__ import annotations
 
@@ -100,7 +101,21 @@ def commands(name: str, spec: Dict[str, Any], tmp: str, opts: Dict[str, Any]) ->
     return cmds
 
 
+def become_subreaper() -> bool:
+    """Linux: orphaned descendants (the trace file's writer process, forked twice so the
+    program cannot wait for it) become this process's children, so their CPU time is counted."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
 def run_once(cmd: List[str], env: Dict[str, str]) -> Dict[str, Any]:
+    """One run: wall time of the program's process (start to exit), its peak RSS, and the CPU
+    time (user + system) of it and every process it left behind (reaped here, see
+    become_subreaper)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          cwd=WL)
@@ -110,7 +125,14 @@ def run_once(cmd: List[str], env: Dict[str, str]) -> Dict[str, Any]:
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") \
         else status >> 8
-    return {"wall": wall, "rss_kb": usage.ru_maxrss, "code": p.returncode,
+    cpu = usage.ru_utime + usage.ru_stime
+    while True:  # what outlived the program (its writer process) ends at once after it
+        try:
+            _pid, _status, more = os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+        cpu += more.ru_utime + more.ru_stime
+    return {"wall": wall, "cpu": cpu, "rss_kb": usage.ru_maxrss, "code": p.returncode,
             "stderr": err.decode("utf-8", "replace")[-400:]}
 
 
@@ -145,7 +167,7 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="tracelens-bench-")
     result: Dict[str, Any] = {"python": "%d.%d.%d" % sys.version_info[:3],
                               "executable": sys.executable, "reps": reps, "workloads": {},
-                              "options": opts}
+                              "options": opts, "cpu_of_descendants": become_subreaper()}
     try:
         plans = {}
         for name, spec in WORKLOADS.items():
@@ -168,7 +190,7 @@ def main() -> int:
                 plans[name + "-long"] = {m: c for m, c in long_cmds.items()
                                          if m in LONG_MODES and m in cmds}
         for name, cmds in plans.items():
-            result["workloads"][name] = {"modes": {m: {"runs": [], "rss_kb": []} for m in cmds},
+            result["workloads"][name] = {"modes": {m: {"runs": [], "cpu": [], "rss_kb": []} for m in cmds},
                                          "args": cmds["untraced"][2:]}
         for name, cmds in plans.items():
             if name.endswith("-long"):
@@ -187,6 +209,7 @@ def main() -> int:
                     if out["code"] != 0:
                         slot["failed"] = "exit %s: %s" % (out["code"], out["stderr"])
                     slot["runs"].append(round(out["wall"], 4))
+                    slot["cpu"].append(round(out["cpu"], 4))
                     slot["rss_kb"].append(out["rss_kb"])
                     if (mode.startswith("record") or mode.startswith("heat")) and r == reps - 1:
                         slot["trace"] = trace_counts(os.path.join(tmp, name + ".db"))

@@ -757,5 +757,83 @@ class SettraceTracer(unittest.TestCase):
         self.assertEqual([r[0] for r in rec.buf if r[2] is probe.__code__], [1, 2, 1, 2])
 
 
+@unittest.skipUnless(sys.version_info >= (3, 12), "the sys.monitoring callbacks are 3.12+")
+class MonitoringCallbacks(unittest.TestCase):
+    """The C callbacks themselves, on a tool id of their own in this process: they record code
+    in `known` (by id) and hand every other code to the Python callbacks, and every change to
+    `known` counts at once (they keep what they found in it in a cache), in every thread."""
+
+    def setUp(self) -> None:
+        mod = accel.load() if accel.enabled() else None
+        if mod is None or not getattr(mod, "MONITORING", 0):
+            self.skipTest("accelerator not available here: %s" % accel.reason)
+        self.mon = sys.monitoring  # type: ignore[attr-defined]
+        self.tool = next(t for t in (5, 4, 3) if self.mon.get_tool(t) is None)
+        self.mon.use_tool_id(self.tool, "tracelens-test")
+        self.addCleanup(self.mon.free_tool_id, self.tool)
+        self.buf = []
+        self.known = {}
+        self.fallback = []
+        fallbacks = {name: (lambda *a, name=name: self.fallback.append((name, a[0])))
+                     for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME")}
+        self.c = mod.Callbacks(self.known, self.buf, make_repr(40), self.fail, self.mon.DISABLE,
+                               fallbacks, 40)
+        E = self.mon.events
+        self.mon.register_callback(self.tool, E.PY_START, self.c.on_start)
+        self.mon.register_callback(self.tool, E.PY_RETURN, self.c.on_return)
+        self.addCleanup(self.mon.register_callback, self.tool, E.PY_START, None)
+        self.addCleanup(self.mon.register_callback, self.tool, E.PY_RETURN, None)
+
+    def fail(self, exc) -> None:
+        raise AssertionError("callback error: %r" % exc)
+
+    def run_traced(self, fn, *args):
+        E = self.mon.events
+        self.mon.set_events(self.tool, E.PY_START | E.PY_RETURN)
+        try:
+            return fn(*args)
+        finally:
+            self.mon.set_events(self.tool, 0)
+
+    def test_known_changes_count_at_once(self) -> None:
+        def f(a, b=2):
+            return a + b
+
+        def g():
+            return f(1) + f(2, b=3)
+
+        code = f.__code__
+        self.known[id(g.__code__)] = ()
+        self.run_traced(g)  # f unknown: the Python callbacks
+        self.assertEqual([r[0] for r in self.buf if r[2] is code], [])
+        self.assertEqual([n for n, c in self.fallback if c is code], ["PY_START", "PY_RETURN"] * 2)
+        self.known[id(code)] = ("a", "b")
+        del self.buf[:], self.fallback[:]
+        self.run_traced(g)
+        self.assertEqual([(r[0], r[4]) for r in self.buf if r[2] is code and r[0] == 1],
+                         [(1, ("1", "2")), (1, ("2", "3"))])
+        self.assertEqual([r[5] for r in self.buf if r[2] is code and r[0] == 2], ["3", "5"])
+        self.assertEqual(self.fallback, [])
+        self.known[id(code)] = ("b",)  # replaced: the new names count
+        del self.buf[:]
+        self.run_traced(g)
+        self.assertEqual([r[4] for r in self.buf if r[2] is code and r[0] == 1], [("2",), ("3",)])
+        self.known.clear()  # cleared (a new filter): nothing is recorded in C any more
+        del self.buf[:]
+        self.run_traced(g)
+        self.assertEqual(self.buf, [])
+        self.assertEqual(len(self.fallback), 6)
+        self.known.update({id(code): ("a",), id(g.__code__): ()})  # back again
+        del self.fallback[:]
+        t = threading.Thread(target=self.run_traced, args=(g,))
+        t.start()
+        t.join()
+        self.run_traced(g)
+        rows = [r for r in self.buf if r[2] is code and r[0] == 1]
+        self.assertEqual([r[4] for r in rows], [("1",), ("2",)] * 2)
+        self.assertEqual(len({r[1] for r in rows}), 2, "each thread's own ident")
+        self.assertEqual({r[1] for r in rows}, {t.ident, threading.get_ident()})
+
+
 if __name__ == "__main__":
     unittest.main()

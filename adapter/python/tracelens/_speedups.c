@@ -50,6 +50,7 @@ static void rep_clear(RepCtx *c) {
   Py_CLEAR(c->rep); Py_CLEAR(c->s_none); Py_CLEAR(c->s_true); Py_CLEAR(c->s_false);
 }
 
+#define KNOWN_CACHE 512 /* a power of two */
 typedef struct {
   PyObject_HEAD
   PyObject *known;   /* dict id(code) -> argnames tuple (a tuple subclass: handled in Python) */
@@ -61,9 +62,17 @@ typedef struct {
    * reraise, throw; the Python callbacks, called only for code in scope. */
   PyObject *py_exc[5];
   RepCtx r;
+  /* The thread ident of the last event, as an int object (idents are big: not cached ints). */
+  unsigned long ident;
+  PyObject *ident_obj;
+  /* Code objects found in `known` lately: code -> its argnames (borrowed from `known`, or NULL
+   * for a special entry), valid while known_generation is `generation` (see known_watcher). */
+  struct { PyObject *code; PyObject *names; } seen[KNOWN_CACHE];
+  unsigned long long generation;
 } Callbacks;
 
 static void cb_dealloc(Callbacks *self) {
+  Py_XDECREF(self->ident_obj);
   Py_XDECREF(self->known); Py_XDECREF(self->buf); Py_XDECREF(self->fail);
   Py_XDECREF(self->disable); Py_XDECREF(self->py_start); Py_XDECREF(self->py_return);
   Py_XDECREF(self->py_yield); Py_XDECREF(self->py_resume);
@@ -122,23 +131,67 @@ static PyObject *report_error(PyObject *fail) {
 #if PY_VERSION_HEX >= 0x030C0000
 static PyObject *cb_error(Callbacks *self) { return report_error(self->fail); }
 
+/* Every change to a watched `known` dict moves the generation on: the Callbacks' caches of it
+ * are then stale. -1: no watcher (the caches are not used). */
+static int known_watcher = -1;
+static unsigned long long known_generation = 1;
+
+static int known_changed(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *value) {
+  known_generation++;
+  return 0;
+}
+
+/* The entry of `known` for code: 1 with *names (borrowed; NULL when not an exact tuple: a
+ * special entry the Python callbacks handle), 0 when code is not in it, -1 on error. */
+static int known_entry(Callbacks *self, PyObject *code, PyObject **names) {
+  size_t slot = (((size_t)code) >> 4) & (KNOWN_CACHE - 1);
+  if (known_watcher >= 0) {
+    if (self->generation != known_generation) {
+      memset(self->seen, 0, sizeof self->seen);
+      self->generation = known_generation;
+    } else if (self->seen[slot].code == code) {
+      *names = self->seen[slot].names;
+      return 1;
+    }
+  }
+  PyObject *key = PyLong_FromVoidPtr(code);
+  if (key == NULL) { PyErr_Clear(); return -1; }
+  PyObject *v = PyDict_GetItemWithError(self->known, key);
+  Py_DECREF(key);
+  if (v == NULL) {
+    if (PyErr_Occurred()) { PyErr_Clear(); return -1; }
+    return 0;
+  }
+  *names = PyTuple_CheckExact(v) ? v : NULL;
+  if (known_watcher >= 0) {
+    /* Borrowed: `known` holds it, and any change to `known` empties this cache first. */
+    self->seen[slot].code = code;
+    self->seen[slot].names = *names;
+  }
+  return 1;
+}
+
 /* Borrowed argnames of a known code object (exact tuple), NULL if unknown or special. */
 static PyObject *known_names(Callbacks *self, PyObject *code) {
-  PyObject *key = PyLong_FromVoidPtr(code);
-  if (key == NULL) { PyErr_Clear(); return NULL; }
-  PyObject *names = PyDict_GetItemWithError(self->known, key);
-  Py_DECREF(key);
-  if (names == NULL) { PyErr_Clear(); return NULL; }
-  return PyTuple_CheckExact(names) ? names : NULL;
+  PyObject *names = NULL;
+  return known_entry(self, code, &names) == 1 ? names : NULL;
 }
 
 static int is_known(Callbacks *self, PyObject *code) {
-  PyObject *key = PyLong_FromVoidPtr(code);
-  if (key == NULL) { PyErr_Clear(); return -1; }
-  int r = PyDict_Contains(self->known, key);
-  Py_DECREF(key);
-  if (r < 0) PyErr_Clear();
-  return r;
+  PyObject *names;
+  return known_entry(self, code, &names);
+}
+
+/* The current thread's ident as an int object (new reference). */
+static PyObject *cb_ident(Callbacks *self) {
+  unsigned long ident = PyThread_get_thread_ident();
+  if (self->ident_obj == NULL || self->ident != ident) {
+    PyObject *o = PyLong_FromUnsignedLong(ident);
+    if (o == NULL) return NULL;
+    Py_XSETREF(self->ident_obj, o);
+    self->ident = ident;
+  }
+  return Py_NewRef(self->ident_obj);
 }
 
 /* Records hold only strings, ints and code objects kept alive elsewhere, and are never part of a
@@ -172,7 +225,7 @@ static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nar
     PyTuple_SET_ITEM(values, i, text);
   }
   if (PyObject_GC_IsTracked(values)) PyObject_GC_UnTrack(values);
-  PyObject *ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+  PyObject *ident = cb_ident(self);
   PyObject *ts = now_ns();
   if (ident == NULL || ts == NULL) {
     Py_XDECREF(ident); Py_XDECREF(ts); Py_DECREF(values);
@@ -197,7 +250,7 @@ static PyObject *end_event(Callbacks *self, long kind, PyObject *const *args, Py
   if (k <= 0) return PyObject_Vectorcall(fallback, args, nargs, NULL);
   PyObject *text = value_rep(&self->r, args[2]);
   if (text == NULL) return cb_error(self);
-  PyObject *ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+  PyObject *ident = cb_ident(self);
   PyObject *ts = now_ns();
   PyObject *rec = PyTuple_New(6);
   if (ident == NULL || ts == NULL || rec == NULL) {
@@ -248,7 +301,7 @@ static PyObject *cb_throw(Callbacks *self, PyObject *const *args, Py_ssize_t nar
 static PyObject *cb_resume(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
   if (nargs != 2 || known_names(self, args[0]) == NULL)
     return PyObject_Vectorcall(self->py_resume, args, nargs, NULL);
-  PyObject *ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+  PyObject *ident = cb_ident(self);
   PyObject *ts = now_ns();
   PyObject *rec = PyTuple_New(4);
   if (ident == NULL || ts == NULL || rec == NULL) {
@@ -331,6 +384,20 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
   Callbacks *self = PyObject_New(Callbacks, &CallbacksType);
   if (self == NULL) return NULL;
   memset(&self->r, 0, sizeof self->r);
+  self->ident = 0;
+  self->ident_obj = NULL;
+  memset(self->seen, 0, sizeof self->seen);
+  self->generation = 0;
+#if PY_VERSION_HEX >= 0x030C0000
+  if (known_watcher == -1) {
+    known_watcher = PyDict_AddWatcher(known_changed);
+    if (known_watcher < 0) { PyErr_Clear(); known_watcher = -2; } /* none free: no cache */
+  }
+  if (known_watcher >= 0 && PyDict_Watch(known_watcher, known) < 0) {
+    PyErr_Clear();
+    known_watcher = -2;
+  }
+#endif
   self->known = Py_NewRef(known); self->buf = Py_NewRef(buf);
   self->fail = Py_NewRef(fail); self->disable = Py_NewRef(disable);
   const char *names[4] = {"PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME"};
