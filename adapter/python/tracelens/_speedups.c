@@ -2001,6 +2001,56 @@ static int tw_cmp(const void *pa, const void *pb) {
   return 0;
 }
 
+/* The entries in index order (key, start_ns, id; NULL parents first) into order[0..n). Calls of
+ * one key were mostly kept in the order they started, so a stable radix sort on the key alone
+ * (16 bits a pass, passes over bits that never differ skipped) usually gives the index order,
+ * which one pass checks; where it does not, qsort on the whole comparison does. */
+static int tw_sort_by_key(TableWriter *w, int col, Py_ssize_t *order, Py_ssize_t n) {
+  Py_ssize_t *tmp = (Py_ssize_t *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof *tmp);
+  unsigned long long *u = (unsigned long long *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof *u);
+  Py_ssize_t *count = (Py_ssize_t *)PyMem_Malloc(65537 * sizeof *count);
+  if (!tmp || !u || !count) {
+    PyMem_Free(tmp); PyMem_Free(u); PyMem_Free(count);
+    PyErr_NoMemory();
+    return -1;
+  }
+  /* NULL parents first (they sort below every key), each part in entry order. */
+  Py_ssize_t nulls = 0;
+  if (col == 0)
+    for (Py_ssize_t e = 0; e < n; e++) if (!w->has_parent[e]) order[nulls++] = e;
+  Py_ssize_t m = nulls;
+  for (Py_ssize_t e = 0; e < n; e++)
+    if (col != 0 || w->has_parent[e]) order[m++] = e;
+  /* The keys as unsigned numbers in the same order (sign bit flipped). */
+  unsigned long long all_or = 0, all_and = ~0ULL;
+  for (Py_ssize_t i = nulls; i < n; i++) {
+    unsigned long long k = (unsigned long long)w->kv[order[i] * 5 + col] ^ (1ULL << 63);
+    u[order[i]] = k;
+    all_or |= k;
+    all_and &= k;
+  }
+  unsigned long long differ = all_or ^ all_and;
+  Py_ssize_t *src = order + nulls, *dst = tmp + nulls;
+  Py_ssize_t len = n - nulls;
+  for (int shift = 0; shift < 64 && len > 1; shift += 16) {
+    if (((differ >> shift) & 0xFFFF) == 0) continue;
+    memset(count, 0, 65537 * sizeof *count);
+    for (Py_ssize_t i = 0; i < len; i++) count[((u[src[i]] >> shift) & 0xFFFF) + 1]++;
+    for (int d = 0; d < 65536; d++) count[d + 1] += count[d];
+    for (Py_ssize_t i = 0; i < len; i++) dst[count[(u[src[i]] >> shift) & 0xFFFF]++] = src[i];
+    Py_ssize_t *t = src; src = dst; dst = t;
+  }
+  if (src != order + nulls) memcpy(order + nulls, src, (size_t)len * sizeof *order);
+  PyMem_Free(tmp); PyMem_Free(u); PyMem_Free(count);
+  for (Py_ssize_t i = 1; i < n; i++) {
+    if (tw_cmp(&order[i - 1], &order[i]) > 0) {
+      qsort(order, (size_t)n, sizeof *order, tw_cmp);
+      break;
+    }
+  }
+  return 0;
+}
+
 /* The index record (key, start_ns, id) of entry e: its payload bytes in out, their count. */
 static int tw_index_record(TableWriter *w, Py_ssize_t e, int col, unsigned char *out) {
   const long long *k = w->kv + e * 5;
@@ -2074,9 +2124,8 @@ static PyObject *tw_index(TableWriter *w, PyObject *arg) {
   Py_ssize_t *up_sep = (Py_ssize_t *)PyMem_Malloc((size_t)(n + 2) * sizeof *up_sep);
   PyObject *result = NULL;
   if (!order || !pages || !up_pages || !sep || !up_sep) { PyErr_NoMemory(); goto done; }
-  for (Py_ssize_t i = 0; i < n; i++) order[i] = i;
   tw_sort_kv = w->kv; tw_sort_hp = w->has_parent; tw_sort_col = col;
-  qsort(order, (size_t)n, sizeof *order, tw_cmp);
+  if (tw_sort_by_key(w, col, order, n) < 0) goto done;
   unsigned char h[100];
   unsigned int npages;
   if (tw_read_header(w, h, &npages) < 0) goto done;
