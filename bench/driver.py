@@ -190,8 +190,9 @@ def main() -> int:
                 plans[name + "-long"] = {m: c for m, c in long_cmds.items()
                                          if m in LONG_MODES and m in cmds}
         for name, cmds in plans.items():
-            result["workloads"][name] = {"modes": {m: {"runs": [], "cpu": [], "rss_kb": []} for m in cmds},
-                                         "args": cmds["untraced"][2:]}
+            result["workloads"][name] = {
+                "modes": {m: {"runs": [], "cpu": [], "rss_kb": []} for m in cmds},
+                "args": cmds["untraced"][2:]}
         for name, cmds in plans.items():
             if name.endswith("-long"):
                 continue  # same code as the short run, already warm
