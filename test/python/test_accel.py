@@ -4,7 +4,8 @@
 # event stream with and without it (sys.monitoring callbacks on 3.12+, the C trace function of the
 # settrace backend on 3.9-3.11), filters, pauses, threads and exceptions included; the trace
 # file writer's C pairing loop writes exactly the files of its Python loop; and the calls table
-# written as SQLite pages (TableWriter) holds the rows and indexes SQL inserts would have made.
+# written as SQLite pages (TableWriter) holds the rows and indexes SQL inserts would have made, at
+# every leaf boundary; and the C monitoring callbacks see every change to the known code at once.
 from __future__ import annotations
 
 import os

@@ -36,6 +36,19 @@ static PyObject *now_ns(void) {
 
 static PyObject *small_int_reprs[262]; /* repr of -5..256 */
 
+/* The current thread's ident as an int object (new reference), kept in *obj with the ident it
+ * stands for, as idents are big ints that are not cached: one object while the thread stays. */
+static PyObject *cached_ident(unsigned long *ident, PyObject **obj) {
+  unsigned long now = PyThread_get_thread_ident();
+  if (*obj == NULL || *ident != now) {
+    PyObject *o = PyLong_FromUnsignedLong(now);
+    if (o == NULL) return NULL;
+    Py_XSETREF(*obj, o);
+    *ident = now;
+  }
+  return Py_NewRef(*obj);
+}
+
 /* ---- monitoring callbacks ------------------------------------------------------------------- */
 /* The value text of the records: values.py's rep() with short paths (RepCtx.fast_values) for
  * exact builtins whose text rep() would give unchanged, checked against rep() at set-up. */
@@ -182,17 +195,7 @@ static int is_known(Callbacks *self, PyObject *code) {
   return known_entry(self, code, &names);
 }
 
-/* The current thread's ident as an int object (new reference). */
-static PyObject *cb_ident(Callbacks *self) {
-  unsigned long ident = PyThread_get_thread_ident();
-  if (self->ident_obj == NULL || self->ident != ident) {
-    PyObject *o = PyLong_FromUnsignedLong(ident);
-    if (o == NULL) return NULL;
-    Py_XSETREF(self->ident_obj, o);
-    self->ident = ident;
-  }
-  return Py_NewRef(self->ident_obj);
-}
+static PyObject *cb_ident(Callbacks *self) { return cached_ident(&self->ident, &self->ident_obj); }
 
 /* Records hold only strings, ints and code objects kept alive elsewhere, and are never part of a
  * cycle: they are taken out of the cyclic GC, which would otherwise walk the whole buffer. */
@@ -1100,16 +1103,7 @@ static int decide_code(Tracer *t, PyFrameObject *frame, PyObject *code, int *kin
   return r;
 }
 
-static PyObject *thread_ident(Tracer *t) { /* new reference */
-  unsigned long ident = PyThread_get_thread_ident();
-  if (t->ident_obj == NULL || t->ident != ident) {
-    PyObject *o = PyLong_FromUnsignedLong(ident);
-    if (o == NULL) return NULL;
-    Py_XSETREF(t->ident_obj, o);
-    t->ident = ident;
-  }
-  return Py_NewRef(t->ident_obj);
-}
+static PyObject *thread_ident(Tracer *t) { return cached_ident(&t->ident, &t->ident_obj); }
 
 static int append_record(Tracer *t, PyObject *rec) { /* steals rec */
   if (rec == NULL) return -1;
