@@ -64,6 +64,15 @@ static void rep_clear(RepCtx *c) {
 }
 
 #define KNOWN_CACHE 512 /* a power of two */
+/* One code object looked up in `known`, found or not, and its argnames (borrowed from `known`;
+ * NULL for a special entry). It holds while known_generation is `generation` (see
+ * known_watcher). */
+typedef struct {
+  PyObject *code;
+  PyObject *names;
+  int found;
+  unsigned long long generation;
+} KnownSlot;
 typedef struct {
   PyObject_HEAD
   PyObject *known;   /* dict id(code) -> argnames tuple (a tuple subclass: handled in Python) */
@@ -78,10 +87,7 @@ typedef struct {
   /* The thread ident of the last event, as an int object (idents are big: not cached ints). */
   unsigned long ident;
   PyObject *ident_obj;
-  /* Code objects found in `known` lately: code -> its argnames (borrowed from `known`, or NULL
-   * for a special entry), valid while known_generation is `generation` (see known_watcher). */
-  struct { PyObject *code; PyObject *names; } seen[KNOWN_CACHE];
-  unsigned long long generation;
+  KnownSlot seen[KNOWN_CACHE]; /* code objects looked up in `known` lately */
 } Callbacks;
 
 static void cb_dealloc(Callbacks *self) {
@@ -157,31 +163,25 @@ static int known_changed(PyDict_WatchEvent event, PyObject *dict, PyObject *key,
 /* The entry of `known` for code: 1 with *names (borrowed; NULL when not an exact tuple: a
  * special entry the Python callbacks handle), 0 when code is not in it, -1 on error. */
 static int known_entry(Callbacks *self, PyObject *code, PyObject **names) {
-  size_t slot = (((size_t)code) >> 4) & (KNOWN_CACHE - 1);
-  if (known_watcher >= 0) {
-    if (self->generation != known_generation) {
-      memset(self->seen, 0, sizeof self->seen);
-      self->generation = known_generation;
-    } else if (self->seen[slot].code == code) {
-      *names = self->seen[slot].names;
-      return 1;
-    }
+  KnownSlot *s = &self->seen[(((size_t)code) >> 4) & (KNOWN_CACHE - 1)];
+  if (known_watcher >= 0 && s->code == code && s->generation == known_generation) {
+    *names = s->names;
+    return s->found;
   }
   PyObject *key = PyLong_FromVoidPtr(code);
   if (key == NULL) { PyErr_Clear(); return -1; }
   PyObject *v = PyDict_GetItemWithError(self->known, key);
   Py_DECREF(key);
-  if (v == NULL) {
-    if (PyErr_Occurred()) { PyErr_Clear(); return -1; }
-    return 0;
-  }
-  *names = PyTuple_CheckExact(v) ? v : NULL;
+  if (v == NULL && PyErr_Occurred()) { PyErr_Clear(); return -1; }
+  *names = v != NULL && PyTuple_CheckExact(v) ? v : NULL;
   if (known_watcher >= 0) {
-    /* Borrowed: `known` holds it, and any change to `known` empties this cache first. */
-    self->seen[slot].code = code;
-    self->seen[slot].names = *names;
+    /* Borrowed: `known` holds it, and any change to `known` moves the generation on first. */
+    s->code = code;
+    s->names = *names;
+    s->found = v != NULL;
+    s->generation = known_generation;
   }
-  return 1;
+  return v != NULL;
 }
 
 /* Borrowed argnames of a known code object (exact tuple), NULL if unknown or special. */
@@ -389,8 +389,7 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
   memset(&self->r, 0, sizeof self->r);
   self->ident = 0;
   self->ident_obj = NULL;
-  memset(self->seen, 0, sizeof self->seen);
-  self->generation = 0;
+  memset(self->seen, 0, sizeof self->seen); /* generation 0: no slot holds */
 #if PY_VERSION_HEX >= 0x030C0000
   if (known_watcher == -1) {
     known_watcher = PyDict_AddWatcher(known_changed);
@@ -2008,6 +2007,7 @@ static int tw_sort_by_key(TableWriter *w, int col, Py_ssize_t *order, Py_ssize_t
     PyErr_NoMemory();
     return -1;
   }
+  tw_sort_kv = w->kv; tw_sort_hp = w->has_parent; tw_sort_col = col; /* for tw_cmp */
   /* NULL parents first (they sort below every key), each part in entry order. */
   Py_ssize_t nulls = 0;
   if (col == 0)
@@ -2118,7 +2118,6 @@ static PyObject *tw_index(TableWriter *w, PyObject *arg) {
   Py_ssize_t *up_sep = (Py_ssize_t *)PyMem_Malloc((size_t)(n + 2) * sizeof *up_sep);
   PyObject *result = NULL;
   if (!order || !pages || !up_pages || !sep || !up_sep) { PyErr_NoMemory(); goto done; }
-  tw_sort_kv = w->kv; tw_sort_hp = w->has_parent; tw_sort_col = col;
   if (tw_sort_by_key(w, col, order, n) < 0) goto done;
   unsigned char h[100];
   unsigned int npages;
