@@ -25,6 +25,7 @@ from tracelens import accel
 from tracelens.recorder import THREAD_NOTE, Recorder
 from tracelens.tracefile import ID_RANGE, TraceFileWriter
 from tracelens.values import make_repr
+from tracelens.wire import pack_events, unpack_events
 
 
 def _fresh_module():
@@ -66,9 +67,9 @@ class AcceleratorBuild(unittest.TestCase):
                 self.assertEqual(cb.rep(v), rep(v), "limit %d value %r" % (limit, v))
 
     def test_batches_equal_the_pure_builder(self) -> None:
-        def run(use_c: bool):
+        def run(use_c: bool, packed: bool = False):
             sent = []
-            rec = Recorder(sent.append, offsets=sys.version_info >= (3, 12))
+            rec = Recorder(sent.append, offsets=sys.version_info >= (3, 12), packed=packed)
             if not use_c:
                 rec._build = None
             self.assertEqual(rec._build is not None, use_c)
@@ -104,9 +105,15 @@ class AcceleratorBuild(unittest.TestCase):
             rec.flush()
             return sent
 
-        pure, fast = run(False), run(True)
+        pure, fast, packed = run(False), run(True), run(True, packed=True)
         self.assertEqual(fast, pure)
         self.assertEqual(len(pure[0]["events"]), 12)
+        # Packed: the same events as packed bytes, the rest of each message the same.
+        self.assertEqual([m["events"] for m in packed], [[], []])
+        self.assertEqual([m["packed"] for m in packed], [pack_events(m["events"]) for m in pure])
+        self.assertEqual([unpack_events(m.pop("packed")) for m in packed],
+                         [m["events"] for m in pure])
+        self.assertEqual(packed, [dict(m, events=[]) for m in pure])
         self.assertEqual(pure[0]["threads"][0][1:], [77, "MainThread"])
         self.assertEqual(pure[1]["strings"], [[pure[1]["events"][0][5], "2"]])
 
@@ -394,10 +401,12 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
         with open(path, "rb") as f:
             return pickle.load(f)
 
-    def write(self, log, use_c: bool, pages: bool = False) -> str:
-        """The log written by the pure-Python loop with SQL inserts (use_c False), the C `pair`
-        with SQL inserts, or the C `pair` with the calls table written as pages (pages)."""
-        path = os.path.join(self.tmp, "pages.db" if pages else "c.db" if use_c else "pure.db")
+    def write(self, log, use_c: bool, pages: bool = False, unpack: bool = False) -> str:
+        """The log written by the pure-Python loop with SQL inserts (use_c False: packed events
+        decoded in Python), the C `pair` (and `pair_packed`) with SQL inserts, or the C `pair`
+        with the calls table written as pages (pages). unpack: packed events sent as lists."""
+        path = os.path.join(self.tmp, "pages.db" if pages else "lists.db" if unpack
+                            else "c.db" if use_c else "pure.db")
         w = TraceFileWriter(path)
         self.assertIsNotNone(w._pair)
         if pages:
@@ -407,13 +416,16 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
             os.close(w._pages_fd)
             w._pages_fd = None
         if not use_c:
-            w._pair = None
+            w._pair = w._pair_packed = None
         sinks = {0: w.send}
         for number, m in log:
             if number == "child":
                 sinks[m] = w.child_sink()
             else:
-                sinks[number](pickle.loads(m))
+                m = pickle.loads(m)
+                if unpack and m.get("packed"):
+                    m["events"] = m["events"] + unpack_events(m.pop("packed"))
+                sinks[number](m)
         w.close()
         return path
 
@@ -433,6 +445,11 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
                 tables[t] = rows
         with open(pure, "rb") as f1, open(fast, "rb") as f2:
             self.assertTrue(f1.read() == f2.read(), "the files differ")
+        # The accelerated run sent its events packed; the same messages with their events as
+        # lists give the same file.
+        self.assertTrue(any(pickle.loads(e[1]).get("packed") for e in log if e[0] == 0))
+        with open(fast, "rb") as f1, open(self.write(log, True, unpack=True), "rb") as f2:
+            self.assertTrue(f1.read() == f2.read(), "packed and list events differ")
         self.same_tables(pure, self.write(log, True, pages=True))
         return tables
 

@@ -49,6 +49,12 @@ static PyObject *cached_ident(unsigned long *ident, PyObject **obj) {
   return Py_NewRef(*obj);
 }
 
+/* The record buffer is kept out of the cyclic GC: nothing in it refers back to it, so it is never
+ * part of a cycle, and the program's full collections would otherwise walk every record. */
+static void untrack_buffer(PyObject *buf) {
+  if (PyObject_GC_IsTracked(buf)) PyObject_GC_UnTrack(buf);
+}
+
 /* ---- monitoring callbacks ------------------------------------------------------------------- */
 /* The value text of the records: values.py's rep() with short paths (RepCtx.fast_values) for
  * exact builtins whose text rep() would give unchanged, checked against rep() at set-up. */
@@ -401,6 +407,7 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
   }
 #endif
   self->known = Py_NewRef(known); self->buf = Py_NewRef(buf);
+  untrack_buffer(buf);
   self->fail = Py_NewRef(fail); self->disable = Py_NewRef(disable);
   const char *names[4] = {"PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME"};
   PyObject **slots[4] = {&self->py_start, &self->py_return, &self->py_yield, &self->py_resume};
@@ -535,16 +542,72 @@ static PyObject *line_id_dict(Build *b, PyObject *code, PyObject *offset) {
   return line;
 }
 
+/* Packed events (build's packed mode, pair_packed): one array of native int64, each event its
+ * field count then its fields, the wire event's ints in order. */
+typedef struct {
+  long long *v;
+  Py_ssize_t len, cap;
+} Packed;
+
+static long long *pk_reserve(Packed *pk, Py_ssize_t n) {
+  if (pk->len + n > pk->cap) {
+    Py_ssize_t cap = pk->cap ? pk->cap : 4096;
+    while (cap < pk->len + n) cap *= 2;
+    long long *v = PyMem_Realloc(pk->v, (size_t)cap * sizeof *v);
+    if (v == NULL) { PyErr_NoMemory(); return NULL; }
+    pk->v = v;
+    pk->cap = cap;
+  }
+  long long *at = pk->v + pk->len;
+  pk->len += n;
+  return at;
+}
+
+/* The ints of a wire event list (from the slow path) appended to pk: 0, or -1 with an error. */
+static int pk_event(Packed *pk, PyObject *ev) {
+  if (!PyList_Check(ev)) { PyErr_SetString(PyExc_TypeError, "a wire event is a list"); return -1; }
+  Py_ssize_t k = PyList_GET_SIZE(ev);
+  long long *at = pk_reserve(pk, 1 + k);
+  if (at == NULL) return -1;
+  at[0] = k;
+  for (Py_ssize_t j = 0; j < k; j++) {
+    PyObject *o = PyList_GET_ITEM(ev, j);
+    if (!PyLong_Check(o)) { PyErr_SetString(PyExc_TypeError, "a wire event holds ints"); return -1; }
+    at[1 + j] = PyLong_AsLongLong(o);
+    if (at[1 + j] == -1 && PyErr_Occurred()) return -1;
+  }
+  return 0;
+}
+
+static long long as_ll(PyObject *o) { /* -1 with an error set when o is not an int that fits */
+  if (!PyLong_Check(o)) { PyErr_SetString(PyExc_TypeError, "an id is an int"); return -1; }
+  return PyLong_AsLongLong(o);
+}
+
+/* build(rec, events, strings, files, codes, threads[, packed]): the wire events of the records
+ * as a list, or with packed true as (bytes of packed events, how many events). */
 static PyObject *build(PyObject *mod, PyObject *args) {
   Build b;
   PyObject *events;
+  int packed = 0;
+  Packed pk = {NULL, 0, 0};
   memset(&b, 0, sizeof b);
-  if (!PyArg_ParseTuple(args, "OO!O!O!O!O!", &b.rec, &PyList_Type, &events, &PyList_Type, &b.strings,
-                        &PyList_Type, &b.files, &PyList_Type, &b.codes, &PyList_Type, &b.threads))
+  if (!PyArg_ParseTuple(args, "OO!O!O!O!O!|p", &b.rec, &PyList_Type, &events, &PyList_Type,
+                        &b.strings, &PyList_Type, &b.files, &PyList_Type, &b.codes, &PyList_Type,
+                        &b.threads, &packed))
     return NULL;
   PyObject *out = PyList_New(0);
   if (out == NULL) return NULL;
+  Py_ssize_t count = 0;
+  /* out holds lists of ints (and the slow path's events: ints and strings), and events is the
+   * writer thread's own copy of the records: neither can be part of a cycle. Untracked, the
+   * collections the program's allocations start while a batch is built do not walk them (each
+   * young collection would otherwise go over every event built so far). */
+  PyObject_GC_UnTrack(out);
+  if (PyObject_GC_IsTracked(events)) PyObject_GC_UnTrack(events);
   PyObject *origin = NULL, *offsets = NULL;
+  long long thread_ll = 0;
+  long long code_ll[BUILD_CODES];
   b.strings_d = PyObject_GetAttrString(b.rec, "_strings");
   b.codes_d = PyObject_GetAttrString(b.rec, "_codes");
   b.threads_d = PyObject_GetAttrString(b.rec, "_threads");
@@ -586,10 +649,17 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       Py_CLEAR(b.thread_ident); /* a thread note may give an ident a new thread id */
       Py_CLEAR(b.thread_id);
       if (sync_out(&b) < 0) goto error;
+      Py_ssize_t before = PyList_GET_SIZE(out);
       PyObject *res = PyObject_CallMethod(b.rec, "_event_slow", "OOOOOO", r, b.strings, b.files,
                                           b.codes, b.threads, out);
       if (res == NULL || sync_in(&b) < 0) { Py_XDECREF(res); goto error; }
       Py_DECREF(res);
+      if (packed) {
+        for (Py_ssize_t j = before; j < PyList_GET_SIZE(out); j++)
+          if (pk_event(&pk, PyList_GET_ITEM(out, j)) < 0) goto error;
+        count += PyList_GET_SIZE(out) - before;
+        if (PyList_SetSlice(out, 0, PyList_GET_SIZE(out), NULL) < 0) goto error;
+      }
       continue;
     }
     PyObject *ident = PyTuple_GET_ITEM(r, 1);
@@ -603,6 +673,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       if (PyErr_Occurred()) goto error;
       tid = keyed_id(&b, b.threads_d, ident, "_thread_id", ident, b.threads);
       if (tid == NULL) goto error;
+      thread_ll = as_ll(tid);
+      if (thread_ll == -1 && PyErr_Occurred()) { Py_DECREF(tid); goto error; }
       Py_XSETREF(b.thread_ident, Py_NewRef(ident));
       Py_XSETREF(b.thread_id, Py_NewRef(tid));
     }
@@ -621,11 +693,60 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         cid = PyObject_CallMethod(b.rec, "_code_id", "OOO", code, b.files, b.codes);
         if (cid == NULL || sync_in(&b) < 0) { Py_DECREF(tid); Py_XDECREF(cid); goto error; }
       }
+      code_ll[cslot] = as_ll(cid);
+      if (code_ll[cslot] == -1 && PyErr_Occurred()) { Py_DECREF(tid); Py_DECREF(cid); goto error; }
       Py_XSETREF(b.code_id[cslot], Py_NewRef(cid));
       b.code_key[cslot] = code;
     }
     long long tsv = PyLong_AsLongLong(tsobj);
-    PyObject *ts = PyErr_Occurred() ? NULL : PyLong_FromLongLong(tsv - origin_ns);
+    if (tsv == -1 && PyErr_Occurred()) { Py_DECREF(tid); Py_DECREF(cid); goto error; }
+    if (packed) {
+      /* The same fields as the lists below, as ints. */
+      Py_DECREF(tid);
+      Py_DECREF(cid);
+      long long *at;
+      if (kind == 1) {
+        PyObject *vals = PyTuple_GET_ITEM(r, 4);
+        Py_ssize_t nv = PyTuple_Check(vals) ? PyTuple_GET_SIZE(vals) : -1;
+        if (nv < 0) { PyErr_SetString(PyExc_TypeError, "call values"); goto error; }
+        at = pk_reserve(&pk, 5 + nv);
+        if (at == NULL) goto error;
+        at[0] = 4 + nv;
+        for (Py_ssize_t j = 0; j < nv; j++) {
+          PyObject *sid = string_id(&b, PyTuple_GET_ITEM(vals, j));
+          if (sid == NULL) goto error;
+          long long sv = as_ll(sid);
+          Py_DECREF(sid);
+          if (sv == -1 && PyErr_Occurred()) goto error;
+          at[5 + j] = sv; /* string_id does not touch pk: at stays valid */
+        }
+      } else if (kind == 7) {
+        at = pk_reserve(&pk, 5);
+        if (at == NULL) goto error;
+        at[0] = 4;
+      } else {
+        PyObject *line = b.offsets ? line_id(&b, code, PyTuple_GET_ITEM(r, 4))
+                                   : Py_NewRef(PyTuple_GET_ITEM(r, 4));
+        PyObject *sid = line ? string_id(&b, PyTuple_GET_ITEM(r, 5)) : NULL;
+        long long lv = sid ? as_ll(line) : -1, sv = -1;
+        if (sid != NULL && !(lv == -1 && PyErr_Occurred())) sv = as_ll(sid);
+        Py_XDECREF(line);
+        Py_XDECREF(sid);
+        if (PyErr_Occurred() || sid == NULL) goto error;
+        at = pk_reserve(&pk, 7);
+        if (at == NULL) goto error;
+        at[0] = 6;
+        at[5] = lv;
+        at[6] = sv;
+      }
+      at[1] = kind;
+      at[2] = thread_ll;
+      at[3] = code_ll[cslot];
+      at[4] = tsv - origin_ns;
+      count++;
+      continue;
+    }
+    PyObject *ts = PyLong_FromLongLong(tsv - origin_ns);
     if (ts == NULL) { Py_DECREF(tid); Py_DECREF(cid); goto error; }
     if (kind == 1) {
       PyObject *vals = PyTuple_GET_ITEM(r, 4);
@@ -674,9 +795,18 @@ static PyObject *build(PyObject *mod, PyObject *args) {
   build_forget(&b);
   Py_XDECREF(b.strings_d); Py_XDECREF(b.codes_d); Py_XDECREF(b.threads_d); Py_XDECREF(b.types_d);
   Py_XDECREF(b.line_cache); Py_XDECREF(origin); Py_XDECREF(offsets);
+  if (packed) {
+    Py_DECREF(out);
+    PyObject *data = PyBytes_FromStringAndSize((const char *)pk.v, pk.len * (Py_ssize_t)sizeof(long long));
+    PyMem_Free(pk.v);
+    if (data == NULL) return NULL;
+    PyObject *res = Py_BuildValue("(Nn)", data, count);
+    return res;
+  }
   return out;
 error:
   build_forget(&b);
+  PyMem_Free(pk.v);
   Py_XDECREF(b.strings_d); Py_XDECREF(b.codes_d); Py_XDECREF(b.threads_d); Py_XDECREF(b.types_d);
   Py_XDECREF(b.line_cache); Py_XDECREF(origin); Py_XDECREF(offsets);
   Py_DECREF(out);
@@ -896,6 +1026,81 @@ static PyObject *pair(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
   }
   Py_DECREF(slow);
   return PyLong_FromLongLong(next_call);
+}
+
+/* pair_packed(writer, p, data, stacks, tasks, plain, wide, n, off, shift, next_call) ->
+ * (next_call, last ts or None): pair() over packed events (build's packed mode), the same rows
+ * and the same calls of writer._event(p, ev) (ev a list of ints) as for the list of events. */
+static PyObject *pair_packed(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+  if (nargs != 11) {
+    PyErr_SetString(PyExc_TypeError, "pair_packed() takes 11 arguments");
+    return NULL;
+  }
+  PyObject *writer = args[0], *p = args[1], *stacks = args[3];
+  PyObject *tasks = args[4], *plain = args[5], *wide = args[6], *n = args[7];
+  Py_buffer view;
+  if (!PyDict_Check(stacks) || !PyDict_Check(tasks) || !PyList_Check(plain) || !PyList_Check(wide)) {
+    PyErr_SetString(PyExc_TypeError, "pair_packed(): stacks, tasks, plain or wide");
+    return NULL;
+  }
+  long long off = PyLong_AsLongLong(args[8]);
+  long long shift = PyLong_AsLongLong(args[9]);
+  long long next_call = PyLong_AsLongLong(args[10]);
+  if (PyErr_Occurred()) return NULL;
+  if (PyObject_GetBuffer(args[2], &view, PyBUF_SIMPLE) < 0) return NULL;
+  PyObject *slow = PyObject_GetAttrString(writer, "_event");
+  if (slow == NULL) { PyBuffer_Release(&view); return NULL; }
+  const long long *v = (const long long *)view.buf;
+  Py_ssize_t len = view.len / (Py_ssize_t)sizeof(long long), at = 0;
+  long long last_ts = 0;
+  int any = 0, failed = 0;
+  PyObject *small[16];
+  while (at < len && !failed) {
+    Py_ssize_t k = (Py_ssize_t)v[at];
+    if (k < 4 || k > len - at - 1) {
+      PyErr_SetString(PyExc_ValueError, "pair_packed(): a broken packed event");
+      failed = 1;
+      break;
+    }
+    const long long *f = v + at + 1;
+    at += 1 + k;
+    PyObject **items = k <= 16 ? small : PyMem_Malloc((size_t)k * sizeof(PyObject *));
+    if (items == NULL) { PyErr_NoMemory(); failed = 1; break; }
+    Py_ssize_t made = 0;
+    for (; made < k; made++) {
+      items[made] = PyLong_FromLongLong(f[made]);
+      if (items[made] == NULL) break;
+    }
+    int done = made < k ? -1 : 0;
+    long long kind = f[0];
+    if (done == 0) {
+      any = 1;
+      last_ts = f[3];
+      if (kind == 2 || kind == 6)
+        done = pair_end(items, k, kind, stacks, plain, wide, n, off, shift);
+      else if ((kind == 1 || kind == 7) && PyDict_GET_SIZE(tasks) == 0) {
+        done = pair_start(items, k, kind, stacks, off, next_call);
+        if (done == 1) next_call++;
+      }
+    }
+    if (done == 0) {
+      PyObject *ev = PyList_New(k);
+      if (ev == NULL) done = -1;
+      else {
+        for (Py_ssize_t j = 0; j < k; j++) PyList_SET_ITEM(ev, j, Py_NewRef(items[j]));
+        done = pair_slow(writer, slow, p, ev, &next_call) < 0 ? -1 : 1;
+        Py_DECREF(ev);
+      }
+    }
+    for (Py_ssize_t j = 0; j < made; j++) Py_DECREF(items[j]);
+    if (items != small) PyMem_Free(items);
+    if (done < 0) failed = 1;
+  }
+  Py_DECREF(slow);
+  PyBuffer_Release(&view);
+  if (failed) return NULL;
+  if (any) return Py_BuildValue("(LL)", next_call, last_ts);
+  return Py_BuildValue("(LO)", next_call, Py_None);
 }
 
 /* ---- the settrace tracer (3.9-3.11) ----------------------------------------------------------- */
@@ -1291,6 +1496,7 @@ static PyObject *tracer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
   if (t == NULL) return NULL;
   t->local = Py_NewRef(local); t->global = Py_NewRef(global); t->decide = Py_NewRef(decide);
   t->buf = Py_NewRef(buf); t->fail = Py_NewRef(fail); t->pending = Py_NewRef(pending);
+  untrack_buffer(buf);
   t->ret_op = ret_op; t->yield_op = yield_op; t->yield_from_op = yield_from_op;
   if (rep_init(&t->r, rep, limit) < 0) { Py_DECREF(t); return NULL; }
   return (PyObject *)t;
@@ -2476,10 +2682,13 @@ static PyMethodDef module_methods[] = {
   {"Callbacks", make_callbacks, METH_VARARGS,
    "Callbacks(known, buf, rep, fail, disable, fallbacks, limit): hot sys.monitoring callbacks."},
   {"build", build, METH_VARARGS,
-   "build(recorder, records, strings, files, codes, threads) -> wire events of the records."},
+   "build(recorder, records, strings, files, codes, threads[, packed]) -> wire events of the\n"
+   "records: a list, or (packed bytes, count)."},
   {"pair", (PyCFunction)(void (*)(void))pair, METH_FASTCALL,
    "pair(writer, p, events, stacks, tasks, plain, wide, n, off, shift, next_call) -> next_call:"
    " the trace file writer's pairing loop."},
+  {"pair_packed", (PyCFunction)(void (*)(void))pair_packed, METH_FASTCALL,
+   "pair() over packed events: (next_call, last ts or None)."},
 #if TL_ALL_THREADS
   {"set_trace_all_threads", set_trace_all_threads, METH_VARARGS,
    "set_trace_all_threads(tracefunc, skip=()) -> previous: traces the other threads with it."},

@@ -95,7 +95,7 @@ class trace:
                      o["from_glob"])
         session = Session(send if len(sinks) > 1 else sinks[0], flt, argv=list(sys.argv),
                           token=token, value_limit=o["value_limit"], capacity=o["buffer"],
-                          c_calls=o["c_calls"])
+                          c_calls=o["c_calls"], packed=self._connection is None)
         if self._connection is not None:
             self._connection.on_lost = session.connection_lost
             self._connection.on_control = session.control

@@ -428,7 +428,7 @@ def run_command(args: List[str]) -> int:
                       c_calls=opts["c_calls"], lines=opts["lines"], sample_hz=opts["sample"],
                       probes=opts["probes"], values=opts["values"], reprs=opts["reprs"],
                       value_depth=opts["value_depth"], value_width=opts["value_width"],
-                      calls=opts["calls"])
+                      calls=opts["calls"], packed=connection is None)
     if connection is not None:
         connection.on_lost = session.connection_lost
         connection.on_control = session.control

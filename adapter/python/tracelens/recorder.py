@@ -42,7 +42,9 @@ class Recorder:
     """Collects records from the callbacks and sends them as batches from a writer thread."""
 
     def __init__(self, send: Callable[[Dict[str, Any]], None], *, offsets: bool,
-                 capacity: int = 1_000_000, interval: float = 0.01) -> None:
+                 capacity: int = 1_000_000, interval: float = 0.01, packed: bool = False) -> None:
+        """packed: the batches only go to trace files (see wire.pack_events): with the C
+        builder their events are sent packed."""
         self.buf: List[Any] = []
         self.origin = time.perf_counter_ns()
         self.start_ns = time.time_ns()
@@ -73,7 +75,8 @@ class Recorder:
         self._line_cache: Dict[int, Dict[int, int]] = {}  # id(code) -> offset -> line (C builder)
         from . import accel
         mod = accel.load()
-        self._build: Optional[Callable[..., List[Any]]] = getattr(mod, "build", None)
+        self._build: Optional[Callable[..., Any]] = getattr(mod, "build", None)
+        self._packed = packed and self._build is not None
 
     # -- called by the backends, outside the hot path -----------------------------------------
     def describe(self, code: Any, module: str, qualname: str) -> None:
@@ -316,16 +319,24 @@ class Recorder:
         codes: List[Any] = []
         threads: List[Any] = []
         out: List[Any]
-        if self._build is not None:
-            out = self._build(self, events, strings, files, codes, threads)
+        data = None
+        if self._packed:
+            out = []
+            data, count = self._build(self, events, strings, files, codes, threads, True)
         else:
-            out = self._build_pure(events, strings, files, codes, threads)
-        self.recorded += len(out)
-        if not out and not self.dropped and self._seq > 0:
+            if self._build is not None:
+                out = self._build(self, events, strings, files, codes, threads)
+            else:
+                out = self._build_pure(events, strings, files, codes, threads)
+            count = len(out)
+        self.recorded += count
+        if not count and not self.dropped and self._seq > 0:
             return
         self._seq += 1
         message = {"t": "batch", "seq": self._seq, "strings": strings, "files": files,
                    "codes": codes, "threads": threads, "events": out, "dropped": self.dropped}
+        if data:
+            message["packed"] = data
         if self.dropped and self._dropped_ns is not None:
             message["dropped_ns"] = self._dropped_ns
         self._dropped_ns = None

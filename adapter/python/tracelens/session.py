@@ -36,7 +36,7 @@ class Session:
                  capacity: int = 1_000_000, c_calls: bool = False, lines: List[str] = (),
                  sample_hz: float = 0, probes: Optional[str] = None,
                  values: str = "repr", reprs: str = "all", value_depth: int = 2,
-                 value_width: int = 8, calls: bool = True) -> None:
+                 value_width: int = 8, calls: bool = True, packed: bool = False) -> None:
         self._raw_send = send
         self._send_lock = threading.Lock()
         self._sent_files: Dict[str, int] = {}  # path -> wire file id, from batches already sent
@@ -60,7 +60,7 @@ class Session:
         self.argv = argv
         self.token = token
         self.recorder = Recorder(self._send, offsets=backend_name() == "monitoring",
-                                 capacity=capacity)
+                                 capacity=capacity, packed=packed)
         self.recorder.on_error = self.internal_error
         self.rep = make_repr(value_limit, structured=values == "structured", policy=reprs,
                              depth=value_depth, width=value_width)

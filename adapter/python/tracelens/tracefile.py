@@ -18,7 +18,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up t
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .wire import json_text
+from .wire import json_text, unpack_events
 
 __all__ = ["TraceFileWriter", "SCHEMA_VERSION", "read_schema", "ID_RANGE"]
 
@@ -90,10 +90,10 @@ _PLAIN_HEAD = ("INSERT INTO calls (id, process, thread, parent, depth, code, sta
 _PLAIN_VALUES = "(?, %d, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-def _accelerated_pair() -> Optional[Callable[..., int]]:
-    """The accelerator's `pair` (the _events loop in C), or None."""
+def _accelerated_pair(name: str = "pair") -> Optional[Callable[..., Any]]:
+    """The accelerator's `pair` (the _events loop in C) or `pair_packed`, or None."""
     from . import accel
-    return getattr(accel.load(), "pair", None)
+    return getattr(accel.load(), name, None)
 
 
 def _table_writer(db: Any, path: str) -> Optional[Tuple[Any, int]]:
@@ -156,6 +156,8 @@ class TraceFileWriter:
         self.main = self._new_process()
         #: The C accelerator's copy of the _events loop (None: off or not built; this loop then).
         self._pair: Optional[Callable[..., int]] = _accelerated_pair()
+        self._pair_packed: Optional[Callable[..., Any]] = (
+            _accelerated_pair("pair_packed") if self._pair is not None else None)
         #: The C writer of the calls table's pages (None: rows go in with SQL inserts).
         pages = _table_writer(self.db, path) if self._pair is not None else None
         self._pages: Any = pages[0] if pages else None
@@ -242,6 +244,9 @@ class TraceFileWriter:
                            [(t[0] + off, n, t[1], t[2]) for t in m["threads"]])
         p.dropped += m["dropped"]
         self._events(p, m["events"])
+        packed = m.get("packed")
+        if packed:
+            self._packed(p, packed)
         self._write_rows(p)
         db.commit()  # what was sent survives os._exit and kills
 
@@ -316,6 +321,18 @@ class TraceFileWriter:
             next_call = self.next_call
         self.next_call = next_call
         p.last_ts = events[-1][3]
+
+    def _packed(self, p: _Process, data: bytes) -> None:
+        """Packed events (wire.pack_events): the accelerator's pair_packed, or _events over
+        them decoded."""
+        if self._pair_packed is not None:
+            self.next_call, last = self._pair_packed(
+                self, p, data, p.stacks, p.tasks, self.plain, self.rows, p.number, p.offset,
+                p.shift, self.next_call)
+            if last is not None:
+                p.last_ts = last
+            return
+        self._events(p, unpack_events(data))
 
     def _event(self, p: _Process, ev: List[int]) -> None:
         kind, thread, code, ts = ev[0], ev[1], ev[2], ev[3]

@@ -13,6 +13,7 @@ __all__ = [
     "CCALL", "CRETURN", "STRUCTURED_PREFIX", "CHILD_ENV",
     "GENERATOR", "COROUTINE", "ASYNC_GENERATOR", "VARARGS", "VARKEYWORDS",
     "encode_payload", "encode_frame", "FrameReader", "decode_frames", "WireError", "json_text",
+    "pack_events", "unpack_events",
 ]
 
 WIRE_VERSION = 1
@@ -48,6 +49,40 @@ COROUTINE = 2
 ASYNC_GENERATOR = 4
 VARARGS = 8
 VARKEYWORDS = 16
+
+
+# Packed events: a batch bound only for a trace file (the command line's --output, the API's
+# output=, never the adapter's socket) may carry its events as "packed" bytes instead of (after)
+# the "events" list: native int64s, each event its field count then its fields. The writer then
+# reads them without a Python object per field. Same machine only: native byte order.
+
+
+def pack_events(events: List[List[int]]) -> bytes:
+    """The packed form of wire events (the C builder makes the same bytes)."""
+    from array import array
+    out = array("q")
+    for ev in events:
+        out.append(len(ev))
+        out.extend(ev)
+    return out.tobytes()
+
+
+def unpack_events(data: bytes) -> List[List[int]]:
+    """Wire events from their packed form; WireError when the bytes are not whole events."""
+    from array import array
+    values = array("q")
+    if len(data) % values.itemsize:
+        raise WireError("packed events of %d bytes" % len(data))
+    values.frombytes(data)
+    out: List[List[int]] = []
+    at, end = 0, len(values)
+    while at < end:
+        k = values[at]
+        if k < 4 or at + 1 + k > end:
+            raise WireError("a broken packed event at %d" % at)
+        out.append(values[at + 1:at + 1 + k].tolist())
+        at += 1 + k
+    return out
 
 
 class WireError(Exception):

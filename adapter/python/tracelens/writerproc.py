@@ -149,6 +149,10 @@ def _serve(path: str, fd: int, done: int, collector: Any) -> None:  # pragma: no
             signal.signal(sig, signal.SIG_IGN)
         except (OSError, ValueError):
             pass
+    # Only this module's code runs here, and what it keeps (rows, open calls, batches) holds no
+    # cycles: the cyclic GC would only walk those lists again and again while the program waits.
+    import gc
+    gc.disable()
     outcome = "ok"
     writer = None
     try:
