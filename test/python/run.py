@@ -1,7 +1,8 @@
 # Runs the Python tracer's tests (unittest, standard library only) under the interpreter that
 # runs this file: `python3 test/python/run.py [-v] [pattern]`. Prints the interpreter's version
 # first and exits non-zero when a test fails. When the C accelerator is available (and
-# TRACELENS_ACCEL unset) the suite runs twice: pure Python, then accelerated. Temp files only.
+# TRACELENS_ACCEL unset) the suite runs twice: pure Python, then accelerated; where a compiler is
+# found but the accelerator does not build or import, the run fails. Temp files only.
 import os
 import sys
 import unittest
@@ -28,6 +29,13 @@ def main() -> int:
         from tracelens import accel
         if accel.load() is not None:
             return both_implementations()
+        if accel.enabled() and ("ImportError" in accel.reason or "compiler failed" in accel.reason
+                                or "earlier build failed" in accel.reason):
+            # A compiler and headers are here, so the accelerator must build and import: a
+            # source that does not (a symbol this version lacks) is a defect, not a pure run.
+            print("the C accelerator does not build or import under Python %s: %s"
+                  % (sys.version.split()[0], accel.reason))
+            return 1
     verbosity = 2 if "-v" in sys.argv[1:] else 1
     patterns = [a for a in sys.argv[1:] if not a.startswith("-")]
     print("tracelens Python tests under Python %s (%s)" % (sys.version.split()[0], sys.executable))

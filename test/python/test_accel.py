@@ -66,6 +66,92 @@ class AcceleratorBuild(unittest.TestCase):
             for v in values:
                 self.assertEqual(cb.rep(v), rep(v), "limit %d value %r" % (limit, v))
 
+    def test_container_and_object_paths_equal_values_py(self) -> None:
+        """Containers (nested past the depth, cut at the limit, mutated by an item's repr) and
+        objects (raising, slow, recursive, non-str, registered, policy builtins) give the text
+        values.py gives, and the same types are then not asked again."""
+        mod = accel.load()
+        from tracelens import values
+
+        class Raising:
+            def __repr__(self):
+                raise ValueError("no repr")
+
+        class Exiting:
+            def __repr__(self):
+                raise SystemExit(3)
+
+        class Sub(str):
+            pass
+
+        class SubRepr:
+            def __repr__(self):
+                return Sub("sub text")
+
+        class NotStr:
+            def __repr__(self):
+                return 5
+
+        class Deep:
+            def __repr__(self):
+                return repr(Deep())
+
+        class Slow:
+            def __repr__(self):
+                import time
+                time.sleep(values.SLOW_NS / 1e9 * 1.5)
+                return "slow"
+
+        class Registered:
+            pass
+
+        class Mutating:
+            def __init__(self, d):
+                self.d = d
+
+            def __repr__(self):
+                self.d["new"] = 1
+                return "m"
+
+        class Plain:
+            pass
+
+        values.register_repr(Registered, lambda v: "registered!")
+        self.addCleanup(values._registered.pop, Registered, None)
+
+        def fresh():
+            d = {"a": 1}
+            d["m"] = Mutating(d)
+            return [None, (1,), (1, 2), [], {}, set(), frozenset(), {1}, frozenset({2}),
+                    [1, [2, [3, [4, [5]]]]], {"k": {"j": {"i": {"h": 1}}}}, ((((1,),),),),
+                    list(range(200)), {i: str(i) * 3 for i in range(50)}, {"x" * 300: "y" * 300},
+                    ("é" * 30, "ü"), [b"b" * 300, 2 ** 300, 10 ** 70, 1.5, float("nan")],
+                    Raising(), [Raising()], Exiting(), SubRepr(), NotStr(), Deep(), Registered(),
+                    {"r": Registered()}, d, Plain, int, len, Ellipsis, Slow(), Slow()]
+
+        for policy in ("all", "builtins"):
+            for limit in (8, 40, 120):
+                rep_py = values.make_repr(limit, policy=policy)
+                rep_c = values.make_repr(limit, policy=policy)
+                cb = mod.Callbacks({}, [], rep_c, lambda e: None, object(), {}, limit)
+                for a, b in zip(fresh(), fresh()):
+                    want = rep_py(a)
+                    got = cb.rep(b)
+                    if isinstance(a, Plain) or a is Plain:
+                        want, got = re.sub("0x[0-9a-f]+", "X", want), re.sub("0x[0-9a-f]+", "X", got)
+                    self.assertEqual(got, want, "policy %s limit %d value %r" % (policy, limit, want))
+                self.assertEqual(rep_c.failed, rep_py.failed)
+        # The C paths were on: a type failed through the C copy is in values.py's set.
+        rep = values.make_repr(40)
+        cb = mod.Callbacks({}, [], rep, lambda e: None, object(), {}, 40)
+        cb.rep([Raising()])
+        self.assertIn(Raising, rep.failed)
+        # Structured values are values.py's alone.
+        srep = values.make_repr(200, structured=True)
+        cb = mod.Callbacks({}, [], srep, lambda e: None, object(), {}, 200)
+        for v in ([1, 2], {"a": (1,)}, Plain()):
+            self.assertEqual(cb.rep(v), srep(v))
+
     def test_batches_equal_the_pure_builder(self) -> None:
         def run(use_c: bool, packed: bool = False):
             sent = []

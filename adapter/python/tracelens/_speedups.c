@@ -56,17 +56,26 @@ static void untrack_buffer(PyObject *buf) {
 }
 
 /* ---- monitoring callbacks ------------------------------------------------------------------- */
-/* The value text of the records: values.py's rep() with short paths (RepCtx.fast_values) for
- * exact builtins whose text rep() would give unchanged, checked against rep() at set-up. */
+/* The value text of the records: values.py's rep(), in C where it is plain (non-structured)
+ * rep(): exact builtins, the builtin containers (items until the limit is passed, nested to
+ * values.py's max depth) and other objects (their repr, registered reprs, the types whose repr
+ * failed or was slow: values.py's own set and dict, shared), checked against rep() at set-up;
+ * structured values and anything unusual go to rep() itself. */
 typedef struct {
   PyObject *rep;     /* value -> str (values.py) */
-  PyObject *s_none, *s_true, *s_false;
+  PyObject *s_none, *s_true, *s_false, *s_ellipsis, *s_sep, *s_colon;
+  PyObject *failed;     /* rep's set of types not to ask again (NULL: objects go to rep) */
+  PyObject *registered; /* rep's dict type -> repr function */
+  int user_ok;          /* policy "all": user __repr__ code may run */
   Py_ssize_t limit;
-  int fast_values;
+  int fast_values;      /* scalars in C */
+  int fast_objects;     /* containers and objects in C */
 } RepCtx;
 
 static void rep_clear(RepCtx *c) {
   Py_CLEAR(c->rep); Py_CLEAR(c->s_none); Py_CLEAR(c->s_true); Py_CLEAR(c->s_false);
+  Py_CLEAR(c->s_ellipsis); Py_CLEAR(c->s_sep); Py_CLEAR(c->s_colon);
+  Py_CLEAR(c->failed); Py_CLEAR(c->registered);
 }
 
 #define KNOWN_CACHE 512 /* a power of two */
@@ -106,30 +115,219 @@ static void cb_dealloc(Callbacks *self) {
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* rep(value) with short paths for exact builtins whose text rep() would give unchanged. */
+#define REP_MAX_DEPTH 3      /* values.py's max_depth */
+#define REP_SLOW_NS 20000000 /* values.py's SLOW_NS */
+
+/* values.py's shorten(): text (stolen) cut to the limit, ending with the ellipsis. */
+static PyObject *rep_shorten(RepCtx *c, PyObject *text) {
+  if (text == NULL || PyUnicode_GET_LENGTH(text) <= c->limit) return text;
+  Py_ssize_t cut = c->limit - 1 > 1 ? c->limit - 1 : 1;
+  PyObject *head = PyUnicode_Substring(text, 0, cut);
+  Py_DECREF(text);
+  if (head == NULL) return NULL;
+  PyObject *r = PyUnicode_Concat(head, c->s_ellipsis);
+  Py_DECREF(head);
+  return r;
+}
+
+static long long rep_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* values.py's plain(t): "<name object>". */
+static PyObject *rep_plain(PyTypeObject *t) {
+  PyObject *name = PyObject_GetAttrString((PyObject *)t, "__name__");
+  if (name == NULL) return NULL;
+  PyObject *r = PyUnicode_FromFormat("<%S object>", name);
+  Py_DECREF(name);
+  return r;
+}
+
+/* values.py's slow(value, t): an object's own (or registered) repr, contained. */
+static PyObject *rep_object(RepCtx *c, PyObject *v) {
+  PyTypeObject *t = Py_TYPE(v);
+  int in = PySet_Contains(c->failed, (PyObject *)t);
+  if (in < 0) return NULL;
+  if (in) return rep_plain(t);
+  PyObject *func = PyDict_GetItemWithError(c->registered, (PyObject *)t); /* borrowed */
+  if (func == NULL && PyErr_Occurred()) return NULL;
+  if (func == NULL && !c->user_ok) {
+    PyObject *module = PyObject_GetAttrString((PyObject *)t, "__module__");
+    if (module == NULL) return NULL;
+    int builtin = PyUnicode_Check(module) && PyUnicode_CompareWithASCIIString(module, "builtins") == 0;
+    Py_DECREF(module);
+    if (!builtin) return rep_plain(t);
+  }
+  Py_XINCREF(func);
+  long long start = rep_clock();
+  PyObject *text = func ? PyObject_CallOneArg(func, v) : PyObject_Repr(v);
+  Py_XDECREF(func);
+  if (text == NULL) {
+    if (PyErr_ExceptionMatches(PyExc_RecursionError)) {
+      PyErr_Clear();
+      return rep_plain(t);
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (PySet_Add(c->failed, (PyObject *)t) < 0) PyErr_Clear();
+    PyObject *message = value ? PyObject_Str(value) : NULL;
+    if (message == NULL) { PyErr_Clear(); message = PyUnicode_FromString(""); }
+    PyObject *name = type ? PyObject_GetAttrString(type, "__name__") : NULL;
+    if (name == NULL) PyErr_Clear();
+    PyObject *r = message && name ? PyUnicode_FromFormat("<repr failed: %S: %S>", name, message) : NULL;
+    Py_XDECREF(message); Py_XDECREF(name);
+    Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+    return rep_shorten(c, r);
+  }
+  if (!PyUnicode_CheckExact(text)) {
+    /* str.__str__ of a str subclass: an exact copy (PyUnicode_Substring makes one) */
+    PyObject *exact = PyUnicode_Check(text) ? PyUnicode_Substring(text, 0, PyUnicode_GET_LENGTH(text))
+                                            : rep_plain(t);
+    Py_DECREF(text);
+    text = exact;
+    if (text == NULL) return NULL;
+  }
+  if (rep_clock() - start > REP_SLOW_NS && PySet_Add(c->failed, (PyObject *)t) < 0) {
+    Py_DECREF(text);
+    return NULL;
+  }
+  return rep_shorten(c, text);
+}
+
+static PyObject *rep_inner(RepCtx *c, PyObject *v, int depth);
+
+/* values.py's container(value, t, depth) for a list, tuple, dict, set or frozenset. */
+static PyObject *rep_container(RepCtx *c, PyObject *v, int depth) {
+  PyTypeObject *t = Py_TYPE(v);
+  int is_list = t == &PyList_Type, is_tuple = t == &PyTuple_Type, is_dict = t == &PyDict_Type;
+  if (depth >= REP_MAX_DEPTH)
+    return PyUnicode_FromString(is_list ? "[\xe2\x80\xa6]" : is_tuple ? "(\xe2\x80\xa6)" : "{\xe2\x80\xa6}");
+  depth++;
+  const char *opening, *closing;
+  if (is_dict) { opening = "{"; closing = "}"; }
+  else if (is_list) { opening = "["; closing = "]"; }
+  else if (is_tuple) { opening = "("; closing = PyTuple_GET_SIZE(v) == 1 ? ",)" : ")"; }
+  else {
+    if (PySet_GET_SIZE(v) == 0) return PyUnicode_FromString(t == &PySet_Type ? "set()" : "frozenset()");
+    if (t == &PySet_Type) { opening = "{"; closing = "}"; }
+    else { opening = "frozenset({"; closing = "})"; }
+  }
+  PyObject *parts = PyList_New(0);
+  if (parts == NULL) return NULL;
+  Py_ssize_t size = (Py_ssize_t)strlen(opening);
+  PyObject *it = NULL, *item = NULL;
+  if (is_dict) {
+    PyObject *items = PyObject_CallMethod(v, "items", NULL); /* the live view, as values.py */
+    if (items == NULL) goto fail;
+    it = PyObject_GetIter(items);
+    Py_DECREF(items);
+  } else {
+    it = PyObject_GetIter(v);
+  }
+  if (it == NULL) goto fail;
+  while ((item = PyIter_Next(it)) != NULL) {
+    PyObject *text;
+    if (is_dict) {
+      PyObject *k = rep_inner(c, PyTuple_GET_ITEM(item, 0), depth);
+      PyObject *val = k ? rep_inner(c, PyTuple_GET_ITEM(item, 1), depth) : NULL;
+      PyObject *kc = val ? PyUnicode_Concat(k, c->s_colon) : NULL;
+      text = kc ? PyUnicode_Concat(kc, val) : NULL;
+      Py_XDECREF(k); Py_XDECREF(val); Py_XDECREF(kc);
+    } else {
+      text = rep_inner(c, item, depth);
+    }
+    Py_CLEAR(item);
+    if (text == NULL) goto fail;
+    int r = PyList_Append(parts, text);
+    size += PyUnicode_GET_LENGTH(text) + 2;
+    Py_DECREF(text);
+    if (r < 0) goto fail;
+    if (size > c->limit) break;
+  }
+  if (PyErr_Occurred()) goto fail;
+  Py_CLEAR(it);
+  PyObject *joined = PyUnicode_Join(c->s_sep, parts);
+  Py_DECREF(parts);
+  if (joined == NULL) return NULL;
+  PyObject *r = PyUnicode_FromFormat("%s%U%s", opening, joined, closing);
+  Py_DECREF(joined);
+  return rep_shorten(c, r);
+fail:
+  Py_XDECREF(item); Py_XDECREF(it);
+  Py_DECREF(parts);
+  return NULL;
+}
+
+/* values.py's inner(value, depth): NULL only for an error rep() would not contain
+ * (MemoryError and the like are contained there too: the caller says "<repr failed: ...>"). */
+static PyObject *rep_inner(RepCtx *c, PyObject *v, int depth) {
+  PyTypeObject *t = Py_TYPE(v);
+  PyObject *r;
+  if (v == Py_None) return Py_NewRef(c->s_none);
+  if (v == Py_True) return Py_NewRef(c->s_true);
+  if (v == Py_False) return Py_NewRef(c->s_false);
+  if (t == &PyLong_Type) {
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (!overflow && !(x == -1 && PyErr_Occurred())) {
+      if (x >= -5 && x <= 256) return Py_NewRef(small_int_reprs[x + 5]);
+      char b[32];
+      int n = snprintf(b, sizeof b, "%lld", x);
+      return PyUnicode_FromStringAndSize(b, n);
+    }
+    PyErr_Clear();
+    r = PyObject_CallOneArg(c->rep, v); /* big ints */
+  } else if (t == &PyUnicode_Type) {
+    if (PyUnicode_GET_LENGTH(v) > c->limit) {
+      PyObject *head = PyUnicode_Substring(v, 0, c->limit);
+      PyObject *text = head ? PyObject_Repr(head) : NULL;
+      Py_XDECREF(head);
+      if (text == NULL) goto failed;
+      Py_ssize_t cut = c->limit - 1 > 1 ? c->limit - 1 : 1;
+      PyObject *cuttext = PyUnicode_Substring(text, 0, cut);
+      Py_DECREF(text);
+      r = cuttext ? PyUnicode_Concat(cuttext, c->s_ellipsis) : NULL;
+      Py_XDECREF(cuttext);
+    } else {
+      r = rep_shorten(c, PyObject_Repr(v));
+    }
+  } else if (t == &PyFloat_Type) {
+    r = PyObject_Repr(v);
+  } else if (!c->fast_objects) {
+    r = PyObject_CallOneArg(c->rep, v);
+  } else if (t == &PyList_Type || t == &PyTuple_Type || t == &PyDict_Type || t == &PySet_Type ||
+             t == &PyFrozenSet_Type) {
+    r = rep_container(c, v, depth);
+  } else if (t == &PyBytes_Type) {
+    r = PyObject_CallOneArg(c->rep, v);
+  } else {
+    r = rep_object(c, v);
+  }
+  if (r != NULL) return r;
+failed:
+  /* values.py: anything odd in the short path gives "<repr failed: TypeName>". */
+  {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *name = type ? PyObject_GetAttrString(type, "__name__") : NULL;
+    Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+    if (name == NULL) { PyErr_Clear(); return PyUnicode_FromString("<repr failed: ?>"); }
+    PyObject *out = PyUnicode_FromFormat("<repr failed: %S>", name);
+    Py_DECREF(name);
+    return out;
+  }
+}
+
+/* rep(value): the C paths when they were checked at set-up, rep() otherwise. */
 static PyObject *value_rep(RepCtx *self, PyObject *v) {
   if (self->fast_values) {
     PyTypeObject *t = Py_TYPE(v);
-    if (v == Py_None) return Py_NewRef(self->s_none);
-    if (v == Py_True) return Py_NewRef(self->s_true);
-    if (v == Py_False) return Py_NewRef(self->s_false);
-    if (t == &PyLong_Type) {
-      int overflow = 0;
-      long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-      if (!overflow && !(x == -1 && PyErr_Occurred())) {
-        if (x >= -5 && x <= 256) return Py_NewRef(small_int_reprs[x + 5]);
-        char b[32];
-        int n = snprintf(b, sizeof b, "%lld", x);
-        if (n <= self->limit) return PyUnicode_FromStringAndSize(b, n);
-      }
-      PyErr_Clear();
-    } else if ((t == &PyUnicode_Type && PyUnicode_GET_LENGTH(v) + 2 <= self->limit) ||
-               t == &PyFloat_Type) {
-      PyObject *r = PyObject_Repr(v);
-      if (r != NULL && PyUnicode_GET_LENGTH(r) <= self->limit) return r;
-      Py_XDECREF(r);
-      PyErr_Clear();
-    }
+    if (self->fast_objects || v == Py_None || v == Py_True || v == Py_False ||
+        t == &PyLong_Type || t == &PyUnicode_Type || t == &PyFloat_Type)
+      return rep_inner(self, v, 0);
   }
   return PyObject_CallOneArg(self->rep, v);
 }
@@ -354,32 +552,67 @@ static PyTypeObject CallbacksType = {
   .tp_methods = cb_methods,
 };
 
-/* Sets up c for rep and limit; the short paths are used only if they give what rep() gives for
- * sample values. -1 on error. */
+/* Sets up c for rep and limit; the C paths are used only if they give what rep() gives for
+ * sample values (containers and objects only where rep shares its state: see values.py). */
 static int rep_init(RepCtx *c, PyObject *rep, Py_ssize_t limit) {
   c->rep = Py_NewRef(rep);
   c->s_none = PyUnicode_InternFromString("None");
   c->s_true = PyUnicode_InternFromString("True");
   c->s_false = PyUnicode_InternFromString("False");
+  c->s_ellipsis = PyUnicode_FromString("\xe2\x80\xa6");
+  c->s_sep = PyUnicode_InternFromString(", ");
+  c->s_colon = PyUnicode_InternFromString(": ");
   c->limit = limit;
-  c->fast_values = 0;
-  if (c->s_none == NULL || c->s_true == NULL || c->s_false == NULL) return -1;
-  PyObject *samples = Py_BuildValue("(OOOiiLLsssdd)", Py_None, Py_True, Py_False, 0, -3,
-                                    (long long)123456789012LL, (long long)-98765432109LL, "", "ab'c",
-                                    "x\"y\n", 1.5, -0.1);
-  int ok = samples != NULL;
-  for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(samples); i++) {
-    PyObject *v = PyTuple_GET_ITEM(samples, i);
-    PyObject *expected = PyObject_CallOneArg(rep, v);
-    c->fast_values = 1;
-    PyObject *got = value_rep(c, v);
-    c->fast_values = 0;
-    ok = expected != NULL && got != NULL && PyObject_RichCompareBool(expected, got, Py_EQ) == 1;
-    Py_XDECREF(expected); Py_XDECREF(got);
-  }
+  c->fast_values = c->fast_objects = 0;
+  if (!c->s_none || !c->s_true || !c->s_false || !c->s_ellipsis || !c->s_sep || !c->s_colon)
+    return -1;
+  /* rep's state (values.py make_repr): plain rep() only. */
+  PyObject *failed = PyObject_GetAttrString(rep, "failed");
+  PyObject *registered = failed ? PyObject_GetAttrString(rep, "registered") : NULL;
+  PyObject *user_ok = registered ? PyObject_GetAttrString(rep, "user_ok") : NULL;
+  PyObject *rlimit = user_ok ? PyObject_GetAttrString(rep, "limit") : NULL;
   PyErr_Clear();
-  Py_XDECREF(samples);
-  c->fast_values = ok;
+  int objects = rlimit != NULL && Py_TYPE(failed) == &PySet_Type && PyDict_CheckExact(registered) &&
+                PyLong_Check(rlimit) && PyLong_AsSsize_t(rlimit) == limit;
+  PyErr_Clear();
+  if (objects) {
+    c->failed = Py_NewRef(failed);
+    c->registered = Py_NewRef(registered);
+    c->user_ok = PyObject_IsTrue(user_ok) == 1;
+  }
+  Py_XDECREF(failed); Py_XDECREF(registered); Py_XDECREF(user_ok); Py_XDECREF(rlimit);
+  PyErr_Clear();
+  for (int pass = 0; pass < 2; pass++) {
+    PyObject *samples;
+    if (pass == 0)
+      samples = Py_BuildValue("(OOOiiLLsssdd)", Py_None, Py_True, Py_False, 0, -3,
+                              (long long)123456789012LL, (long long)-98765432109LL, "", "ab'c",
+                              "x\"y\n", 1.5, -0.1);
+    else if (!objects)
+      break;
+    else
+      samples = Py_BuildValue("((is)[i[i[i[i]]]]{s(i)}(i)()[]{}NN(OOO)[sssssssssss]O)", 1, "a", 1,
+                              2, 3, 4, "k", 5, 7, PySet_New(NULL), PyFrozenSet_New(NULL), Py_None,
+                              Py_True, Py_Ellipsis, "aaaaaaaaaa", "b", "c", "d", "e", "f", "g", "h",
+                              "i", "j", "k", &PyLong_Type);
+    int ok = samples != NULL;
+    for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(samples); i++) {
+      PyObject *v = PyTuple_GET_ITEM(samples, i);
+      PyObject *expected = PyObject_CallOneArg(rep, v);
+      c->fast_values = 1;
+      c->fast_objects = pass == 1;
+      PyObject *got = value_rep(c, v);
+      c->fast_values = c->fast_objects = 0;
+      ok = expected != NULL && got != NULL && PyObject_RichCompareBool(expected, got, Py_EQ) == 1;
+      Py_XDECREF(expected); Py_XDECREF(got);
+    }
+    PyErr_Clear();
+    Py_XDECREF(samples);
+    if (!ok) break;
+    c->fast_values = 1;
+    c->fast_objects = pass == 1;
+  }
+  if (!c->fast_objects) { Py_CLEAR(c->failed); Py_CLEAR(c->registered); }
   return 0;
 }
 

@@ -138,6 +138,11 @@ def make_repr(limit: int = DEFAULT_LIMIT, *, structured: bool = False, policy: s
         return inner(value, 0)
 
     if not structured:
+        # The state the C accelerator's copy of rep shares (its failed types go in the same set).
+        rep.failed = failed  # type: ignore[attr-defined]
+        rep.registered = registered  # type: ignore[attr-defined]
+        rep.user_ok = user_ok  # type: ignore[attr-defined]
+        rep.limit = limit  # type: ignore[attr-defined]
         return rep
 
     import json  # only for structured values (start-up time)
