@@ -23,15 +23,20 @@ static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 static int use_c_clock = 0;
 static PyObject *py_perf = NULL; /* time.perf_counter_ns */
 
-static PyObject *now_ns(void) {
+/* The clock's ns (-1 with an error set). */
+static long long now_ll(void) {
 #if defined(__linux__)
   if (use_c_clock) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return PyLong_FromLongLong((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
   }
 #endif
-  return PyObject_CallNoArgs(py_perf);
+  PyObject *o = PyObject_CallNoArgs(py_perf);
+  if (o == NULL) return -1;
+  long long v = PyLong_AsLongLong(o);
+  Py_DECREF(o);
+  return v;
 }
 
 static PyObject *small_int_reprs[262]; /* repr of -5..256 */
@@ -54,6 +59,134 @@ static PyObject *cached_ident(unsigned long *ident, PyObject **obj) {
 static void untrack_buffer(PyObject *buf) {
   if (PyObject_GC_IsTracked(buf)) PyObject_GC_UnTrack(buf);
 }
+
+/* ---- records ---------------------------------------------------------------------------------- */
+/* Rec: the record of a call (1), return (2), yield (6) or resume (7) made by the C callbacks and
+ * the C trace function, read by build(). Not a GC object (allocating one does not count towards
+ * the program's next collection, and it holds no cycle: ints, strings and code objects kept alive
+ * elsewhere) and with its timestamp as a C integer. To Python it is the tuple the pure-Python
+ * callbacks append: (1, ident, code, ts, values), (2|6, ident, code, ts, offset, text),
+ * (7, ident, code, ts). */
+typedef struct {
+  PyObject_VAR_HEAD /* ob_size: items (kind 1: the value texts; 2, 6: offset and text) */
+  long kind;
+  long long ts;
+  PyObject *ident;
+  PyObject *code;
+  PyObject *items[1];
+} Rec;
+
+static PyTypeObject RecType;
+
+/* A new record (steals ident and code; items are set by the caller), NULL on error. */
+static Rec *rec_new(long kind, PyObject *ident, PyObject *code, long long ts, Py_ssize_t n) {
+  Rec *r = PyObject_NewVar(Rec, &RecType, n);
+  if (r == NULL) { Py_DECREF(ident); Py_DECREF(code); return NULL; }
+  r->kind = kind;
+  r->ts = ts;
+  r->ident = ident;
+  r->code = code;
+  for (Py_ssize_t i = 0; i < n; i++) r->items[i] = NULL;
+  return r;
+}
+
+static void rec_dealloc(Rec *r) {
+  Py_XDECREF(r->ident);
+  Py_XDECREF(r->code);
+  for (Py_ssize_t i = 0; i < Py_SIZE(r); i++) Py_XDECREF(r->items[i]);
+  PyObject_Free(r);
+}
+
+static Py_ssize_t rec_length(Rec *r) { return r->kind == 1 ? 5 : r->kind == 7 ? 4 : 6; }
+
+static PyObject *rec_item(Rec *r, Py_ssize_t i) {
+  if (i < 0 || i >= rec_length(r)) {
+    PyErr_SetString(PyExc_IndexError, "record index out of range");
+    return NULL;
+  }
+  switch (i) {
+    case 0: return PyLong_FromLong(r->kind);
+    case 1: return Py_NewRef(r->ident);
+    case 2: return Py_NewRef(r->code);
+    case 3: return PyLong_FromLongLong(r->ts);
+    case 4:
+      if (r->kind == 1) {
+        PyObject *t = PyTuple_New(Py_SIZE(r));
+        if (t == NULL) return NULL;
+        for (Py_ssize_t j = 0; j < Py_SIZE(r); j++) PyTuple_SET_ITEM(t, j, Py_NewRef(r->items[j]));
+        return t;
+      }
+      return Py_NewRef(r->items[0]);
+    default: return Py_NewRef(r->items[1]);
+  }
+}
+
+static PyObject *rec_tuple(Rec *r) {
+  Py_ssize_t n = rec_length(r);
+  PyObject *t = PyTuple_New(n);
+  if (t == NULL) return NULL;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *o = rec_item(r, i);
+    if (o == NULL) { Py_DECREF(t); return NULL; }
+    PyTuple_SET_ITEM(t, i, o);
+  }
+  return t;
+}
+
+static PyObject *rec_subscript(Rec *r, PyObject *key) {
+  if (PyIndex_Check(key)) {
+    Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred()) return NULL;
+    if (i < 0) i += rec_length(r);
+    return rec_item(r, i);
+  }
+  PyObject *t = rec_tuple(r);
+  if (t == NULL) return NULL;
+  PyObject *res = PyObject_GetItem(t, key);
+  Py_DECREF(t);
+  return res;
+}
+
+static PyObject *rec_richcompare(PyObject *a, PyObject *b, int op) {
+  if (op != Py_EQ && op != Py_NE) Py_RETURN_NOTIMPLEMENTED;
+  PyObject *ta = Py_IS_TYPE(a, &RecType) ? rec_tuple((Rec *)a) : Py_NewRef(a);
+  PyObject *tb = Py_IS_TYPE(b, &RecType) ? rec_tuple((Rec *)b) : Py_NewRef(b);
+  PyObject *res = ta && tb ? PyObject_RichCompare(ta, tb, op) : NULL;
+  Py_XDECREF(ta); Py_XDECREF(tb);
+  return res;
+}
+
+static PyObject *rec_repr(Rec *r) {
+  PyObject *t = rec_tuple(r);
+  if (t == NULL) return NULL;
+  PyObject *res = PyObject_Repr(t);
+  Py_DECREF(t);
+  return res;
+}
+
+static PySequenceMethods rec_as_sequence = {
+  .sq_length = (lenfunc)rec_length,
+  .sq_item = (ssizeargfunc)rec_item,
+};
+static PyMappingMethods rec_as_mapping = {
+  .mp_length = (lenfunc)rec_length,
+  .mp_subscript = (binaryfunc)rec_subscript,
+};
+
+static PyTypeObject RecType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "tracelens._speedups.Rec",
+  .tp_basicsize = offsetof(Rec, items),
+  .tp_itemsize = sizeof(PyObject *),
+  .tp_dealloc = (destructor)rec_dealloc,
+  .tp_repr = (reprfunc)rec_repr,
+  .tp_as_sequence = &rec_as_sequence,
+  .tp_as_mapping = &rec_as_mapping,
+  .tp_hash = PyObject_HashNotImplemented,
+  .tp_richcompare = rec_richcompare,
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+  .tp_doc = "A call, return, yield or resume record of the C callbacks (a tuple to Python).",
+};
 
 /* ---- monitoring callbacks ------------------------------------------------------------------- */
 /* The value text of the records: values.py's rep(), in C where it is plain (non-structured)
@@ -421,31 +554,19 @@ static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nar
   Py_XDECREF(fcode);
   if (!same) return PyObject_Vectorcall(self->py_start, args, nargs, NULL);
   Py_ssize_t n = PyTuple_GET_SIZE(names);
-  PyObject *values = PyTuple_New(n);
-  if (values == NULL) return cb_error(self);
+  PyObject *ident = cb_ident(self);
+  Rec *rec = ident ? rec_new(1, ident, Py_NewRef(code), 0, n) : NULL;
+  if (rec == NULL) return cb_error(self);
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *v = PyFrame_GetVar(frame, PyTuple_GET_ITEM(names, i));
-    if (v == NULL) { Py_DECREF(values); return cb_error(self); }
-    PyObject *text = value_rep(&self->r, v);
+    if (v == NULL) { Py_DECREF(rec); return cb_error(self); }
+    rec->items[i] = value_rep(&self->r, v);
     Py_DECREF(v);
-    if (text == NULL) { Py_DECREF(values); return cb_error(self); }
-    PyTuple_SET_ITEM(values, i, text);
+    if (rec->items[i] == NULL) { Py_DECREF(rec); return cb_error(self); }
   }
-  if (PyObject_GC_IsTracked(values)) PyObject_GC_UnTrack(values);
-  PyObject *ident = cb_ident(self);
-  PyObject *ts = now_ns();
-  if (ident == NULL || ts == NULL) {
-    Py_XDECREF(ident); Py_XDECREF(ts); Py_DECREF(values);
-    return cb_error(self);
-  }
-  PyObject *rec = PyTuple_New(5);
-  if (rec == NULL) { Py_DECREF(ident); Py_DECREF(ts); Py_DECREF(values); return cb_error(self); }
-  PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(1));
-  PyTuple_SET_ITEM(rec, 1, ident);
-  PyTuple_SET_ITEM(rec, 2, Py_NewRef(code));
-  PyTuple_SET_ITEM(rec, 3, ts);
-  PyTuple_SET_ITEM(rec, 4, values);
-  if (append_steal(self, rec) < 0) return cb_error(self);
+  rec->ts = now_ll();
+  if (rec->ts == -1 && PyErr_Occurred()) { Py_DECREF(rec); return cb_error(self); }
+  if (append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
   Py_RETURN_NONE;
 }
 
@@ -458,19 +579,16 @@ static PyObject *end_event(Callbacks *self, long kind, PyObject *const *args, Py
   PyObject *text = value_rep(&self->r, args[2]);
   if (text == NULL) return cb_error(self);
   PyObject *ident = cb_ident(self);
-  PyObject *ts = now_ns();
-  PyObject *rec = PyTuple_New(6);
-  if (ident == NULL || ts == NULL || rec == NULL) {
-    Py_XDECREF(ident); Py_XDECREF(ts); Py_XDECREF(rec); Py_DECREF(text);
+  long long ts = ident ? now_ll() : -1;
+  Rec *rec = ts == -1 && PyErr_Occurred() ? NULL : rec_new(kind, ident, Py_NewRef(code), ts, 2);
+  if (rec == NULL) {
+    if (ident != NULL && ts == -1 && PyErr_Occurred()) Py_DECREF(ident);
+    Py_DECREF(text);
     return cb_error(self);
   }
-  PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(kind));
-  PyTuple_SET_ITEM(rec, 1, ident);
-  PyTuple_SET_ITEM(rec, 2, Py_NewRef(code));
-  PyTuple_SET_ITEM(rec, 3, ts);
-  PyTuple_SET_ITEM(rec, 4, Py_NewRef(args[1]));
-  PyTuple_SET_ITEM(rec, 5, text);
-  if (append_steal(self, rec) < 0) return cb_error(self);
+  rec->items[0] = Py_NewRef(args[1]);
+  rec->items[1] = text;
+  if (append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
   Py_RETURN_NONE;
 }
 
@@ -509,17 +627,11 @@ static PyObject *cb_resume(Callbacks *self, PyObject *const *args, Py_ssize_t na
   if (nargs != 2 || known_names(self, args[0]) == NULL)
     return PyObject_Vectorcall(self->py_resume, args, nargs, NULL);
   PyObject *ident = cb_ident(self);
-  PyObject *ts = now_ns();
-  PyObject *rec = PyTuple_New(4);
-  if (ident == NULL || ts == NULL || rec == NULL) {
-    Py_XDECREF(ident); Py_XDECREF(ts); Py_XDECREF(rec);
-    return cb_error(self);
-  }
-  PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(7));
-  PyTuple_SET_ITEM(rec, 1, ident);
-  PyTuple_SET_ITEM(rec, 2, Py_NewRef(args[0]));
-  PyTuple_SET_ITEM(rec, 3, ts);
-  if (append_steal(self, rec) < 0) return cb_error(self);
+  if (ident == NULL) return cb_error(self);
+  long long ts = now_ll();
+  if (ts == -1 && PyErr_Occurred()) { Py_DECREF(ident); return cb_error(self); }
+  Rec *rec = rec_new(7, ident, Py_NewRef(args[0]), ts, 0);
+  if (rec == NULL || append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
   Py_RETURN_NONE;
 }
 #endif
@@ -863,6 +975,20 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     PyObject *ev = NULL;
     Py_ssize_t rn;
     long kind;
+    /* The fields of a simple record (a Rec, or a tuple of the pure-Python callbacks). */
+    PyObject *ident, *code, *offset = NULL, *text = NULL, *const *vals = NULL;
+    Py_ssize_t nv = 0;
+    long long tsv;
+    if (Py_IS_TYPE(r, &RecType)) {
+      Rec *x = (Rec *)r;
+      kind = x->kind;
+      ident = x->ident;
+      code = x->code;
+      tsv = x->ts;
+      if (kind == 1) { vals = x->items; nv = Py_SIZE(x); }
+      else if (kind != 7) { offset = x->items[0]; text = x->items[1]; }
+      goto simple_record;
+    }
     if (PyTuple_CheckExact(r) && PyTuple_GET_SIZE(r) > 0 && PyLong_CheckExact(PyTuple_GET_ITEM(r, 0))) {
       rn = PyTuple_GET_SIZE(r);
       kind = PyLong_AsLong(PyTuple_GET_ITEM(r, 0));
@@ -895,9 +1021,20 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       }
       continue;
     }
-    PyObject *ident = PyTuple_GET_ITEM(r, 1);
-    PyObject *code = PyTuple_GET_ITEM(r, 2);
-    PyObject *tsobj = PyTuple_GET_ITEM(r, 3);
+    ident = PyTuple_GET_ITEM(r, 1);
+    code = PyTuple_GET_ITEM(r, 2);
+    tsv = PyLong_AsLongLong(PyTuple_GET_ITEM(r, 3));
+    if (tsv == -1 && PyErr_Occurred()) goto error;
+    if (kind == 1) {
+      PyObject *vt = PyTuple_GET_ITEM(r, 4);
+      if (!PyTuple_Check(vt)) { PyErr_SetString(PyExc_TypeError, "call values"); goto error; }
+      vals = &PyTuple_GET_ITEM(vt, 0);
+      nv = PyTuple_GET_SIZE(vt);
+    } else if (kind != 7) {
+      offset = PyTuple_GET_ITEM(r, 4);
+      text = PyTuple_GET_ITEM(r, 5);
+    }
+  simple_record:;
     PyObject *tid;
     if (b.thread_ident != NULL && (b.thread_ident == ident ||
         PyObject_RichCompareBool(b.thread_ident, ident, Py_EQ) == 1)) {
@@ -931,22 +1068,17 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       Py_XSETREF(b.code_id[cslot], Py_NewRef(cid));
       b.code_key[cslot] = code;
     }
-    long long tsv = PyLong_AsLongLong(tsobj);
-    if (tsv == -1 && PyErr_Occurred()) { Py_DECREF(tid); Py_DECREF(cid); goto error; }
     if (packed) {
       /* The same fields as the lists below, as ints. */
       Py_DECREF(tid);
       Py_DECREF(cid);
       long long *at;
       if (kind == 1) {
-        PyObject *vals = PyTuple_GET_ITEM(r, 4);
-        Py_ssize_t nv = PyTuple_Check(vals) ? PyTuple_GET_SIZE(vals) : -1;
-        if (nv < 0) { PyErr_SetString(PyExc_TypeError, "call values"); goto error; }
         at = pk_reserve(&pk, 5 + nv);
         if (at == NULL) goto error;
         at[0] = 4 + nv;
         for (Py_ssize_t j = 0; j < nv; j++) {
-          PyObject *sid = string_id(&b, PyTuple_GET_ITEM(vals, j));
+          PyObject *sid = string_id(&b, vals[j]);
           if (sid == NULL) goto error;
           long long sv = as_ll(sid);
           Py_DECREF(sid);
@@ -958,9 +1090,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         if (at == NULL) goto error;
         at[0] = 4;
       } else {
-        PyObject *line = b.offsets ? line_id(&b, code, PyTuple_GET_ITEM(r, 4))
-                                   : Py_NewRef(PyTuple_GET_ITEM(r, 4));
-        PyObject *sid = line ? string_id(&b, PyTuple_GET_ITEM(r, 5)) : NULL;
+        PyObject *line = b.offsets ? line_id(&b, code, offset) : Py_NewRef(offset);
+        PyObject *sid = line ? string_id(&b, text) : NULL;
         long long lv = sid ? as_ll(line) : -1, sv = -1;
         if (sid != NULL && !(lv == -1 && PyErr_Occurred())) sv = as_ll(sid);
         Py_XDECREF(line);
@@ -982,9 +1113,6 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     PyObject *ts = PyLong_FromLongLong(tsv - origin_ns);
     if (ts == NULL) { Py_DECREF(tid); Py_DECREF(cid); goto error; }
     if (kind == 1) {
-      PyObject *vals = PyTuple_GET_ITEM(r, 4);
-      Py_ssize_t nv = PyTuple_Check(vals) ? PyTuple_GET_SIZE(vals) : -1;
-      if (nv < 0) { Py_DECREF(tid); Py_DECREF(cid); Py_DECREF(ts); PyErr_SetString(PyExc_TypeError, "call values"); goto error; }
       ev = PyList_New(4 + nv);
       if (ev == NULL) { Py_DECREF(tid); Py_DECREF(cid); Py_DECREF(ts); goto error; }
       PyList_SET_ITEM(ev, 0, PyLong_FromLong(1));
@@ -992,7 +1120,7 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       PyList_SET_ITEM(ev, 2, cid);
       PyList_SET_ITEM(ev, 3, ts);
       for (Py_ssize_t j = 0; j < nv; j++) {
-        PyObject *sid = string_id(&b, PyTuple_GET_ITEM(vals, j));
+        PyObject *sid = string_id(&b, vals[j]);
         if (sid == NULL) { Py_DECREF(ev); goto error; }
         PyList_SET_ITEM(ev, 4 + j, sid);
       }
@@ -1004,9 +1132,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       PyList_SET_ITEM(ev, 2, cid);
       PyList_SET_ITEM(ev, 3, ts);
     } else {
-      PyObject *line = b.offsets ? line_id(&b, code, PyTuple_GET_ITEM(r, 4))
-                                 : Py_NewRef(PyTuple_GET_ITEM(r, 4));
-      PyObject *sid = line ? string_id(&b, PyTuple_GET_ITEM(r, 5)) : NULL;
+      PyObject *line = b.offsets ? line_id(&b, code, offset) : Py_NewRef(offset);
+      PyObject *sid = line ? string_id(&b, text) : NULL;
       ev = sid ? PyList_New(6) : NULL;
       if (ev == NULL) {
         Py_XDECREF(line); Py_XDECREF(sid); Py_DECREF(tid); Py_DECREF(cid); Py_DECREF(ts);
@@ -1585,46 +1712,29 @@ static PyObject *tracer_call(Tracer *t, PyFrameObject *frame, PyObject *arg) {
       }
   }
   frame->f_trace_lines = 0;
-  PyObject *ident = thread_ident(t);
-  PyObject *ts = ident ? now_ns() : NULL;
-  PyObject *rec = NULL;
-  if (ts == NULL) goto error;
-  Py_INCREF(code);
-  if (resumed) {
-    rec = PyTuple_New(4);
-    if (rec == NULL) { Py_DECREF(code); goto error; }
-    PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(7));
-  } else {
-    PyObject *values = PyTuple_New(n);
-    if (values == NULL) { Py_DECREF(code); goto error; }
-    for (Py_ssize_t i = 0; i < n; i++) {
-      PyObject *v = F_LOCALSPLUS(frame)[i];
-      if (v == NULL) { /* changed under a repr: nothing is recorded, as when f_locals fails */
-        PyErr_SetString(PyExc_KeyError, "argument not bound");
-        Py_DECREF(values); Py_DECREF(code); goto error;
-      }
-      Py_INCREF(v);
-      PyObject *text = value_rep(&t->r, v);
-      Py_DECREF(v);
-      if (text == NULL) { Py_DECREF(values); Py_DECREF(code); goto error; }
-      PyTuple_SET_ITEM(values, i, text);
+  long long ts = now_ll();
+  PyObject *ident = ts == -1 && PyErr_Occurred() ? NULL : thread_ident(t);
+  Rec *rec = ident ? rec_new(resumed ? 7 : 1, ident, Py_NewRef(code), ts, resumed ? 0 : n) : NULL;
+  if (rec == NULL) goto error;
+  for (Py_ssize_t i = 0; !resumed && i < n; i++) {
+    PyObject *v = F_LOCALSPLUS(frame)[i];
+    if (v == NULL) { /* changed under a repr: nothing is recorded, as when f_locals fails */
+      PyErr_SetString(PyExc_KeyError, "argument not bound");
+      goto error;
     }
-    if (PyObject_GC_IsTracked(values)) PyObject_GC_UnTrack(values);
-    rec = PyTuple_New(5);
-    if (rec == NULL) { Py_DECREF(values); Py_DECREF(code); goto error; }
-    PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(1));
-    PyTuple_SET_ITEM(rec, 4, values);
+    Py_INCREF(v);
+    rec->items[i] = value_rep(&t->r, v);
+    Py_DECREF(v);
+    if (rec->items[i] == NULL) goto error;
   }
-  PyTuple_SET_ITEM(rec, 1, ident);
-  PyTuple_SET_ITEM(rec, 2, code);
-  PyTuple_SET_ITEM(rec, 3, ts);
-  ident = ts = NULL;
   Py_DECREF(names);
   names = NULL;
-  if (append_record(t, rec) < 0) goto error;
+  PyObject *done = (PyObject *)rec;
+  rec = NULL;
+  if (append_record(t, done) < 0) goto error;
   return Py_NewRef(t->local);
 error:
-  Py_XDECREF(ident); Py_XDECREF(ts); Py_XDECREF(names);
+  Py_XDECREF(rec); Py_XDECREF(names);
   return report_error(t->fail);
 }
 
@@ -1650,22 +1760,15 @@ static int tracer_return(Tracer *t, PyFrameObject *frame, PyObject *arg) {
   if (co[i] == t->ret_op) kind = 2;
   else if (co[i] == t->yield_op || (i + 2 < len && co[i + 2] == t->yield_from_op)) kind = 6;
   else return 0;
-  PyObject *ident = thread_ident(t);
-  PyObject *ts = ident ? now_ns() : NULL;
-  PyObject *line = ts ? PyLong_FromLong(PyFrame_GetLineNumber(frame)) : NULL;
-  PyObject *text = line ? value_rep(&t->r, arg) : NULL;
-  PyObject *rec = text ? PyTuple_New(6) : NULL;
-  if (rec == NULL) {
-    Py_XDECREF(ident); Py_XDECREF(ts); Py_XDECREF(line); Py_XDECREF(text);
-  } else {
-    PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(kind));
-    PyTuple_SET_ITEM(rec, 1, ident);
-    PyTuple_SET_ITEM(rec, 2, Py_NewRef(code));
-    PyTuple_SET_ITEM(rec, 3, ts);
-    PyTuple_SET_ITEM(rec, 4, line);
-    PyTuple_SET_ITEM(rec, 5, text);
-    if (append_record(t, rec) == 0) return 1;
+  long long ts = now_ll();
+  PyObject *ident = ts == -1 && PyErr_Occurred() ? NULL : thread_ident(t);
+  Rec *rec = ident ? rec_new(kind, ident, Py_NewRef(code), ts, 2) : NULL;
+  if (rec != NULL) {
+    rec->items[0] = PyLong_FromLong(PyFrame_GetLineNumber(frame));
+    rec->items[1] = rec->items[0] ? value_rep(&t->r, arg) : NULL;
+    if (rec->items[1] == NULL) Py_CLEAR(rec);
   }
+  if (rec != NULL && append_record(t, (PyObject *)rec) == 0) return 1;
   PyObject *r = report_error(t->fail);
   if (r == NULL) return -1;
   Py_DECREF(r);
@@ -2935,6 +3038,7 @@ static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_speedups",
 
 PyMODINIT_FUNC PyInit__speedups(void) {
   if (PyType_Ready(&CallbacksType) < 0) return NULL;
+  if (PyType_Ready(&RecType) < 0) return NULL;
 #if TL_ALL_THREADS
   if (PyType_Ready(&TracerType) < 0) return NULL;
 #endif
