@@ -1196,30 +1196,6 @@ static PyObject *pair_add(PyObject *o, long long v, long long d) {
   return d ? PyLong_FromLongLong(v + d) : Py_NewRef(o);
 }
 
-/* The args text "[id,id,...]" of a call event's string ids (items 4..k-1) plus off; NULL without
- * an error when an id is not a plain int or the sum overflows. New reference. */
-static PyObject *pair_args(PyObject **items, Py_ssize_t k, long long off) {
-  char small[512];
-  Py_ssize_t cap = 2 + (k - 4) * 22;
-  char *buf = cap <= (Py_ssize_t)sizeof small ? small : PyMem_Malloc(cap);
-  if (buf == NULL) return PyErr_NoMemory();
-  Py_ssize_t len = 0;
-  buf[len++] = '[';
-  for (Py_ssize_t j = 4; j < k; j++) {
-    long long v;
-    if (!pair_ll(items[j], &v) || __builtin_add_overflow(v, off, &v)) {
-      if (buf != small) PyMem_Free(buf);
-      return NULL;
-    }
-    if (j > 4) buf[len++] = ',';
-    len += snprintf(buf + len, 22, "%lld", v);
-  }
-  buf[len++] = ']';
-  PyObject *s = PyUnicode_FromStringAndSize(buf, len);
-  if (buf != small) PyMem_Free(buf);
-  return s;
-}
-
 /* writer._event(p, ev) with writer.next_call in step: 0, or -1 with an error set. */
 static int pair_slow(PyObject *writer, PyObject *slow, PyObject *p, PyObject *ev,
                      long long *next_call) {
@@ -1238,12 +1214,87 @@ static int pair_slow(PyObject *writer, PyObject *slow, PyObject *p, PyObject *ev
   return PyErr_Occurred() ? -1 : 0;
 }
 
+/* An event's fields, either as objects (a wire event list) or as packed ints (f): field i as
+ * an int (0 when it is not an int that fits, no error set) and as an object (new reference). */
+typedef struct {
+  PyObject **items;
+  const long long *f;
+  Py_ssize_t k;
+} Fields;
+
+static int field_ll(const Fields *e, Py_ssize_t i, long long *v) {
+  if (e->f) { *v = e->f[i]; return 1; }
+  return pair_ll(e->items[i], v);
+}
+
+/* Field i plus d (its value v): the object itself when d is 0 and there is one. */
+static PyObject *field_add(const Fields *e, Py_ssize_t i, long long v, long long d) {
+  if (e->f) return PyLong_FromLongLong(v + d);
+  return pair_add(e->items[i], v, d);
+}
+
+/* The args texts of one-argument calls lately made, by string id (plus offset): a call's args is
+ * often a value seen just before (small ints, None, the same object). */
+#define ARGS1_CACHE 1024
+static long long args1_id[ARGS1_CACHE];
+static PyObject *args1_text[ARGS1_CACHE];
+
+/* The args text "[id,id,...]" of a call event's string ids (fields 4..k-1) plus off; NULL without
+ * an error when an id is not a plain int or the sum overflows. New reference. */
+static PyObject *pair_args(const Fields *e, long long off) {
+  char small[512];
+  Py_ssize_t k = e->k;
+  long long one;
+  if (k == 5 && field_ll(e, 4, &one) && !__builtin_add_overflow(one, off, &one) && one > 0) {
+    size_t slot = (size_t)one % ARGS1_CACHE;
+    if (args1_text[slot] != NULL && args1_id[slot] == one) return Py_NewRef(args1_text[slot]);
+    char b[32];
+    int n = snprintf(b, sizeof b, "[%lld]", one);
+    PyObject *text = PyUnicode_FromStringAndSize(b, n);
+    if (text == NULL) return NULL;
+    Py_XSETREF(args1_text[slot], Py_NewRef(text));
+    args1_id[slot] = one;
+    return text;
+  }
+  Py_ssize_t cap = 2 + (k - 4) * 22;
+  char *buf = cap <= (Py_ssize_t)sizeof small ? small : PyMem_Malloc(cap);
+  if (buf == NULL) return PyErr_NoMemory();
+  Py_ssize_t len = 0;
+  buf[len++] = '[';
+  for (Py_ssize_t j = 4; j < k; j++) {
+    long long v;
+    if (!field_ll(e, j, &v) || __builtin_add_overflow(v, off, &v)) {
+      if (buf != small) PyMem_Free(buf);
+      return NULL;
+    }
+    if (j > 4) buf[len++] = ',';
+    len += snprintf(buf + len, 22, "%lld", v);
+  }
+  buf[len++] = ']';
+  PyObject *s = PyUnicode_FromStringAndSize(buf, len);
+  if (buf != small) PyMem_Free(buf);
+  return s;
+}
+
 /* A return (2) or yield (6) ending the innermost open call: 1 done, 0 not the fast case (nothing
  * changed), -1 error. */
-static int pair_end(PyObject **items, Py_ssize_t k, long long kind, PyObject *stacks,
-                    PyObject *plain, PyObject *wide, PyObject *n, long long off, long long shift) {
-  if (k < 6) return 0;
-  PyObject *thread = items[1];
+static int pair_end_on(const Fields *e, PyObject *thread, long long kind, PyObject *stacks,
+                       PyObject *plain, PyObject *wide, PyObject *n, long long off,
+                       long long shift);
+
+static int pair_end(const Fields *e, long long kind, PyObject *stacks, PyObject *plain,
+                    PyObject *wide, PyObject *n, long long off, long long shift) {
+  if (e->k < 6) return 0;
+  PyObject *thread = e->f ? PyLong_FromLongLong(e->f[1]) : Py_NewRef(e->items[1]);
+  if (thread == NULL) return -1;
+  int r = pair_end_on(e, thread, kind, stacks, plain, wide, n, off, shift);
+  Py_DECREF(thread);
+  return r;
+}
+
+static int pair_end_on(const Fields *e, PyObject *thread, long long kind, PyObject *stacks,
+                       PyObject *plain, PyObject *wide, PyObject *n, long long off,
+                       long long shift) {
   PyObject *stack = PyDict_GetItemWithError(stacks, thread);
   if (stack == NULL) return PyErr_Occurred() ? -1 : 0;
   if (!PyList_CheckExact(stack)) return 0;
@@ -1253,11 +1304,11 @@ static int pair_end(PyObject **items, Py_ssize_t k, long long kind, PyObject *st
   if (!PyTuple_CheckExact(c) || PyTuple_GET_SIZE(c) != 8) return 0;
   long long code, ev_code, th, start, end, value, flags, task = 0;
   PyObject *ctask = PyTuple_GET_ITEM(c, 7);
-  if (!pair_ll(PyTuple_GET_ITEM(c, 1), &code) || !pair_ll(items[2], &ev_code) ||
+  if (!pair_ll(PyTuple_GET_ITEM(c, 1), &code) || !field_ll(e, 2, &ev_code) ||
       code != ev_code)
     return 0;
   if (!pair_ll(thread, &th) || !pair_ll(PyTuple_GET_ITEM(c, 2), &start) ||
-      !pair_ll(items[3], &end) || !pair_ll(items[5], &value) ||
+      !field_ll(e, 3, &end) || !field_ll(e, 5, &value) ||
       !pair_ll(PyTuple_GET_ITEM(c, 6), &flags) || (ctask != Py_None && !pair_ll(ctask, &task)))
     return 0;
   long long sink;
@@ -1265,8 +1316,9 @@ static int pair_end(PyObject **items, Py_ssize_t k, long long kind, PyObject *st
       __builtin_add_overflow(start, shift, &sink) || __builtin_add_overflow(end, shift, &sink) ||
       __builtin_add_overflow(value, off, &sink) || __builtin_add_overflow(task, off, &sink))
     return 0;
-  Py_INCREF(c); /* the stack's reference goes with the slice */
-  if (PyList_SetSlice(stack, depth - 1, depth, NULL) < 0) { Py_DECREF(c); return -1; }
+  /* Popped: the stack's reference to c is now ours (the list keeps its room). */
+  PyList_SET_ITEM(stack, depth - 1, NULL);
+  Py_SET_SIZE(stack, depth - 1);
   int wide_row = ctask != Py_None;
   PyObject *row = PyTuple_New(wide_row ? 16 : 11);
   if (row == NULL) { Py_DECREF(c); return -1; }
@@ -1279,10 +1331,10 @@ static int pair_end(PyObject **items, Py_ssize_t k, long long kind, PyObject *st
   PUT(Py_NewRef(PyTuple_GET_ITEM(c, 4)));
   PUT(pair_add(PyTuple_GET_ITEM(c, 1), code, off));
   PUT(pair_add(PyTuple_GET_ITEM(c, 2), start, shift));
-  PUT(pair_add(items[3], end, shift));
+  PUT(field_add(e, 3, end, shift));
   PUT(Py_NewRef(PyTuple_GET_ITEM(c, 5)));
-  PUT(pair_add(items[5], value, off));
-  PUT(Py_NewRef(items[4]));
+  PUT(field_add(e, 5, value, off));
+  PUT(e->f ? PyLong_FromLongLong(e->f[4]) : Py_NewRef(e->items[4]));
   if (wide_row) { PUT(Py_NewRef(Py_None)); PUT(Py_NewRef(Py_None)); PUT(Py_NewRef(Py_None)); }
   PUT(kind == 6 ? PyLong_FromLongLong(flags | 2) : Py_NewRef(PyTuple_GET_ITEM(c, 6)));
   if (wide_row) PUT(pair_add(ctask, task, off));
@@ -1298,9 +1350,20 @@ fail:
 }
 
 /* A call (1) or resume (7) while no task name is pending: 1 done, 0 not the fast case, -1. */
-static int pair_start(PyObject **items, Py_ssize_t k, long long kind, PyObject *stacks,
-                      long long off, long long next_call) {
-  PyObject *thread = items[1];
+static int pair_start_on(const Fields *e, PyObject *thread, long long kind, PyObject *stacks,
+                         long long off, long long next_call);
+
+static int pair_start(const Fields *e, long long kind, PyObject *stacks, long long off,
+                      long long next_call) {
+  PyObject *thread = e->f ? PyLong_FromLongLong(e->f[1]) : Py_NewRef(e->items[1]);
+  if (thread == NULL) return -1;
+  int r = pair_start_on(e, thread, kind, stacks, off, next_call);
+  Py_DECREF(thread);
+  return r;
+}
+
+static int pair_start_on(const Fields *e, PyObject *thread, long long kind, PyObject *stacks,
+                         long long off, long long next_call) {
   PyObject *stack = PyDict_GetItemWithError(stacks, thread);
   if (stack == NULL && PyErr_Occurred()) return -1;
   if (stack != NULL && !PyList_CheckExact(stack)) return 0;
@@ -1313,7 +1376,7 @@ static int pair_start(PyObject **items, Py_ssize_t k, long long kind, PyObject *
   }
   PyObject *args = NULL;
   if (kind == 1) {
-    args = pair_args(items, k, off);
+    args = pair_args(e, off);
     if (args == NULL) return PyErr_Occurred() ? -1 : 0;
   }
   PyObject *entry = PyTuple_New(8);
@@ -1326,8 +1389,15 @@ static int pair_start(PyObject **items, Py_ssize_t k, long long kind, PyObject *
     return -1;
   }
   PyTuple_SET_ITEM(entry, 0, id);
-  PyTuple_SET_ITEM(entry, 1, Py_NewRef(items[2]));
-  PyTuple_SET_ITEM(entry, 2, Py_NewRef(items[3]));
+  PyObject *code = e->f ? PyLong_FromLongLong(e->f[2]) : Py_NewRef(e->items[2]);
+  PyObject *ts = e->f ? PyLong_FromLongLong(e->f[3]) : Py_NewRef(e->items[3]);
+  if (code == NULL || ts == NULL) {
+    Py_XDECREF(code); Py_XDECREF(ts); Py_DECREF(entry); Py_DECREF(id); Py_DECREF(d);
+    Py_DECREF(flags); Py_XDECREF(args);
+    return -1;
+  }
+  PyTuple_SET_ITEM(entry, 1, code);
+  PyTuple_SET_ITEM(entry, 2, ts);
   PyTuple_SET_ITEM(entry, 3, Py_NewRef(parent));
   PyTuple_SET_ITEM(entry, 4, d);
   PyTuple_SET_ITEM(entry, 5, args ? args : Py_NewRef(Py_None));
@@ -1371,12 +1441,11 @@ static PyObject *pair(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     long long kind;
     if ((PyList_CheckExact(ev) || PyTuple_CheckExact(ev)) && PySequence_Fast_GET_SIZE(ev) >= 4 &&
         pair_ll(PySequence_Fast_ITEMS(ev)[0], &kind)) {
-      PyObject **items = PySequence_Fast_ITEMS(ev);
-      Py_ssize_t k = PySequence_Fast_GET_SIZE(ev);
+      Fields e = {PySequence_Fast_ITEMS(ev), NULL, PySequence_Fast_GET_SIZE(ev)};
       if (kind == 2 || kind == 6)
-        done = pair_end(items, k, kind, stacks, plain, wide, n, off, shift);
+        done = pair_end(&e, kind, stacks, plain, wide, n, off, shift);
       else if ((kind == 1 || kind == 7) && PyDict_GET_SIZE(tasks) == 0) {
-        done = pair_start(items, k, kind, stacks, off, next_call);
+        done = pair_start(&e, kind, stacks, off, next_call);
         if (done == 1) next_call++;
       }
     }
@@ -1414,7 +1483,6 @@ static PyObject *pair_packed(PyObject *mod, PyObject *const *args, Py_ssize_t na
   Py_ssize_t len = view.len / (Py_ssize_t)sizeof(long long), at = 0;
   long long last_ts = 0;
   int any = 0, failed = 0;
-  PyObject *small[16];
   while (at < len && !failed) {
     Py_ssize_t k = (Py_ssize_t)v[at];
     if (k < 4 || k > len - at - 1) {
@@ -1424,36 +1492,30 @@ static PyObject *pair_packed(PyObject *mod, PyObject *const *args, Py_ssize_t na
     }
     const long long *f = v + at + 1;
     at += 1 + k;
-    PyObject **items = k <= 16 ? small : PyMem_Malloc((size_t)k * sizeof(PyObject *));
-    if (items == NULL) { PyErr_NoMemory(); failed = 1; break; }
-    Py_ssize_t made = 0;
-    for (; made < k; made++) {
-      items[made] = PyLong_FromLongLong(f[made]);
-      if (items[made] == NULL) break;
-    }
-    int done = made < k ? -1 : 0;
     long long kind = f[0];
-    if (done == 0) {
-      any = 1;
-      last_ts = f[3];
-      if (kind == 2 || kind == 6)
-        done = pair_end(items, k, kind, stacks, plain, wide, n, off, shift);
-      else if ((kind == 1 || kind == 7) && PyDict_GET_SIZE(tasks) == 0) {
-        done = pair_start(items, k, kind, stacks, off, next_call);
-        if (done == 1) next_call++;
-      }
+    Fields e = {NULL, f, k};
+    int done = 0;
+    any = 1;
+    last_ts = f[3];
+    if (kind == 2 || kind == 6)
+      done = pair_end(&e, kind, stacks, plain, wide, n, off, shift);
+    else if ((kind == 1 || kind == 7) && PyDict_GET_SIZE(tasks) == 0) {
+      done = pair_start(&e, kind, stacks, off, next_call);
+      if (done == 1) next_call++;
     }
     if (done == 0) {
       PyObject *ev = PyList_New(k);
       if (ev == NULL) done = -1;
-      else {
-        for (Py_ssize_t j = 0; j < k; j++) PyList_SET_ITEM(ev, j, Py_NewRef(items[j]));
+      for (Py_ssize_t j = 0; ev != NULL && j < k; j++) {
+        PyObject *o = PyLong_FromLongLong(f[j]);
+        if (o == NULL) { Py_CLEAR(ev); done = -1; break; }
+        PyList_SET_ITEM(ev, j, o);
+      }
+      if (ev != NULL) {
         done = pair_slow(writer, slow, p, ev, &next_call) < 0 ? -1 : 1;
         Py_DECREF(ev);
       }
     }
-    for (Py_ssize_t j = 0; j < made; j++) Py_DECREF(items[j]);
-    if (items != small) PyMem_Free(items);
     if (done < 0) failed = 1;
   }
   Py_DECREF(slow);
@@ -2639,8 +2701,12 @@ static int tw_index_page(TableWriter *w, int col, const Py_ssize_t *order, Py_ss
 }
 
 static int tw_index_cell_size(TableWriter *w, Py_ssize_t e, int col, int interior) {
-  unsigned char rec[40];
-  int len = tw_index_record(w, e, col, rec);
+  /* tw_index_record's length without its bytes: 4 header bytes and the three values' sizes */
+  const long long *k = w->kv + e * 5;
+  int len = 4, size;
+  if (!(col == 0 && !w->has_parent[e])) { tw_int_type(k[col], w->format4, &size); len += size; }
+  tw_int_type(k[3], w->format4, &size); len += size;
+  tw_int_type(k[4], w->format4, &size); len += size;
   return (interior ? 4 : 0) + tw_varint_len((unsigned long long)len) + len + 2;
 }
 
