@@ -146,6 +146,25 @@ class AcceleratorBuild(unittest.TestCase):
         cb = mod.Callbacks({}, [], rep, lambda e: None, object(), {}, 40)
         cb.rep([Raising()])
         self.assertIn(Raising, rep.failed)
+        # object.__repr__'s texts, kept per type and address: right after a rename of the class or
+        # its module, for many objects (addresses reused), and cut at a small limit.
+        class Q:
+            pass
+
+        for limit in (12, 120):
+            rep = values.make_repr(limit)
+            cb = mod.Callbacks({}, [], rep, lambda e: None, object(), {}, limit)
+            q = Q()
+            self.assertEqual(cb.rep(q), rep(q))
+            self.assertEqual(cb.rep(q), rep(q))
+            Q.__qualname__ = "Renamed%d" % limit
+            self.assertEqual(cb.rep(q), rep(q))
+            Q.__module__ = "elsewhere"
+            self.assertEqual(cb.rep(q), rep(q))
+            for _ in range(3000):
+                o = Q() if _ % 2 else Plain()
+                self.assertEqual(cb.rep(o), rep(o))
+            self.assertEqual(cb.rep(object()), rep(object()))
         # Structured values are values.py's alone.
         srep = values.make_repr(200, structured=True)
         cb = mod.Callbacks({}, [], srep, lambda e: None, object(), {}, 200)

@@ -14,6 +14,7 @@
 
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
+static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }
 #endif
 #if PY_VERSION_HEX < 0x03090000
 #define PyObject_GC_IsTracked(o) _PyObject_GC_IS_TRACKED(o)
@@ -203,9 +204,38 @@ typedef struct {
   Py_ssize_t limit;
   int fast_values;      /* scalars in C */
   int fast_objects;     /* containers and objects in C */
+  struct DefaultRepr *defaults; /* texts of objects with object's own repr (NULL: none yet) */
 } RepCtx;
 
+/* The text object.__repr__ gives is "<PREFIX0x...>", the prefix standing for the type (module and
+ * qualified name): kept per type (checked against the type's __module__ and __qualname__ each
+ * time), and the whole text per (type, address) as the same object at the same address gives the
+ * same text: a method's `self` costs a cache look-up, and its text is the same string each time
+ * (already hashed and interned by the builder). */
+#define DEFAULT_TYPES 64
+#define DEFAULT_TEXTS 2048
+struct DefaultType { PyTypeObject *type; PyObject *module, *qualname, *prefix; };
+struct DefaultText { void *address; PyTypeObject *type; PyObject *prefix, *text; };
+struct DefaultRepr {
+  struct DefaultType types[DEFAULT_TYPES];
+  struct DefaultText texts[DEFAULT_TEXTS];
+};
+
+static void defaults_free(struct DefaultRepr *d) {
+  if (d == NULL) return;
+  for (int i = 0; i < DEFAULT_TYPES; i++) {
+    Py_XDECREF(d->types[i].type); Py_XDECREF(d->types[i].module);
+    Py_XDECREF(d->types[i].qualname); Py_XDECREF(d->types[i].prefix);
+  }
+  for (int i = 0; i < DEFAULT_TEXTS; i++) {
+    Py_XDECREF(d->texts[i].type); Py_XDECREF(d->texts[i].prefix); Py_XDECREF(d->texts[i].text);
+  }
+  PyMem_Free(d);
+}
+
 static void rep_clear(RepCtx *c) {
+  defaults_free(c->defaults);
+  c->defaults = NULL;
   Py_CLEAR(c->rep); Py_CLEAR(c->s_none); Py_CLEAR(c->s_true); Py_CLEAR(c->s_false);
   Py_CLEAR(c->s_ellipsis); Py_CLEAR(c->s_sep); Py_CLEAR(c->s_colon);
   Py_CLEAR(c->failed); Py_CLEAR(c->registered);
@@ -278,6 +308,80 @@ static PyObject *rep_plain(PyTypeObject *t) {
   return r;
 }
 
+/* %p as PyUnicode_FromFormat writes it (always with a leading 0x). */
+static int format_pointer(char *out, size_t size, void *p) {
+  char number[64];
+  int n = snprintf(number, sizeof number, "%p", p);
+  if (n < 0 || n >= (int)sizeof number - 2) return -1;
+  if (number[1] == 'X') number[1] = 'x';
+  else if (number[1] != 'x') {
+    memmove(number + 2, number, (size_t)n + 1);
+    number[0] = '0';
+    number[1] = 'x';
+    n += 2;
+  }
+  if ((size_t)n + 1 > size) return -1;
+  memcpy(out, number, (size_t)n + 1);
+  return n;
+}
+
+static PyObject *str_module; /* "__module__" */
+
+/* object.__repr__(v) for v whose type uses it (the caller checked), shortened: NULL with an
+ * error, or a new reference to the kept text. */
+static PyObject *rep_default(RepCtx *c, PyObject *v) {
+  PyTypeObject *t = Py_TYPE(v);
+  if (c->defaults == NULL) {
+    c->defaults = PyMem_Calloc(1, sizeof *c->defaults);
+    if (c->defaults == NULL) return PyErr_NoMemory();
+  }
+  /* What the type's prefix depends on: its __module__ and __qualname__ (a heap type's; a static
+   * type's name does not change). */
+  PyObject *module = NULL, *qualname = NULL;
+  if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+    if (t->tp_dict == NULL) return PyObject_Repr(v);
+    module = PyDict_GetItemWithError(t->tp_dict, str_module);
+    if (module == NULL && PyErr_Occurred()) return NULL;
+    qualname = ((PyHeapTypeObject *)t)->ht_qualname;
+  }
+  char ptr[72];
+  int n = format_pointer(ptr, sizeof ptr - 1, v);
+  if (n < 0) return rep_shorten(c, PyBaseObject_Type.tp_repr(v));
+  ptr[n] = '>';
+  ptr[n + 1] = '\0';
+  struct DefaultType *dt = &c->defaults->types[(((size_t)t) >> 4) % DEFAULT_TYPES];
+  if (dt->type != t || dt->module != module || dt->qualname != qualname) {
+    PyObject *text = PyBaseObject_Type.tp_repr(v);
+    if (text == NULL) return NULL;
+    /* The prefix is the text without the address and ">" it ends with. */
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    PyObject *tail = len > n + 1 ? PyUnicode_Substring(text, len - n - 1, len) : NULL;
+    int same = tail != NULL && PyUnicode_CompareWithASCIIString(tail, ptr) == 0;
+    Py_XDECREF(tail);
+    PyErr_Clear();
+    PyObject *prefix = same ? PyUnicode_Substring(text, 0, len - n - 1) : NULL;
+    if (prefix == NULL) { PyErr_Clear(); return rep_shorten(c, text); } /* not the usual form */
+    Py_DECREF(text);
+    Py_XSETREF(dt->prefix, prefix);
+    Py_XSETREF(dt->type, (PyTypeObject *)Py_NewRef((PyObject *)t));
+    Py_XSETREF(dt->module, Py_XNewRef(module));
+    Py_XSETREF(dt->qualname, Py_XNewRef(qualname));
+  }
+  struct DefaultText *dx = &c->defaults->texts[(((size_t)v) >> 4) % DEFAULT_TEXTS];
+  if (dx->address == (void *)v && dx->type == t && dx->prefix == dt->prefix)
+    return Py_NewRef(dx->text);
+  PyObject *end = PyUnicode_FromStringAndSize(ptr, n + 1);
+  PyObject *text = end ? PyUnicode_Concat(dt->prefix, end) : NULL;
+  Py_XDECREF(end);
+  text = rep_shorten(c, text);
+  if (text == NULL) return NULL;
+  dx->address = (void *)v;
+  Py_XSETREF(dx->type, (PyTypeObject *)Py_NewRef((PyObject *)t));
+  Py_XSETREF(dx->prefix, Py_NewRef(dt->prefix));
+  Py_XSETREF(dx->text, Py_NewRef(text));
+  return text;
+}
+
 /* values.py's slow(value, t): an object's own (or registered) repr, contained. */
 static PyObject *rep_object(RepCtx *c, PyObject *v) {
   PyTypeObject *t = Py_TYPE(v);
@@ -293,6 +397,7 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
     Py_DECREF(module);
     if (!builtin) return rep_plain(t);
   }
+  if (func == NULL && t->tp_repr == PyBaseObject_Type.tp_repr) return rep_default(c, v);
   Py_XINCREF(func);
   long long start = rep_clock();
   PyObject *text = func ? PyObject_CallOneArg(func, v) : PyObject_Repr(v);
@@ -3134,6 +3239,8 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     small_int_reprs[i] = PyUnicode_InternFromString(b);
     if (small_int_reprs[i] == NULL) { Py_DECREF(m); return NULL; }
   }
+  str_module = PyUnicode_InternFromString("__module__");
+  if (str_module == NULL) { Py_DECREF(m); return NULL; }
   PyObject *time_mod = PyImport_ImportModule("time");
   if (time_mod == NULL) { Py_DECREF(m); return NULL; }
   py_perf = PyObject_GetAttrString(time_mod, "perf_counter_ns");
