@@ -11,6 +11,23 @@
 #include <structmember.h>
 #include <string.h>
 #include <time.h>
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000
+/* 3.12 and 3.13: the running interpreter frame, read in place by the PY_START callback (a frame
+ * object would be made for it otherwise). Other versions use the public API. */
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+#define TL_FRAME_DIRECT 1
+#if PY_VERSION_HEX >= 0x030D0000
+#define TL_CURRENT_FRAME(ts) ((ts)->current_frame)
+#define TL_FRAME_CODE(f) ((f)->f_executable)
+#else
+#define TL_CURRENT_FRAME(ts) ((ts)->cframe->current_frame)
+#define TL_FRAME_CODE(f) ((PyObject *)(f)->f_code)
+#endif
+#else
+#define TL_FRAME_DIRECT 0
+#endif
 
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
@@ -649,10 +666,59 @@ static int append_steal(Callbacks *self, PyObject *rec) {
   return r;
 }
 
+#if TL_FRAME_DIRECT
+/* The arguments `names` of the starting call of code, read from its interpreter frame into rec's
+ * items: 1 done, 0 not here (another frame on top, names that are not the code's first locals,
+ * an unbound or cell argument: the public API's way), -1 on error. */
+static int start_args_direct(Callbacks *self, PyObject *code, PyObject *names, Rec *rec,
+                             Py_ssize_t n) {
+  _PyInterpreterFrame *f = TL_CURRENT_FRAME(PyThreadState_GET());
+  if (f == NULL || TL_FRAME_CODE(f) != code) return 0;
+  PyObject *locals = ((PyCodeObject *)code)->co_localsplusnames;
+  if (!PyTuple_Check(locals) || PyTuple_GET_SIZE(locals) < n) return 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *a = PyTuple_GET_ITEM(names, i), *b = PyTuple_GET_ITEM(locals, i);
+    if (a != b && (!PyUnicode_Check(a) || !PyUnicode_Check(b) || PyUnicode_Compare(a, b) != 0)) {
+      PyErr_Clear();
+      return 0;
+    }
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *v = f->localsplus[i];
+    if (v == NULL || PyCell_Check(v)) {
+      for (Py_ssize_t j = 0; j < i; j++) Py_CLEAR(rec->items[j]);
+      return 0;
+    }
+    Py_INCREF(v);
+    rec->items[i] = value_rep(&self->r, v);
+    Py_DECREF(v);
+    if (rec->items[i] == NULL) return -1;
+  }
+  return 1;
+}
+#endif
+
 static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
   if (nargs != 2) return PyObject_Vectorcall(self->py_start, args, nargs, NULL);
   PyObject *code = args[0];
   PyObject *names = known_names(self, code);
+#if TL_FRAME_DIRECT
+  if (names != NULL) {
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
+    PyObject *ident = cb_ident(self);
+    Rec *rec = ident ? rec_new(1, ident, Py_NewRef(code), 0, n) : NULL;
+    if (rec == NULL) return cb_error(self);
+    int got = start_args_direct(self, code, names, rec, n);
+    if (got == 1) {
+      rec->ts = now_ll();
+      if (rec->ts == -1 && PyErr_Occurred()) { Py_DECREF(rec); return cb_error(self); }
+      if (append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
+      Py_RETURN_NONE;
+    }
+    Py_DECREF(rec);
+    if (got < 0) return cb_error(self);
+  }
+#endif
   PyFrameObject *frame = names ? PyEval_GetFrame() : NULL;
   PyCodeObject *fcode = frame ? PyFrame_GetCode(frame) : NULL;
   int same = fcode != NULL && (PyObject *)fcode == code;
