@@ -46,6 +46,16 @@ class AcceleratorBuild(unittest.TestCase):
         self.assertEqual(mod.MONITORING, 1 if sys.version_info >= (3, 12) else 0)
         self.assertTrue(hasattr(mod, "build"))
 
+    def test_take_moves_the_items(self) -> None:
+        mod = accel.load()
+        buf = [1, "two", (3,)]
+        got = mod.take(buf)
+        self.assertEqual((got, buf), ([1, "two", (3,)], []))
+        buf.append(4)
+        self.assertEqual((got, buf, mod.take([])), ([1, "two", (3,)], [4], []))
+        with self.assertRaises(TypeError):
+            mod.take((1,))
+
     def test_switched_off_by_the_environment(self) -> None:
         code = ("from tracelens import accel; m = accel.load(); "
                 "print(m is None, accel.reason)")

@@ -59,6 +59,18 @@ static long long now_ll(void) {
 
 static PyObject *small_int_reprs[262]; /* repr of -5..256 */
 
+/* The decimal digits of v into out (at least 21 bytes), as "%lld" writes them: their count. */
+static int format_ll(char *out, long long v) {
+  char tmp[24];
+  int n = 0;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+  int len = 0;
+  if (v < 0) out[len++] = '-';
+  while (n) out[len++] = tmp[--n];
+  return len;
+}
+
 /* The current thread's ident as an int object (new reference), kept in *obj with the ident it
  * stands for, as idents are big ints that are not cached: one object while the thread stays. */
 static PyObject *cached_ident(unsigned long *ident, PyObject **obj) {
@@ -325,21 +337,18 @@ static PyObject *rep_plain(PyTypeObject *t) {
   return r;
 }
 
-/* %p as PyUnicode_FromFormat writes it (always with a leading 0x). */
-static int format_pointer(char *out, size_t size, void *p) {
-  char number[64];
-  int n = snprintf(number, sizeof number, "%p", p);
-  if (n < 0 || n >= (int)sizeof number - 2) return -1;
-  if (number[1] == 'X') number[1] = 'x';
-  else if (number[1] != 'x') {
-    memmove(number + 2, number, (size_t)n + 1);
-    number[0] = '0';
-    number[1] = 'x';
-    n += 2;
-  }
-  if ((size_t)n + 1 > size) return -1;
-  memcpy(out, number, (size_t)n + 1);
-  return n;
+/* A pointer as PyUnicode_FromFormat's %p writes it here ("0x" and lowercase hex digits; the
+ * prefix is only kept when the real repr ends with this text): its length. */
+static int format_pointer(char *out, void *p) {
+  char tmp[20];
+  int n = 0;
+  uintptr_t u = (uintptr_t)p;
+  do { tmp[n++] = "0123456789abcdef"[u & 15]; u >>= 4; } while (u);
+  int len = 0;
+  out[len++] = '0';
+  out[len++] = 'x';
+  while (n) out[len++] = tmp[--n];
+  return len;
 }
 
 static PyObject *str_module; /* "__module__" */
@@ -361,13 +370,16 @@ static PyObject *rep_default(RepCtx *c, PyObject *v) {
     if (module == NULL && PyErr_Occurred()) return NULL;
     qualname = ((PyHeapTypeObject *)t)->ht_qualname;
   }
-  char ptr[72];
-  int n = format_pointer(ptr, sizeof ptr - 1, v);
-  if (n < 0) return rep_shorten(c, PyBaseObject_Type.tp_repr(v));
+  struct DefaultType *dt = &c->defaults->types[(((size_t)t) >> 4) % DEFAULT_TYPES];
+  struct DefaultText *dx = &c->defaults->texts[(((size_t)v) >> 4) % DEFAULT_TEXTS];
+  int type_ok = dt->type == t && dt->module == module && dt->qualname == qualname;
+  if (type_ok && dx->address == (void *)v && dx->type == t && dx->prefix == dt->prefix)
+    return Py_NewRef(dx->text);
+  char ptr[40];
+  int n = format_pointer(ptr, v);
   ptr[n] = '>';
   ptr[n + 1] = '\0';
-  struct DefaultType *dt = &c->defaults->types[(((size_t)t) >> 4) % DEFAULT_TYPES];
-  if (dt->type != t || dt->module != module || dt->qualname != qualname) {
+  if (!type_ok) {
     PyObject *text = PyBaseObject_Type.tp_repr(v);
     if (text == NULL) return NULL;
     /* The prefix is the text without the address and ">" it ends with. */
@@ -384,9 +396,6 @@ static PyObject *rep_default(RepCtx *c, PyObject *v) {
     Py_XSETREF(dt->module, Py_XNewRef(module));
     Py_XSETREF(dt->qualname, Py_XNewRef(qualname));
   }
-  struct DefaultText *dx = &c->defaults->texts[(((size_t)v) >> 4) % DEFAULT_TEXTS];
-  if (dx->address == (void *)v && dx->type == t && dx->prefix == dt->prefix)
-    return Py_NewRef(dx->text);
   PyObject *end = PyUnicode_FromStringAndSize(ptr, n + 1);
   PyObject *text = end ? PyUnicode_Concat(dt->prefix, end) : NULL;
   Py_XDECREF(end);
@@ -530,8 +539,7 @@ static PyObject *rep_inner(RepCtx *c, PyObject *v, int depth) {
     if (!overflow && !(x == -1 && PyErr_Occurred())) {
       if (x >= -5 && x <= 256) return Py_NewRef(small_int_reprs[x + 5]);
       char b[32];
-      int n = snprintf(b, sizeof b, "%lld", x);
-      return PyUnicode_FromStringAndSize(b, n);
+      return PyUnicode_FromStringAndSize(b, format_ll(b, x));
     }
     PyErr_Clear();
     r = PyObject_CallOneArg(c->rep, v); /* big ints */
@@ -1058,6 +1066,21 @@ static PyObject *line_id_dict(Build *b, PyObject *code, PyObject *offset) {
   return line;
 }
 
+/* take(list) -> a new list of its items, leaving it empty (their array changes hands: no copy). */
+static PyObject *take(PyObject *mod, PyObject *arg) {
+  if (!PyList_CheckExact(arg)) { PyErr_SetString(PyExc_TypeError, "take() needs a list"); return NULL; }
+  PyListObject *src = (PyListObject *)arg;
+  PyListObject *dst = (PyListObject *)PyList_New(0);
+  if (dst == NULL) return NULL;
+  dst->ob_item = src->ob_item;
+  dst->allocated = src->allocated;
+  Py_SET_SIZE(dst, Py_SIZE(src));
+  src->ob_item = NULL;
+  src->allocated = 0;
+  Py_SET_SIZE(src, 0);
+  return (PyObject *)dst;
+}
+
 /* Packed events (build's packed mode, pair_packed): one array of native int64, each event its
  * field count then its fields, the wire event's ints in order. */
 typedef struct {
@@ -1420,7 +1443,9 @@ static PyObject *pair_args(const Fields *e, long long off) {
     size_t slot = (size_t)one % ARGS1_CACHE;
     if (args1_text[slot] != NULL && args1_id[slot] == one) return Py_NewRef(args1_text[slot]);
     char b[32];
-    int n = snprintf(b, sizeof b, "[%lld]", one);
+    b[0] = '[';
+    int n = 1 + format_ll(b + 1, one);
+    b[n++] = ']';
     PyObject *text = PyUnicode_FromStringAndSize(b, n);
     if (text == NULL) return NULL;
     Py_XSETREF(args1_text[slot], Py_NewRef(text));
@@ -1439,7 +1464,7 @@ static PyObject *pair_args(const Fields *e, long long off) {
       return NULL;
     }
     if (j > 4) buf[len++] = ',';
-    len += snprintf(buf + len, 22, "%lld", v);
+    len += format_ll(buf + len, v);
   }
   buf[len++] = ']';
   PyObject *s = PyUnicode_FromStringAndSize(buf, len);
@@ -3260,6 +3285,7 @@ static PyMethodDef module_methods[] = {
   {"pair", (PyCFunction)(void (*)(void))pair, METH_FASTCALL,
    "pair(writer, p, events, stacks, tasks, plain, wide, n, off, shift, next_call) -> next_call:"
    " the trace file writer's pairing loop."},
+  {"take", take, METH_O, "take(list) -> a new list of its items, leaving it empty."},
   {"pair_packed", (PyCFunction)(void (*)(void))pair_packed, METH_FASTCALL,
    "pair() over packed events: (next_call, last ts or None)."},
 #if TL_ALL_THREADS

@@ -77,6 +77,7 @@ class Recorder:
         mod = accel.load()
         self._build: Optional[Callable[..., Any]] = getattr(mod, "build", None)
         self._packed = packed and self._build is not None
+        self._take: Optional[Callable[[List[Any]], List[Any]]] = getattr(mod, "take", None)
 
     # -- called by the backends, outside the hot path -----------------------------------------
     def describe(self, code: Any, module: str, qualname: str) -> None:
@@ -116,8 +117,11 @@ class Recorder:
             if self.closed:
                 return
             buf = self.buf
-            events = buf[:]
-            del buf[:len(events)]
+            if self._take is not None:
+                events = self._take(buf)
+            else:
+                events = buf[:]
+                del buf[:len(events)]
             if len(buf) > self._capacity:
                 extra = len(buf) - self._capacity
                 self._note_dropped(buf, self._capacity)
