@@ -34,7 +34,7 @@ class trace:
                  token: Optional[str] = None, include: Iterable[str] = (),
                  exclude: Iterable[str] = (), filter: Any = None, max_depth: Optional[int] = None,
                  from_glob: Optional[str] = None, value_limit: int = 120, c_calls: bool = False,
-                 buffer: int = 1_000_000, root: Optional[str] = None) -> None:
+                 buffer: int = 4_000_000, root: Optional[str] = None) -> None:
         if output is None and connect is None:
             raise ValueError("tracelens.trace needs output=FILE or connect=ADDRESS")
         from .filters import compile_spec

@@ -233,7 +233,7 @@ def _start(config: Dict[str, Any], fork: bool) -> None:
     argv = list(getattr(sys, "argv", None) or [])
     session = Session(connection.send, flt, argv=argv, token=config.get("token") or "",
                       value_limit=int(config.get("value_limit") or 120),
-                      capacity=int(config.get("buffer") or 1_000_000),
+                      capacity=int(config.get("buffer") or 4_000_000),
                       c_calls=bool(config.get("c_calls")), lines=config.get("lines") or [],
                       sample_hz=float(config.get("sample") or 0), probes=config.get("probes"),
                       values=config.get("values") or "repr", reprs=config.get("reprs") or "all",

@@ -93,8 +93,8 @@ options:
                     generation, collected count), audit (audit events: open, socket.connect,
                     subprocess.Popen, os.system, ...), audit:EVENT (one more audit event),
                     audit:* (all of them). Each carries the Python line that caused it.
-  --buffer N        most records held between two batches before new ones are dropped and
-                    counted (default 1000000).
+  --buffer N        most records held (recorded, not yet sent) before new ones are dropped
+                    and counted (default 4000000).
   --token-env NAME  read the session token from environment variable NAME instead of
                     TRACELENS_TOKEN.
   --no-children     do not trace child processes. By default Python children started with
@@ -217,7 +217,7 @@ def parse_run(args: List[str]) -> Dict[str, Any]:
                             "children": True, "c_calls": False, "calls": True, "lines": [], "sample": 0.0,
                             "probes": None, "values": "repr", "reprs": "all", "value_depth": 2,
                             "value_width": 8,
-                            "value_limit": 120, "buffer": 1_000_000, "token_env": wire.TOKEN_ENV,
+                            "value_limit": 120, "buffer": 4_000_000, "token_env": wire.TOKEN_ENV,
                             "module": None, "command": None, "program": None, "args": [],
                             "help": False}
     with_value = {"--connect": "connect", "--output": "output", "--include": "include",

@@ -21,7 +21,9 @@ _bisect_right = None  # bisect.bisect_right, imported on first use by _line
 #: Record kind of a thread's start note (not a wire kind: wire kinds are 1-11).
 THREAD_NOTE = 100
 #: The longest wait of the writer thread while no records come (seconds).
-IDLE_INTERVAL = 0.16
+IDLE_INTERVAL = 0.04
+#: Records per batch at most: more are sent as several batches.
+BATCH_EVENTS = 32768
 
 CodeInfo = "Tuple[Any, str, str]"  # (code object, module name, qualname)
 
@@ -42,7 +44,7 @@ class Recorder:
     """Collects records from the callbacks and sends them as batches from a writer thread."""
 
     def __init__(self, send: Callable[[Dict[str, Any]], None], *, offsets: bool,
-                 capacity: int = 1_000_000, interval: float = 0.01, packed: bool = False) -> None:
+                 capacity: int = 4_000_000, interval: float = 0.01, packed: bool = False) -> None:
         """packed: the batches only go to trace files (see wire.pack_events): with the C
         builder their events are sent packed."""
         self.buf: List[Any] = []
@@ -131,7 +133,20 @@ class Recorder:
                 self.dropped += len(events) - self._capacity
                 self._note_dropped(events, self._capacity)
                 del events[self._capacity:]
-            self._send_batch(events)
+            if len(events) <= BATCH_EVENTS:
+                self._send_batch(events)
+                return
+            # In parts: the first reaches the writer while the rest is built (the pipe to the
+            # trace file's writer process is then never idle for a whole long batch). What is
+            # taken and not yet sent counts towards the buffer's capacity.
+            for i in range(0, len(events), BATCH_EVENTS):
+                room = self._capacity - (len(events) - i)
+                if len(buf) > room:
+                    extra = len(buf) - max(room, 0)
+                    self._note_dropped(buf, len(buf) - extra)
+                    del buf[len(buf) - extra:]
+                    self.dropped += extra
+                self._send_batch(events[i:i + BATCH_EVENTS])
 
     def _note_dropped(self, records: "List[Any]", start: int) -> None:
         """Widens the time range of the records dropped since the last batch (wire dropped_ns)

@@ -33,7 +33,7 @@ def backend_name() -> str:
 class Session:
     def __init__(self, send: Callable[[Dict[str, Any]], None], scope: Any, *,
                  argv: List[str], token: str = "", value_limit: int = DEFAULT_LIMIT,
-                 capacity: int = 1_000_000, c_calls: bool = False, lines: List[str] = (),
+                 capacity: int = 4_000_000, c_calls: bool = False, lines: List[str] = (),
                  sample_hz: float = 0, probes: Optional[str] = None,
                  values: str = "repr", reprs: str = "all", value_depth: int = 2,
                  value_width: int = 8, calls: bool = True, packed: bool = False) -> None:
