@@ -1195,7 +1195,9 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     if (PyErr_Occurred()) goto error;
     int simple = PyTuple_CheckExact(r) &&
                  ((kind == 1 && rn == 5) || ((kind == 2 || kind == 6) && rn == 6) ||
-                  (kind == 7 && rn == 4));
+                  (kind == 7 && rn == 4) ||
+                  (kind == 9 && rn == 5 && PyTuple_GET_ITEM(r, 2) != Py_None &&
+                   PyUnicode_CheckExact(PyTuple_GET_ITEM(r, 4))));
     if (kind == 0) continue; /* a Handled the program re-raised: cancelled */
     if (!simple) {
       /* Rare kinds (exceptions, threads, tasks, probes...): the Python code handles them. */
@@ -1224,6 +1226,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       if (!PyTuple_Check(vt)) { PyErr_SetString(PyExc_TypeError, "call values"); goto error; }
       vals = &PyTuple_GET_ITEM(vt, 0);
       nv = PyTuple_GET_SIZE(vt);
+    } else if (kind == 9) {
+      text = PyTuple_GET_ITEM(r, 4); /* the task's name */
     } else if (kind != 7) {
       offset = PyTuple_GET_ITEM(r, 4);
       text = PyTuple_GET_ITEM(r, 5);
@@ -1283,6 +1287,15 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         at = pk_reserve(&pk, 5);
         if (at == NULL) goto error;
         at[0] = 4;
+      } else if (kind == 9) {
+        PyObject *sid = string_id(&b, text);
+        long long sv = sid ? as_ll(sid) : -1;
+        Py_XDECREF(sid);
+        if (sid == NULL || (sv == -1 && PyErr_Occurred())) goto error;
+        at = pk_reserve(&pk, 6);
+        if (at == NULL) goto error;
+        at[0] = 5;
+        at[5] = sv;
       } else {
         PyObject *line = b.offsets ? line_id(&b, code, offset) : Py_NewRef(offset);
         PyObject *sid = line ? string_id(&b, text) : NULL;
@@ -1325,6 +1338,15 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       PyList_SET_ITEM(ev, 1, tid);
       PyList_SET_ITEM(ev, 2, cid);
       PyList_SET_ITEM(ev, 3, ts);
+    } else if (kind == 9) {
+      PyObject *sid = string_id(&b, text);
+      ev = sid ? PyList_New(5) : NULL;
+      if (ev == NULL) { Py_XDECREF(sid); Py_DECREF(tid); Py_DECREF(cid); Py_DECREF(ts); goto error; }
+      PyList_SET_ITEM(ev, 0, PyLong_FromLong(9));
+      PyList_SET_ITEM(ev, 1, tid);
+      PyList_SET_ITEM(ev, 2, cid);
+      PyList_SET_ITEM(ev, 3, ts);
+      PyList_SET_ITEM(ev, 4, sid);
     } else {
       PyObject *line = b.offsets ? line_id(&b, code, offset) : Py_NewRef(offset);
       PyObject *sid = line ? string_id(&b, text) : NULL;
