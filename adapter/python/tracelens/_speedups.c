@@ -2799,37 +2799,57 @@ fail:
 }
 
 /* ---- the calls indexes: (parent | code | thread, start_ns) -> rowid, as index b-tree pages -- */
-static const long long *tw_sort_kv;
-static const unsigned char *tw_sort_hp;
-static int tw_sort_col;
+/* Each index is sorted and laid out on its own; index_all() builds several at once, one thread
+ * each without the GIL (they only read the kept keys and write their own pages, whose numbers
+ * a first pass without writing counts out), as the file is finished after the program ended. */
+#include <pthread.h>
 
-static int tw_cmp(const void *pa, const void *pb) {
-  Py_ssize_t a = *(const Py_ssize_t *)pa, b = *(const Py_ssize_t *)pb;
-  const long long *x = tw_sort_kv + a * 5, *y = tw_sort_kv + b * 5;
-  if (tw_sort_col == 0) { /* NULL parents first, as SQLite orders them */
-    int hx = tw_sort_hp[a], hy = tw_sort_hp[b];
+typedef struct {
+  const long long *kv;
+  const unsigned char *hp;
+  int col;
+} IxKeys;
+
+static int ix_cmp(const IxKeys *k, Py_ssize_t a, Py_ssize_t b) {
+  const long long *x = k->kv + a * 5, *y = k->kv + b * 5;
+  if (k->col == 0) { /* NULL parents first, as SQLite orders them */
+    int hx = k->hp[a], hy = k->hp[b];
     if (hx != hy) return hx < hy ? -1 : 1;
   }
-  if (x[tw_sort_col] != y[tw_sort_col]) return x[tw_sort_col] < y[tw_sort_col] ? -1 : 1;
+  if (x[k->col] != y[k->col]) return x[k->col] < y[k->col] ? -1 : 1;
   if (x[3] != y[3]) return x[3] < y[3] ? -1 : 1;
   if (x[4] != y[4]) return x[4] < y[4] ? -1 : 1;
   return 0;
 }
 
+/* A stable merge sort of order[0..n) by ix_cmp (tmp: room for n). */
+static void ix_merge_sort(const IxKeys *k, Py_ssize_t *order, Py_ssize_t *tmp, Py_ssize_t n) {
+  for (Py_ssize_t width = 1; width < n; width *= 2) {
+    for (Py_ssize_t lo = 0; lo < n; lo += 2 * width) {
+      Py_ssize_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      Py_ssize_t i = lo, j = mid, t = lo;
+      while (i < mid && j < hi) tmp[t++] = ix_cmp(k, order[j], order[i]) < 0 ? order[j++] : order[i++];
+      while (i < mid) tmp[t++] = order[i++];
+      while (j < hi) tmp[t++] = order[j++];
+    }
+    memcpy(order, tmp, (size_t)n * sizeof *order);
+  }
+}
+
 /* The entries in index order (key, start_ns, id; NULL parents first) into order[0..n). Calls of
  * one key were mostly kept in the order they started, so a stable radix sort on the key alone
  * (16 bits a pass, passes over bits that never differ skipped) usually gives the index order,
- * which one pass checks; where it does not, qsort on the whole comparison does. */
-static int tw_sort_by_key(TableWriter *w, int col, Py_ssize_t *order, Py_ssize_t n) {
-  Py_ssize_t *tmp = (Py_ssize_t *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof *tmp);
-  unsigned long long *u = (unsigned long long *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof *u);
-  Py_ssize_t *count = (Py_ssize_t *)PyMem_Malloc(65537 * sizeof *count);
+ * which one pass checks; where it does not, a merge sort on the whole comparison does. No GIL
+ * needed: 0, or ENOMEM. */
+static int ix_sort(const TableWriter *w, int col, Py_ssize_t *order, Py_ssize_t n) {
+  Py_ssize_t *tmp = (Py_ssize_t *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof *tmp);
+  unsigned long long *u = (unsigned long long *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof *u);
+  Py_ssize_t *count = (Py_ssize_t *)PyMem_RawMalloc(65537 * sizeof *count);
   if (!tmp || !u || !count) {
-    PyMem_Free(tmp); PyMem_Free(u); PyMem_Free(count);
-    PyErr_NoMemory();
-    return -1;
+    PyMem_RawFree(tmp); PyMem_RawFree(u); PyMem_RawFree(count);
+    return ENOMEM;
   }
-  tw_sort_kv = w->kv; tw_sort_hp = w->has_parent; tw_sort_col = col; /* for tw_cmp */
+  IxKeys keys = {w->kv, w->has_parent, col};
   /* NULL parents first (they sort below every key), each part in entry order. */
   Py_ssize_t nulls = 0;
   if (col == 0)
@@ -2857,18 +2877,18 @@ static int tw_sort_by_key(TableWriter *w, int col, Py_ssize_t *order, Py_ssize_t
     Py_ssize_t *t = src; src = dst; dst = t;
   }
   if (src != order + nulls) memcpy(order + nulls, src, (size_t)len * sizeof *order);
-  PyMem_Free(tmp); PyMem_Free(u); PyMem_Free(count);
   for (Py_ssize_t i = 1; i < n; i++) {
-    if (tw_cmp(&order[i - 1], &order[i]) > 0) {
-      qsort(order, (size_t)n, sizeof *order, tw_cmp);
+    if (ix_cmp(&keys, order[i - 1], order[i]) > 0) {
+      ix_merge_sort(&keys, order, tmp, n);
       break;
     }
   }
+  PyMem_RawFree(tmp); PyMem_RawFree(u); PyMem_RawFree(count);
   return 0;
 }
 
 /* The index record (key, start_ns, id) of entry e: its payload bytes in out, their count. */
-static int tw_index_record(TableWriter *w, Py_ssize_t e, int col, unsigned char *out) {
+static int tw_index_record(const TableWriter *w, Py_ssize_t e, int col, unsigned char *out) {
   const long long *k = w->kv + e * 5;
   long long vals[3] = {k[col], k[3], k[4]};
   int null0 = col == 0 && !w->has_parent[e];
@@ -2888,12 +2908,24 @@ static int tw_index_record(TableWriter *w, Py_ssize_t e, int col, unsigned char 
   return (int)(p - out);
 }
 
+/* pwrite of a whole page: 0, or errno (no GIL needed). */
+static int ix_pwrite(const TableWriter *w, unsigned int page, const unsigned char *data) {
+  off_t at = (off_t)(page - 1) * (off_t)w->page_size;
+  size_t done = 0;
+  while (done < w->page_size) {
+    ssize_t r = pwrite(w->fd, data + done, w->page_size - done, at + (off_t)done);
+    if (r < 0) { if (errno == EINTR) continue; return errno ? errno : EIO; }
+    done += (size_t)r;
+  }
+  return 0;
+}
+
 /* An index page of entries order[a..b) (leaf) or of children pages[a..b] with the separators
- * order[sep[a..b)] between them (interior), written at `page`. */
-static int tw_index_page(TableWriter *w, int col, const Py_ssize_t *order, Py_ssize_t a,
+ * order[sep[a..b)] between them (interior), written at `page` from the buffer pg (unless dry). */
+static int tw_index_page(const TableWriter *w, int col, const Py_ssize_t *order, Py_ssize_t a,
                          Py_ssize_t b, const unsigned int *children, const Py_ssize_t *sep,
-                         unsigned int page) {
-  unsigned char *pg = w->page;
+                         unsigned int page, unsigned char *pg, int dry) {
+  if (dry) return 0;
   memset(pg, 0, w->page_size);
   int interior = children != NULL;
   int hdr = interior ? 12 : 8;
@@ -2915,10 +2947,10 @@ static int tw_index_page(TableWriter *w, int col, const Py_ssize_t *order, Py_ss
   tw_put2(pg + 3, (unsigned int)n);
   tw_put2(pg + 5, end);
   if (interior) tw_put4(pg + 8, children[b]);
-  return tw_pwrite(w, page, pg);
+  return ix_pwrite(w, page, pg);
 }
 
-static int tw_index_cell_size(TableWriter *w, Py_ssize_t e, int col, int interior) {
+static int tw_index_cell_size(const TableWriter *w, Py_ssize_t e, int col, int interior) {
   /* tw_index_record's length without its bytes: 4 header bytes and the three values' sizes */
   const long long *k = w->kv + e * 5;
   int len = 4, size;
@@ -2928,26 +2960,19 @@ static int tw_index_cell_size(TableWriter *w, Py_ssize_t e, int col, int interio
   return (interior ? 4 : 0) + tw_varint_len((unsigned long long)len) + len + 2;
 }
 
-/* index(column) -> root page: builds the index of every row kept (0 parent, 1 code, 2 thread)
- * in pages appended to the file; the caller enters it in sqlite_master. */
-static PyObject *tw_index(TableWriter *w, PyObject *arg) {
-  int col = (int)PyLong_AsLong(arg);
-  if (col == -1 && PyErr_Occurred()) return NULL;
-  if (col < 0 || col > 2) { PyErr_SetString(PyExc_ValueError, "column 0, 1 or 2"); return NULL; }
-  if (!w->keys_ok) { PyErr_SetString(PyExc_ValueError, "a key is not an integer"); return NULL; }
-  Py_ssize_t n = w->nkeys;
-  Py_ssize_t *order = (Py_ssize_t *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof *order);
+/* Lays out (and unless dry writes) the index of sorted entries order[0..n) on pages from
+ * *npages + 1 on (the root first); *npages is then the last page used. 0, or errno. */
+static int ix_build(const TableWriter *w, int col, const Py_ssize_t *order, Py_ssize_t n,
+                    unsigned int *npages_io, unsigned int *root_out, unsigned char *pg, int dry) {
+  unsigned int npages = *npages_io;
   /* per level: the children pages and, between them, separator positions into order */
-  unsigned int *pages = (unsigned int *)PyMem_Malloc((size_t)(n + 2) * sizeof *pages);
-  unsigned int *up_pages = (unsigned int *)PyMem_Malloc((size_t)(n + 2) * sizeof *up_pages);
-  Py_ssize_t *sep = (Py_ssize_t *)PyMem_Malloc((size_t)(n + 2) * sizeof *sep);
-  Py_ssize_t *up_sep = (Py_ssize_t *)PyMem_Malloc((size_t)(n + 2) * sizeof *up_sep);
-  PyObject *result = NULL;
-  if (!order || !pages || !up_pages || !sep || !up_sep) { PyErr_NoMemory(); goto done; }
-  if (tw_sort_by_key(w, col, order, n) < 0) goto done;
-  unsigned char h[100];
-  unsigned int npages;
-  if (tw_read_header(w, h, &npages) < 0) goto done;
+  unsigned int *pages = (unsigned int *)PyMem_RawMalloc((size_t)(n + 2) * sizeof *pages);
+  unsigned int *up_pages = (unsigned int *)PyMem_RawMalloc((size_t)(n + 2) * sizeof *up_pages);
+  Py_ssize_t *sep = (Py_ssize_t *)PyMem_RawMalloc((size_t)(n + 2) * sizeof *sep);
+  Py_ssize_t *up_sep = (Py_ssize_t *)PyMem_RawMalloc((size_t)(n + 2) * sizeof *up_sep);
+  Py_ssize_t *firsts = NULL;
+  int err = 0;
+  if (!pages || !up_pages || !sep || !up_sep) { err = ENOMEM; goto done; }
   unsigned int root = ++npages;
   /* Leaves: filled in order; the entry after a full leaf is the separator above it. */
   Py_ssize_t nchild = 0, start = 0, i = 0;
@@ -2971,21 +2996,21 @@ static PyObject *tw_index(TableWriter *w, PyObject *arg) {
     start = n - 1;
   }
   if (nchild == 0) { /* one leaf: the root */
-    if (tw_index_page(w, col, order, 0, n, NULL, NULL, root) < 0) goto done;
+    if ((err = tw_index_page(w, col, order, 0, n, NULL, NULL, root, pg, dry))) goto done;
   } else {
     leaf_start[nchild] = start;
     for (Py_ssize_t c = 0; c <= nchild; c++) {
       Py_ssize_t a = leaf_start[c], b = c < nchild ? sep[c] : n;
       pages[c] = ++npages;
-      if (tw_index_page(w, col, order, a, b, NULL, NULL, pages[c]) < 0) goto done;
+      if ((err = tw_index_page(w, col, order, a, b, NULL, NULL, pages[c], pg, dry))) goto done;
     }
     Py_ssize_t count = nchild + 1; /* children at this level; sep[0..count-2] between them */
     for (;;) {
       /* Group children c0..ck into nodes: cells (c, sep) while they fit, the last child the
        * node's right-most pointer, the separator after it going up. */
       Py_ssize_t nodes = 0, c = 0;
-      Py_ssize_t *firsts = (Py_ssize_t *)PyMem_Malloc((size_t)(count + 1) * sizeof *firsts);
-      if (firsts == NULL) { PyErr_NoMemory(); goto done; }
+      firsts = (Py_ssize_t *)PyMem_RawMalloc((size_t)(count + 1) * sizeof *firsts);
+      if (firsts == NULL) { err = ENOMEM; goto done; }
       while (c < count) {
         firsts[nodes++] = c;
         int left = (int)w->usable - 12;
@@ -3005,32 +3030,131 @@ static PyObject *tw_index(TableWriter *w, PyObject *arg) {
       }
       firsts[nodes] = count;
       if (nodes == 1) {
-        if (tw_index_page(w, col, order, 0, count - 1, pages, sep, root) < 0) {
-          PyMem_Free(firsts); goto done;
-        }
-        PyMem_Free(firsts);
-        break;
+        err = tw_index_page(w, col, order, 0, count - 1, pages, sep, root, pg, dry);
+        goto done;
       }
       for (Py_ssize_t k = 0; k < nodes; k++) {
         Py_ssize_t a = firsts[k], last = firsts[k + 1] - 1; /* children a..last */
         /* the separators between them are sep[a..last-1]; sep[last] goes up */
         up_pages[k] = ++npages;
-        if (tw_index_page(w, col, order, a, last, pages, sep, up_pages[k]) < 0) {
-          PyMem_Free(firsts); goto done;
-        }
+        if ((err = tw_index_page(w, col, order, a, last, pages, sep, up_pages[k], pg, dry)))
+          goto done;
         if (k < nodes - 1) up_sep[k] = sep[last];
       }
-      PyMem_Free(firsts);
+      PyMem_RawFree(firsts);
+      firsts = NULL;
       memcpy(pages, up_pages, (size_t)nodes * sizeof *pages);
       memcpy(sep, up_sep, (size_t)(nodes - 1) * sizeof *sep);
       count = nodes;
     }
   }
-  if (tw_write_header(w, h, npages) < 0) goto done;
-  result = PyLong_FromUnsignedLong(root);
 done:
-  PyMem_Free(order); PyMem_Free(pages); PyMem_Free(up_pages); PyMem_Free(sep); PyMem_Free(up_sep);
+  PyMem_RawFree(firsts);
+  PyMem_RawFree(pages); PyMem_RawFree(up_pages); PyMem_RawFree(sep); PyMem_RawFree(up_sep);
+  if (!err) { *npages_io = npages; *root_out = root; }
+  return err;
+}
+
+/* One index being built: sorted and counted (phase 0), then written from `first` (phase 1). */
+typedef struct {
+  const TableWriter *w;
+  int col, phase, err;
+  Py_ssize_t *order;
+  unsigned int first, last, root;
+  unsigned char *page;
+} IxJob;
+
+static void ix_run(IxJob *j) {
+  Py_ssize_t n = j->w->nkeys;
+  if (j->phase == 0) {
+    j->err = ix_sort(j->w, j->col, j->order, n);
+    unsigned int np = 0;
+    if (!j->err) j->err = ix_build(j->w, j->col, j->order, n, &np, &j->root, NULL, 1);
+    j->last = np; /* pages it takes */
+  } else {
+    unsigned int np = j->first - 1;
+    j->err = ix_build(j->w, j->col, j->order, n, &np, &j->root, j->page, 0);
+  }
+}
+
+static void *ix_thread(void *arg) { ix_run((IxJob *)arg); return NULL; }
+
+/* Runs the jobs' current phase, each in a thread of its own (the first in this one). */
+static void ix_phase(IxJob *jobs, int k) {
+  pthread_t threads[3];
+  int started[3] = {0, 0, 0};
+  for (int i = 1; i < k; i++) started[i] = pthread_create(&threads[i], NULL, ix_thread, &jobs[i]) == 0;
+  ix_run(&jobs[0]);
+  for (int i = 1; i < k; i++) {
+    if (started[i]) pthread_join(threads[i], NULL);
+    else ix_run(&jobs[i]); /* no thread: here */
+  }
+}
+
+/* index_all(columns) -> root pages: builds the indexes of every row kept on those columns (0
+ * parent, 1 code, 2 thread; at most 3) in pages appended to the file, at once; the caller enters
+ * them in sqlite_master. */
+static PyObject *tw_index_all(TableWriter *w, PyObject *arg) {
+  PyObject *cols = PySequence_Tuple(arg);
+  if (cols == NULL) return NULL;
+  Py_ssize_t k = PyTuple_GET_SIZE(cols);
+  IxJob jobs[3];
+  memset(jobs, 0, sizeof jobs);
+  PyObject *result = NULL;
+  if (k < 1 || k > 3) { PyErr_SetString(PyExc_ValueError, "one to three columns"); goto out; }
+  if (!w->keys_ok) { PyErr_SetString(PyExc_ValueError, "a key is not an integer"); goto out; }
+  for (Py_ssize_t i = 0; i < k; i++) {
+    int col = (int)PyLong_AsLong(PyTuple_GET_ITEM(cols, i));
+    if (col == -1 && PyErr_Occurred()) goto out;
+    if (col < 0 || col > 2) { PyErr_SetString(PyExc_ValueError, "column 0, 1 or 2"); goto out; }
+    jobs[i].w = w;
+    jobs[i].col = col;
+    jobs[i].order = (Py_ssize_t *)PyMem_RawMalloc((size_t)(w->nkeys ? w->nkeys : 1) * sizeof(Py_ssize_t));
+    jobs[i].page = (unsigned char *)PyMem_RawMalloc(w->page_size);
+    if (!jobs[i].order || !jobs[i].page) { PyErr_NoMemory(); goto out; }
+  }
+  unsigned char h[100];
+  unsigned int npages;
+  if (tw_read_header(w, h, &npages) < 0) goto out;
+  int err = 0;
+  Py_BEGIN_ALLOW_THREADS
+  ix_phase(jobs, (int)k);
+  for (Py_ssize_t i = 0; i < k && !err; i++) err = jobs[i].err;
+  if (!err) {
+    for (Py_ssize_t i = 0; i < k; i++) { /* the pages of each, one after the other */
+      jobs[i].first = npages + 1;
+      npages += jobs[i].last;
+      jobs[i].phase = 1;
+    }
+    ix_phase(jobs, (int)k);
+    for (Py_ssize_t i = 0; i < k && !err; i++) err = jobs[i].err;
+  }
+  Py_END_ALLOW_THREADS
+  if (err) {
+    errno = err;
+    if (err == ENOMEM) PyErr_NoMemory(); else PyErr_SetFromErrno(PyExc_OSError);
+    goto out;
+  }
+  if (tw_write_header(w, h, npages) < 0) goto out;
+  result = PyTuple_New(k);
+  for (Py_ssize_t i = 0; result != NULL && i < k; i++)
+    PyTuple_SET_ITEM(result, i, PyLong_FromUnsignedLong(jobs[i].root));
+out:
+  for (int i = 0; i < 3; i++) { PyMem_RawFree(jobs[i].order); PyMem_RawFree(jobs[i].page); }
+  Py_DECREF(cols);
   return result;
+}
+
+/* index(column) -> root page: index_all((column,)). */
+static PyObject *tw_index(TableWriter *w, PyObject *arg) {
+  PyObject *cols = PyTuple_Pack(1, arg);
+  if (cols == NULL) return NULL;
+  PyObject *roots = tw_index_all(w, cols);
+  Py_DECREF(cols);
+  if (roots == NULL) return NULL;
+  PyObject *root = Py_NewRef(PyTuple_GET_ITEM(roots, 0));
+  Py_DECREF(roots);
+  return root;
 }
 
 /* keep(rows, process): the index keys of rows written with SQL (left over by place). */
@@ -3095,6 +3219,9 @@ static PyMethodDef tw_methods[] = {
    "place(plain, ended, running, process) -> rows left to SQL: writes the rows and flushes."},
   {"keep", (PyCFunction)tw_keep, METH_VARARGS,
    "keep(rows, process): the index keys of rows written with SQL instead."},
+  {"index_all", (PyCFunction)tw_index_all, METH_O,
+   "index_all(columns) -> root pages: the indexes of those columns (0 parent, 1 code, 2 thread), "
+   "built at once."},
   {"index", (PyCFunction)tw_index, METH_O,
    "index(column) -> root page: the index on (parent | code | thread, start_ns) as pages."},
   {NULL, NULL, 0, NULL}};

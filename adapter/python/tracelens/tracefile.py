@@ -613,7 +613,8 @@ class TraceFileWriter:
             header = f.read(100)
         try:
             pages.keep(long_rows, 0)
-            roots = [(name, pages.index(column), sql) for name, column, sql in ours]
+            built = pages.index_all([column for _name, column, _sql in ours])  # at once
+            roots = [(name, root, sql) for (name, _column, sql), root in zip(ours, built)]
             db = self.db
             db.execute("PRAGMA writable_schema = ON")
             db.executemany("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
