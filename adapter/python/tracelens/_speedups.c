@@ -58,6 +58,8 @@ static long long now_ll(void) {
 }
 
 static PyObject *small_int_reprs[262]; /* repr of -5..256 */
+static PyObject *int_texts[4096];      /* repr of other ints lately seen, by hash of the value */
+static long long int_values[4096];
 
 /* The decimal digits of v into out (at least 21 bytes), as "%lld" writes them: their count. */
 static int format_ll(char *out, long long v) {
@@ -538,8 +540,17 @@ static PyObject *rep_inner(RepCtx *c, PyObject *v, int depth) {
     long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
     if (!overflow && !(x == -1 && PyErr_Occurred())) {
       if (x >= -5 && x <= 256) return Py_NewRef(small_int_reprs[x + 5]);
+      /* The texts of ints lately seen: the same value gives the same string object (which the
+       * builder then finds by address). */
+      size_t slot = ((unsigned long long)x * 0x9E3779B97F4A7C15ULL) >> (64 - 12);
+      if (int_texts[slot] != NULL && int_values[slot] == x) return Py_NewRef(int_texts[slot]);
       char b[32];
-      return PyUnicode_FromStringAndSize(b, format_ll(b, x));
+      PyObject *text = PyUnicode_FromStringAndSize(b, format_ll(b, x));
+      if (text != NULL) {
+        Py_XSETREF(int_texts[slot], Py_NewRef(text));
+        int_values[slot] = x;
+      }
+      return text;
     }
     PyErr_Clear();
     r = PyObject_CallOneArg(c->rep, v); /* big ints */
@@ -954,6 +965,7 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
  * except strings. Record kinds it does not know are passed to rec._event_slow(r, ...). */
 #define BUILD_CODES 64   /* direct-mapped caches of one build() call: code -> id */
 #define BUILD_LINES 512  /* (code, offset) -> line */
+#define BUILD_STRS 1024  /* value text object -> string id */
 typedef struct {
   PyObject *rec, *strings_d, *codes_d, *threads_d, *types_d, *line_cache;
   PyObject *strings, *files, *codes, *threads;
@@ -964,11 +976,19 @@ typedef struct {
   PyObject *line_code[BUILD_LINES], *line_val[BUILD_LINES];
   long line_off[BUILD_LINES];
   PyObject *thread_ident, *thread_id; /* the last thread (forgotten at every slow record) */
+  /* Value texts by address (the records hold them while the batch is built): the same string
+   * object again (a kept repr) is found without hashing it. Forgotten when ids may change. */
+  PyObject *str_key[BUILD_STRS], *str_id[BUILD_STRS];
 } Build;
 
 static size_t build_hash(void *p) { size_t h = (size_t)p; return (h >> 4) ^ (h >> 12); }
 
+static void build_forget_strings(Build *b) {
+  for (int i = 0; i < BUILD_STRS; i++) { Py_CLEAR(b->str_id[i]); b->str_key[i] = NULL; }
+}
+
 static void build_forget(Build *b) {
+  build_forget_strings(b);
   for (int i = 0; i < BUILD_CODES; i++) { Py_CLEAR(b->code_id[i]); b->code_key[i] = NULL; }
   for (int i = 0; i < BUILD_LINES; i++) { Py_CLEAR(b->line_val[i]); b->line_code[i] = NULL; }
   Py_CLEAR(b->thread_ident);
@@ -1000,11 +1020,27 @@ static PyObject *call_rec(Build *b, const char *name, PyObject *a, PyObject *c) 
   return r;
 }
 
+static PyObject *string_id_dict(Build *b, PyObject *text);
+
 static PyObject *string_id(Build *b, PyObject *text) {
+  size_t slot = build_hash(text) % BUILD_STRS;
+  if (b->str_key[slot] == text) return Py_NewRef(b->str_id[slot]);
+  PyObject *sid = string_id_dict(b, text);
+  if (sid != NULL) {
+    b->str_key[slot] = text;
+    Py_XSETREF(b->str_id[slot], Py_NewRef(sid));
+  }
+  return sid;
+}
+
+static PyObject *string_id_dict(Build *b, PyObject *text) {
   PyObject *sid = PyDict_GetItemWithError(b->strings_d, text);
   if (sid != NULL) return Py_NewRef(sid);
   if (PyErr_Occurred()) return NULL;
-  if (PyDict_GET_SIZE(b->strings_d) >= 200000) PyDict_Clear(b->strings_d);
+  if (PyDict_GET_SIZE(b->strings_d) >= 200000) {
+    PyDict_Clear(b->strings_d);
+    build_forget_strings(b); /* their ids are given anew */
+  }
   b->next_string += 1;
   sid = PyLong_FromLongLong(b->next_string);
   if (sid == NULL) return NULL;
@@ -1203,6 +1239,7 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       /* Rare kinds (exceptions, threads, tasks, probes...): the Python code handles them. */
       Py_CLEAR(b.thread_ident); /* a thread note may give an ident a new thread id */
       Py_CLEAR(b.thread_id);
+      build_forget_strings(&b); /* Python may give strings new ids */
       if (sync_out(&b) < 0) goto error;
       Py_ssize_t before = PyList_GET_SIZE(out);
       PyObject *res = PyObject_CallMethod(b.rec, "_event_slow", "OOOOOO", r, b.strings, b.files,
