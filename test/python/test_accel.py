@@ -726,6 +726,35 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
         self.assertIn("No space left", w.pages_error)
         self.same_tables(pure, path)
 
+    def test_page_writer_failing_with_rows_it_kept(self) -> None:
+        """Packed batches hand their plain rows to the page writer itself; when its writes fail
+        (here: its descriptor turned read-only before the fourth batch), the rows it kept go in
+        with SQL, and the file is the same as the reference."""
+        from tracelens.wire import pack_events
+        batches = [[[1, 1, 10, 100 + 10 * b, b], [1, 1, 11, 101 + 10 * b],
+                    [2, 1, 11, 102 + 10 * b, 3, 7], [2, 1, 10, 103 + 10 * b, 4, 8]]
+                   for b in range(8)]
+        log = self.by_hand_log(batches)
+        pure = self.write(log, False)
+        path = os.path.join(self.tmp, "failing-kept.db")
+        w = TraceFileWriter(path)
+        self.assertIsNotNone(w._pages)
+        self.assertIsNotNone(w._pair_packed)
+        for i, (_, m) in enumerate(log):
+            m = pickle.loads(m)
+            if m.get("events"):
+                m["packed"], m["events"] = pack_events(m["events"]), []
+            if i == 4:  # the hello, then three batches
+                ro = os.open(path, os.O_RDONLY)
+                os.dup2(ro, w._pages_fd)
+                os.close(ro)
+            w.send(m)
+            if i == 1:
+                self.assertEqual(w._pages.pending, 0, "placed with the batch")
+        w.close()
+        self.assertIn("Errno", w.pages_error)
+        self.same_tables(pure, path)
+
     def test_indexes_by_sql_when_sqlite_master_cannot_be_written(self) -> None:
         """When the indexes built as pages cannot be entered in sqlite_master, their pages are cut
         off again and CREATE INDEX builds them."""

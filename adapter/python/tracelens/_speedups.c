@@ -1533,23 +1533,34 @@ static PyObject *pair_args(const Fields *e, long long off) {
 
 /* A return (2) or yield (6) ending the innermost open call: 1 done, 0 not the fast case (nothing
  * changed), -1 error. */
+/* A plain calls row (no process, exception or task) kept in C by the page writer until it
+ * places it (TableWriter.pending): the columns of tracefile.py's 11-value plain rows. */
+typedef struct {
+  long long id, thread, parent, depth, code, start, end, value, line, flags;
+  int has_parent;
+  PyObject *args; /* str or None (a reference of its own) */
+} PlainRow;
+/* Hands row to the page writer `pages`: 0, -1 with an error, 1 when pages is not one. */
+static int pending_add(PyObject *pages, const PlainRow *row);
+
 static int pair_end_on(const Fields *e, PyObject *thread, long long kind, PyObject *stacks,
                        PyObject *plain, PyObject *wide, PyObject *n, long long off,
-                       long long shift);
+                       long long shift, PyObject *pages);
 
 static int pair_end(const Fields *e, long long kind, PyObject *stacks, PyObject *plain,
-                    PyObject *wide, PyObject *n, long long off, long long shift) {
+                    PyObject *wide, PyObject *n, long long off, long long shift,
+                    PyObject *pages) {
   if (e->k < 6) return 0;
   PyObject *thread = e->f ? PyLong_FromLongLong(e->f[1]) : Py_NewRef(e->items[1]);
   if (thread == NULL) return -1;
-  int r = pair_end_on(e, thread, kind, stacks, plain, wide, n, off, shift);
+  int r = pair_end_on(e, thread, kind, stacks, plain, wide, n, off, shift, pages);
   Py_DECREF(thread);
   return r;
 }
 
 static int pair_end_on(const Fields *e, PyObject *thread, long long kind, PyObject *stacks,
                        PyObject *plain, PyObject *wide, PyObject *n, long long off,
-                       long long shift) {
+                       long long shift, PyObject *pages) {
   PyObject *stack = PyDict_GetItemWithError(stacks, thread);
   if (stack == NULL) return PyErr_Occurred() ? -1 : 0;
   if (!PyList_CheckExact(stack)) return 0;
@@ -1571,10 +1582,39 @@ static int pair_end_on(const Fields *e, PyObject *thread, long long kind, PyObje
       __builtin_add_overflow(start, shift, &sink) || __builtin_add_overflow(end, shift, &sink) ||
       __builtin_add_overflow(value, off, &sink) || __builtin_add_overflow(task, off, &sink))
     return 0;
+  int wide_row = ctask != Py_None;
+  PlainRow pr;
+  int to_pages = 0;
+  if (pages != NULL && !wide_row && e->f != NULL) {
+    /* Straight to the page writer, no row tuple: the same columns. */
+    PyObject *parent = PyTuple_GET_ITEM(c, 3), *args = PyTuple_GET_ITEM(c, 5);
+    pr.has_parent = parent != Py_None;
+    pr.parent = 0;
+    to_pages = pair_ll(PyTuple_GET_ITEM(c, 0), &pr.id) && pair_ll(PyTuple_GET_ITEM(c, 4), &pr.depth) &&
+               (!pr.has_parent || pair_ll(parent, &pr.parent)) &&
+               (args == Py_None || PyUnicode_CheckExact(args));
+    if (to_pages) {
+      pr.thread = th + off;
+      pr.code = code + off;
+      pr.start = start + shift;
+      pr.end = end + shift;
+      pr.value = value + off;
+      pr.line = e->f[4];
+      pr.flags = kind == 6 ? flags | 2 : flags;
+      pr.args = args;
+    }
+  }
   /* Popped: the stack's reference to c is now ours (the list keeps its room). */
   PyList_SET_ITEM(stack, depth - 1, NULL);
   Py_SET_SIZE(stack, depth - 1);
-  int wide_row = ctask != Py_None;
+  if (to_pages) {
+    int r = pending_add(pages, &pr);
+    Py_DECREF(c);
+    if (r <= 0) return r < 0 ? -1 : 1;
+    /* not a page writer: cannot happen (checked by pair_packed) */
+    PyErr_SetString(PyExc_TypeError, "pair_packed(): pages is not a TableWriter");
+    return -1;
+  }
   PyObject *row = PyTuple_New(wide_row ? 16 : 11);
   if (row == NULL) { Py_DECREF(c); return -1; }
   int i = 0;
@@ -1698,7 +1738,7 @@ static PyObject *pair(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
         pair_ll(PySequence_Fast_ITEMS(ev)[0], &kind)) {
       Fields e = {PySequence_Fast_ITEMS(ev), NULL, PySequence_Fast_GET_SIZE(ev)};
       if (kind == 2 || kind == 6)
-        done = pair_end(&e, kind, stacks, plain, wide, n, off, shift);
+        done = pair_end(&e, kind, stacks, plain, wide, n, off, shift, NULL);
       else if ((kind == 1 || kind == 7) && PyDict_GET_SIZE(tasks) == 0) {
         done = pair_start(&e, kind, stacks, off, next_call);
         if (done == 1) next_call++;
@@ -1712,14 +1752,19 @@ static PyObject *pair(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
   return PyLong_FromLongLong(next_call);
 }
 
-/* pair_packed(writer, p, data, stacks, tasks, plain, wide, n, off, shift, next_call) ->
+/* pair_packed(writer, p, data, stacks, tasks, plain, wide, n, off, shift, next_call[, pages]) ->
  * (next_call, last ts or None): pair() over packed events (build's packed mode), the same rows
- * and the same calls of writer._event(p, ev) (ev a list of ints) as for the list of events. */
+ * and the same calls of writer._event(p, ev) (ev a list of ints) as for the list of events;
+ * with pages (a TableWriter) the plain rows are kept by it instead of going to plain. */
+static int is_table_writer(PyObject *o);
+
 static PyObject *pair_packed(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
-  if (nargs != 11) {
-    PyErr_SetString(PyExc_TypeError, "pair_packed() takes 11 arguments");
+  if (nargs != 11 && nargs != 12) {
+    PyErr_SetString(PyExc_TypeError, "pair_packed() takes 11 or 12 arguments");
     return NULL;
   }
+  /* pages: the page writer, which then keeps the plain rows itself (None: they go to plain) */
+  PyObject *pages = nargs == 12 && is_table_writer(args[11]) ? args[11] : NULL;
   PyObject *writer = args[0], *p = args[1], *stacks = args[3];
   PyObject *tasks = args[4], *plain = args[5], *wide = args[6], *n = args[7];
   Py_buffer view;
@@ -1753,7 +1798,7 @@ static PyObject *pair_packed(PyObject *mod, PyObject *const *args, Py_ssize_t na
     any = 1;
     last_ts = f[3];
     if (kind == 2 || kind == 6)
-      done = pair_end(&e, kind, stacks, plain, wide, n, off, shift);
+      done = pair_end(&e, kind, stacks, plain, wide, n, off, shift, pages);
     else if ((kind == 1 || kind == 7) && PyDict_GET_SIZE(tasks) == 0) {
       done = pair_start(&e, kind, stacks, off, next_call);
       if (done == 1) next_call++;
@@ -2355,7 +2400,49 @@ typedef struct {
   unsigned char *has_parent;
   Py_ssize_t nkeys, keycap;
   int keys_ok;
+  /* Plain rows handed over by pair_packed, placed (with the lists' rows) by the next place. */
+  PlainRow *pend;
+  Py_ssize_t npend, pendcap;
 } TableWriter;
+
+static PyTypeObject TableWriterType;
+
+static int is_table_writer(PyObject *o) { return Py_IS_TYPE(o, &TableWriterType); }
+
+static int pending_add(PyObject *pages, const PlainRow *row) {
+  if (!is_table_writer(pages)) return 1;
+  TableWriter *w = (TableWriter *)pages;
+  if (w->npend == w->pendcap) {
+    Py_ssize_t cap = w->pendcap ? w->pendcap * 2 : 4096;
+    PlainRow *p = (PlainRow *)PyMem_Realloc(w->pend, (size_t)cap * sizeof *p);
+    if (p == NULL) { PyErr_NoMemory(); return -1; }
+    w->pend = p;
+    w->pendcap = cap;
+  }
+  w->pend[w->npend] = *row;
+  Py_INCREF(row->args);
+  w->npend++;
+  return 0;
+}
+
+/* A pending row as the 11-value tuple of tracefile.py's plain rows. */
+static PyObject *pending_tuple(const PlainRow *r) {
+  return Py_BuildValue("(LLNLLLLOLLL)", r->id, r->thread,
+                       r->has_parent ? PyLong_FromLongLong(r->parent) : Py_NewRef(Py_None),
+                       r->depth, r->code, r->start, r->end, r->args, r->value, r->line, r->flags);
+}
+
+static void pending_clear(TableWriter *w) {
+  for (Py_ssize_t i = 0; i < w->npend; i++) Py_DECREF(w->pend[i].args);
+  w->npend = 0;
+}
+
+static int pending_cmp(const void *a, const void *b) {
+  long long x = ((const PlainRow *)a)->id, y = ((const PlainRow *)b)->id;
+  return x < y ? -1 : x > y;
+}
+
+
 
 static int tw_varint_len(unsigned long long v) {
   int n = 1;
@@ -2443,6 +2530,24 @@ static int tw_values(PyObject *row, long long process, TwValue *out) {
     PyErr_SetString(PyExc_ValueError, "a calls row needs a positive id");
     return -1;
   }
+  return 0;
+}
+
+/* A pending row's 16 column values (the args text borrowed from the row). 0, or -1. */
+static int pending_values(const PlainRow *r, long long process, TwValue *v) {
+  for (int i = 0; i < TW_COLS; i++) v[i].kind = 0;
+  long long ints[TW_COLS] = {r->id, process, r->thread, r->parent, r->depth, r->code, r->start,
+                             r->end, 0, r->value, r->line, 0, 0, 0, r->flags, 0};
+  static const int is_int[TW_COLS] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 0};
+  for (int i = 0; i < TW_COLS; i++)
+    if (is_int[i]) { v[i].kind = 1; v[i].v = ints[i]; }
+  if (!r->has_parent) v[3].kind = 0;
+  if (r->args != Py_None) {
+    v[8].s = PyUnicode_AsUTF8AndSize(r->args, &v[8].n);
+    if (v[8].s == NULL) return -1;
+    v[8].kind = 2;
+  }
+  if (r->id <= 0) { PyErr_SetString(PyExc_ValueError, "a calls row needs a positive id"); return -1; }
   return 0;
 }
 
@@ -2744,6 +2849,16 @@ static int tw_flush(TableWriter *w) {
  * calls that ended (any order of ids at or past the ones placed, and running calls written
  * before), `running` rows of calls still running, both sorted by id; together with the calls
  * written before they must cover every id up to the last one without a gap. */
+/* A row left to the caller (too long for a page, or written too long before): the list's row,
+ * or a pending row as its tuple. */
+static int tw_unplaced(PyObject *unplaced, PyObject *row, const PlainRow *prow) {
+  PyObject *t = prow ? pending_tuple(prow) : Py_NewRef(row);
+  if (t == NULL) return -1;
+  int r = PyList_Append(unplaced, t);
+  Py_DECREF(t);
+  return r;
+}
+
 static PyObject *tw_place(TableWriter *w, PyObject *args) {
   PyObject *ended, *running, *plain;
   long long process;
@@ -2753,12 +2868,15 @@ static PyObject *tw_place(TableWriter *w, PyObject *args) {
   if (w->failed) { PyErr_SetString(PyExc_RuntimeError, "the calls writer failed earlier"); return NULL; }
   PyObject *lists[3] = {plain, ended, running};
   Py_ssize_t pos[3] = {0, 0, 0};
+  Py_ssize_t pend_at = 0; /* the pending rows: a fourth source, in id order */
+  if (w->npend > 1) qsort(w->pend, (size_t)w->npend, sizeof *w->pend, pending_cmp);
   PyObject *unplaced = PyList_New(0);
   if (unplaced == NULL) return NULL;
   for (;;) {
-    /* The row with the smallest id among the three lists' heads. */
+    /* The row with the smallest id among the three lists' heads and the pending rows'. */
     int best = -1;
     long long best_id = 0;
+    if (pend_at < w->npend) { best = 3; best_id = w->pend[pend_at].id; }
     for (int i = 0; i < 3; i++) {
       if (pos[i] >= PyList_GET_SIZE(lists[i])) continue;
       PyObject *row = PyList_GET_ITEM(lists[i], pos[i]);
@@ -2771,14 +2889,16 @@ static PyObject *tw_place(TableWriter *w, PyObject *args) {
       if (best < 0 || id < best_id) { best = i; best_id = id; }
     }
     if (best < 0) break;
-    PyObject *row = PyList_GET_ITEM(lists[best], pos[best]);
-    pos[best]++;
+    PyObject *row = NULL;
+    const PlainRow *prow = NULL;
+    if (best == 3) prow = &w->pend[pend_at++];
+    else row = PyList_GET_ITEM(lists[best], pos[best]++);
     int open = best == 2;
     long long id;
     int len;
     Py_ssize_t payload;
     TwValue v[TW_COLS];
-    if (tw_values(row, process, v) < 0) goto fail;
+    if (prow ? pending_values(prow, process, v) < 0 : tw_values(row, process, v) < 0) goto fail;
     unsigned char *cell = tw_cell(w, v, &id, &len, &payload);
     if (cell == NULL) goto fail;
     if (payload > tw_max_local(w) || 8 + len + 2 + TW_RESERVE > (int)w->usable) {
@@ -2791,7 +2911,7 @@ static PyObject *tw_place(TableWriter *w, PyObject *args) {
         }
         w->placed = id + 1; /* its keys come with keep() */
       }
-      if (PyList_Append(unplaced, row) < 0) goto fail;
+      if (tw_unplaced(unplaced, row, prow) < 0) goto fail;
       continue;
     }
     if (id < w->placed) {
@@ -2800,7 +2920,7 @@ static PyObject *tw_place(TableWriter *w, PyObject *args) {
       if (c == NULL || !c->open) {
         PyMem_Free(cell);
         if (c == NULL) { /* not written here (too long before): the caller's */
-          if (PyList_Append(unplaced, row) < 0) goto fail;
+          if (tw_unplaced(unplaced, row, prow) < 0) goto fail;
           continue;
         }
         PyErr_Format(PyExc_ValueError, "call %lld was written already", id);
@@ -2828,12 +2948,28 @@ static PyObject *tw_place(TableWriter *w, PyObject *args) {
     if (tw_append(w, cell, len, id, open) < 0) { PyMem_Free(cell); goto fail; }
   }
   if (tw_flush(w) < 0) goto fail;
+  pending_clear(w);
   return unplaced;
 fail:
-  w->failed = 1;
+  w->failed = 1; /* the pending rows stay, for take_pending() */
   Py_DECREF(unplaced);
   return NULL;
 }
+
+/* take_pending() -> the pending rows as plain row tuples (after a failed place: the caller
+ * writes them with SQL), none pending after. */
+static PyObject *tw_take_pending(TableWriter *w, PyObject *unused) {
+  PyObject *out = PyList_New(0);
+  for (Py_ssize_t i = 0; out != NULL && i < w->npend; i++) {
+    PyObject *t = pending_tuple(&w->pend[i]);
+    if (t == NULL || PyList_Append(out, t) < 0) Py_CLEAR(out);
+    Py_XDECREF(t);
+  }
+  if (out != NULL) pending_clear(w);
+  return out;
+}
+
+static PyObject *tw_get_pending(TableWriter *w, void *unused) { return PyLong_FromSsize_t(w->npend); }
 
 /* ---- the calls indexes: (parent | code | thread, start_ns) -> rowid, as index b-tree pages -- */
 /* Each index is sorted and laid out on its own; index_all() builds several at once, one thread
@@ -3234,6 +3370,8 @@ static PyObject *tw_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
 }
 
 static void tw_dealloc(TableWriter *w) {
+  pending_clear(w);
+  PyMem_Free(w->pend);
   for (int i = 0; i < w->npins; i++) tw_free_leaf(w->pins[i]);
   PyMem_Free(w->pins);
   for (int k = 0; k < TW_MAX_LEVELS; k++) { PyMem_Free(w->lv[k].pages); PyMem_Free(w->lv[k].keys); }
@@ -3249,6 +3387,7 @@ static PyObject *tw_get_rows(TableWriter *w, void *unused) { return PyLong_FromL
 static PyGetSetDef tw_getset[] = {
   {"placed", (getter)tw_get_placed, NULL, "The next call id to place.", NULL},
   {"rows", (getter)tw_get_rows, NULL, "Rows written as pages.", NULL},
+  {"pending", (getter)tw_get_pending, NULL, "Rows handed over by pair_packed, not placed yet.", NULL},
   {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMethodDef tw_methods[] = {
@@ -3256,6 +3395,8 @@ static PyMethodDef tw_methods[] = {
    "place(plain, ended, running, process) -> rows left to SQL: writes the rows and flushes."},
   {"keep", (PyCFunction)tw_keep, METH_VARARGS,
    "keep(rows, process): the index keys of rows written with SQL instead."},
+  {"take_pending", (PyCFunction)tw_take_pending, METH_NOARGS,
+   "take_pending() -> the rows handed over by pair_packed and not placed, as plain row tuples."},
   {"index_all", (PyCFunction)tw_index_all, METH_O,
    "index_all(columns) -> root pages: the indexes of those columns (0 parent, 1 code, 2 thread), "
    "built at once."},
@@ -3277,6 +3418,8 @@ static PyTypeObject TableWriterType = {
 #define TL_TABLE_WRITER 1
 #else
 #define TL_TABLE_WRITER 0
+static int is_table_writer(PyObject *o) { return 0; }
+static int pending_add(PyObject *pages, const PlainRow *row) { return 1; }
 #endif
 
 /* ---- the sampler's clock: a C thread that asks the main thread for each sample ------------- *

@@ -326,9 +326,10 @@ class TraceFileWriter:
         """Packed events (wire.pack_events): the accelerator's pair_packed, or _events over
         them decoded."""
         if self._pair_packed is not None:
+            # The page writer keeps the plain rows itself (no tuple each) until it places them.
             self.next_call, last = self._pair_packed(
                 self, p, data, p.stacks, p.tasks, self.plain, self.rows, p.number, p.offset,
-                p.shift, self.next_call)
+                p.shift, self.next_call, self._pages if self.pages_error is None else None)
             if last is not None:
                 p.last_ts = last
             return
@@ -454,6 +455,9 @@ class TraceFileWriter:
         except Exception as exc:
             self.pages_error = "%s: %s" % (type(exc).__name__, exc)
             self._pages = None
+            take = getattr(pages, "take_pending", None)
+            if take is not None:
+                self.plain.extend(take())  # the rows it kept go in with SQL too
             return
         for row in left:
             row = _full_row(row, p.number)
@@ -463,7 +467,7 @@ class TraceFileWriter:
 
     def _write_rows(self, p: _Process) -> None:
         db = self.db
-        if self._pages is not None and (self.plain or self.rows
+        if self._pages is not None and (self.plain or self.rows or getattr(self._pages, "pending", 0)
                                         or self.next_call > self._pages.placed):
             self._write_pages(p)
         if self.pages_error is not None and (self.plain or self.rows):
