@@ -279,7 +279,7 @@ static void rep_clear(RepCtx *c) {
 typedef struct {
   PyObject *code;
   PyObject *names;
-  int found;
+  int found;   /* 0 not in known, 1 in it, 2 in it as a coroutine's (names: its TaskNames) */
   unsigned long long generation;
 } KnownSlot;
 typedef struct {
@@ -292,6 +292,10 @@ typedef struct {
   /* Exception events (they cannot be switched off per code object): raise, unwind, handled,
    * reraise, throw; the Python callbacks, called only for code in scope. */
   PyObject *py_exc[5];
+  /* Coroutines' code: `known` holds a TaskNames (tuple subclass) for it, and its calls and
+   * resumes are preceded by a task record (9, ident, code, ts, name) when task_name() names the
+   * running asyncio task (tasks.py). NULL: those go to the Python callbacks. */
+  PyObject *task_names_type, *task_name;
   RepCtx r;
   /* The thread ident of the last event, as an int object (idents are big: not cached ints). */
   unsigned long ident;
@@ -305,6 +309,7 @@ static void cb_dealloc(Callbacks *self) {
   Py_XDECREF(self->disable); Py_XDECREF(self->py_start); Py_XDECREF(self->py_return);
   Py_XDECREF(self->py_yield); Py_XDECREF(self->py_resume);
   for (int i = 0; i < 5; i++) Py_XDECREF(self->py_exc[i]);
+  Py_XDECREF(self->task_names_type); Py_XDECREF(self->task_name);
   rep_clear(&self->r);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -639,7 +644,8 @@ static int known_changed(PyDict_WatchEvent event, PyObject *dict, PyObject *key,
 }
 
 /* The entry of `known` for code: 1 with *names (borrowed; NULL when not an exact tuple: a
- * special entry the Python callbacks handle), 0 when code is not in it, -1 on error. */
+ * special entry the Python callbacks handle), 2 with *names a coroutine's TaskNames, 0 when code
+ * is not in it, -1 on error. */
 static int known_entry(Callbacks *self, PyObject *code, PyObject **names) {
   KnownSlot *s = &self->seen[(((size_t)code) >> 4) & (KNOWN_CACHE - 1)];
   if (known_watcher >= 0 && s->code == code && s->generation == known_generation) {
@@ -651,27 +657,38 @@ static int known_entry(Callbacks *self, PyObject *code, PyObject **names) {
   PyObject *v = PyDict_GetItemWithError(self->known, key);
   Py_DECREF(key);
   if (v == NULL && PyErr_Occurred()) { PyErr_Clear(); return -1; }
+  int found = v != NULL;
   *names = v != NULL && PyTuple_CheckExact(v) ? v : NULL;
+  if (v != NULL && self->task_names_type != NULL && Py_IS_TYPE(v, (PyTypeObject *)self->task_names_type)) {
+    *names = v;
+    found = 2;
+  }
   if (known_watcher >= 0) {
     /* Borrowed: `known` holds it, and any change to `known` moves the generation on first. */
     s->code = code;
     s->names = *names;
-    s->found = v != NULL;
+    s->found = found;
     s->generation = known_generation;
   }
-  return v != NULL;
+  return found;
 }
 
-/* Borrowed argnames of a known code object (exact tuple), NULL if unknown or special. */
-static PyObject *known_names(Callbacks *self, PyObject *code) {
+/* Borrowed argnames of a known code object (an exact tuple, or a coroutine's TaskNames, when
+ * *task is set to 1 and a task record is to come first), NULL if unknown or special. */
+static PyObject *known_names(Callbacks *self, PyObject *code, int *task) {
   PyObject *names = NULL;
-  return known_entry(self, code, &names) == 1 ? names : NULL;
+  int found = known_entry(self, code, &names);
+  *task = found == 2;
+  return found >= 1 ? names : NULL;
 }
 
-static int is_known(Callbacks *self, PyObject *code) {
+static int is_known(Callbacks *self, PyObject *code) { /* 1, 0, or -1 on error */
   PyObject *names;
-  return known_entry(self, code, &names);
+  int found = known_entry(self, code, &names);
+  return found == 2 ? 1 : found;
 }
+
+
 
 static PyObject *cb_ident(Callbacks *self) { return cached_ident(&self->ident, &self->ident_obj); }
 
@@ -683,6 +700,25 @@ static int append_steal(Callbacks *self, PyObject *rec) {
   int r = PyList_Append(self->buf, rec);
   Py_DECREF(rec);
   return r;
+}
+
+/* A coroutine's call or resume: the task record first (as tasks.py's task_name() says; none
+ * outside a task). 0, or -1 with an error set. */
+static int task_record(Callbacks *self, PyObject *code) {
+  PyObject *name = PyObject_CallNoArgs(self->task_name);
+  if (name == NULL) return -1;
+  if (name == Py_None) { Py_DECREF(name); return 0; }
+  PyObject *ident = cb_ident(self);
+  long long ts = ident ? now_ll() : -1;
+  PyObject *tso = ts == -1 && PyErr_Occurred() ? NULL : PyLong_FromLongLong(ts);
+  PyObject *rec = tso ? PyTuple_New(5) : NULL;
+  if (rec == NULL) { Py_XDECREF(ident); Py_XDECREF(tso); Py_DECREF(name); return -1; }
+  PyTuple_SET_ITEM(rec, 0, PyLong_FromLong(9));
+  PyTuple_SET_ITEM(rec, 1, ident);
+  PyTuple_SET_ITEM(rec, 2, Py_NewRef(code));
+  PyTuple_SET_ITEM(rec, 3, tso);
+  PyTuple_SET_ITEM(rec, 4, name);
+  return append_steal(self, rec);
 }
 
 #if TL_FRAME_DIRECT
@@ -720,7 +756,8 @@ static int start_args_direct(Callbacks *self, PyObject *code, PyObject *names, R
 static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
   if (nargs != 2) return PyObject_Vectorcall(self->py_start, args, nargs, NULL);
   PyObject *code = args[0];
-  PyObject *names = known_names(self, code);
+  int task;
+  PyObject *names = known_names(self, code, &task);
 #if TL_FRAME_DIRECT
   if (names != NULL) {
     Py_ssize_t n = PyTuple_GET_SIZE(names);
@@ -729,6 +766,7 @@ static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nar
     if (rec == NULL) return cb_error(self);
     int got = start_args_direct(self, code, names, rec, n);
     if (got == 1) {
+      if (task && task_record(self, code) < 0) { Py_DECREF(rec); return cb_error(self); }
       rec->ts = now_ll();
       if (rec->ts == -1 && PyErr_Occurred()) { Py_DECREF(rec); return cb_error(self); }
       if (append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
@@ -754,6 +792,7 @@ static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nar
     Py_DECREF(v);
     if (rec->items[i] == NULL) { Py_DECREF(rec); return cb_error(self); }
   }
+  if (task && task_record(self, code) < 0) { Py_DECREF(rec); return cb_error(self); }
   rec->ts = now_ll();
   if (rec->ts == -1 && PyErr_Occurred()) { Py_DECREF(rec); return cb_error(self); }
   if (append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
@@ -814,8 +853,10 @@ static PyObject *cb_throw(Callbacks *self, PyObject *const *args, Py_ssize_t nar
 }
 
 static PyObject *cb_resume(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
-  if (nargs != 2 || known_names(self, args[0]) == NULL)
+  int task = 0;
+  if (nargs != 2 || known_names(self, args[0], &task) == NULL)
     return PyObject_Vectorcall(self->py_resume, args, nargs, NULL);
+  if (task && task_record(self, args[0]) < 0) return cb_error(self);
   PyObject *ident = cb_ident(self);
   if (ident == NULL) return cb_error(self);
   long long ts = now_ll();
@@ -930,6 +971,7 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
   memset(&self->r, 0, sizeof self->r);
   self->ident = 0;
   self->ident_obj = NULL;
+  self->task_names_type = self->task_name = NULL;
   memset(self->seen, 0, sizeof self->seen); /* generation 0: no slot holds */
 #if PY_VERSION_HEX >= 0x030C0000
   if (known_watcher == -1) {
@@ -950,6 +992,12 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
     PyObject *f = PyDict_GetItemString(fallbacks, names[i]);
     *slots[i] = Py_NewRef(f ? f : Py_None);
   }
+  /* TaskNames and task_name (tasks.py): coroutines in C too, when both are given. */
+  PyObject *tn_type = PyDict_GetItemString(fallbacks, "TASK_NAMES");
+  PyObject *tn_fn = PyDict_GetItemString(fallbacks, "TASK_NAME");
+  int tasks_ok = tn_type != NULL && PyType_Check(tn_type) && tn_fn != NULL && PyCallable_Check(tn_fn);
+  self->task_names_type = tasks_ok ? Py_NewRef(tn_type) : NULL;
+  self->task_name = tasks_ok ? Py_NewRef(tn_fn) : NULL;
   const char *exc_names[5] = {"RAISE", "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "PY_THROW"};
   for (int i = 0; i < 5; i++) {
     PyObject *f = PyDict_GetItemString(fallbacks, exc_names[i]);
@@ -1711,6 +1759,15 @@ static int pair_start_on(const Fields *e, PyObject *thread, long long kind, PyOb
   return r < 0 ? -1 : 1;
 }
 
+/* pair()'s and pair_packed()'s off, shift and next_call (arguments 8 to 10): 0, or -1. */
+static int pair_numbers(PyObject *const *args, long long *off, long long *shift,
+                        long long *next_call) {
+  *off = PyLong_AsLongLong(args[8]);
+  *shift = PyLong_AsLongLong(args[9]);
+  *next_call = PyLong_AsLongLong(args[10]);
+  return PyErr_Occurred() ? -1 : 0;
+}
+
 static PyObject *pair(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
   if (nargs != 11) {
     PyErr_SetString(PyExc_TypeError, "pair() takes 11 arguments");
@@ -1723,10 +1780,8 @@ static PyObject *pair(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     PyErr_SetString(PyExc_TypeError, "pair(): events, stacks, tasks, plain or wide");
     return NULL;
   }
-  long long off = PyLong_AsLongLong(args[8]);
-  long long shift = PyLong_AsLongLong(args[9]);
-  long long next_call = PyLong_AsLongLong(args[10]);
-  if (PyErr_Occurred()) return NULL;
+  long long off, shift, next_call;
+  if (pair_numbers(args, &off, &shift, &next_call) < 0) return NULL;
   PyObject *slow = PyObject_GetAttrString(writer, "_event");
   if (slow == NULL) return NULL;
   for (Py_ssize_t i = 0; i < PyList_GET_SIZE(events); i++) {
@@ -1772,10 +1827,8 @@ static PyObject *pair_packed(PyObject *mod, PyObject *const *args, Py_ssize_t na
     PyErr_SetString(PyExc_TypeError, "pair_packed(): stacks, tasks, plain or wide");
     return NULL;
   }
-  long long off = PyLong_AsLongLong(args[8]);
-  long long shift = PyLong_AsLongLong(args[9]);
-  long long next_call = PyLong_AsLongLong(args[10]);
-  if (PyErr_Occurred()) return NULL;
+  long long off, shift, next_call;
+  if (pair_numbers(args, &off, &shift, &next_call) < 0) return NULL;
   if (PyObject_GetBuffer(args[2], &view, PyBUF_SIMPLE) < 0) return NULL;
   PyObject *slow = PyObject_GetAttrString(writer, "_event");
   if (slow == NULL) { PyBuffer_Release(&view); return NULL; }

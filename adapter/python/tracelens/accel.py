@@ -168,15 +168,17 @@ def monitoring_callbacks(callbacks: Dict[str, Any], known: Dict[int, Any], buf: 
                          rep: Callable[[Any], Any], fail: Callable[[BaseException], None],
                          disable: Any) -> Dict[str, Any]:
     """The sys.monitoring callback set with PY_START/PY_RETURN/PY_YIELD/PY_RESUME done in C when
-    the accelerator is loaded (code not yet decided, coroutines' task names and every other case
-    still go to the given Python callbacks), and the exception events of code out of scope
-    ended in C (the rest go to the Python callbacks); else the set unchanged."""
+    the accelerator is loaded (coroutines' too, with their task names; code not yet decided and
+    every other case still go to the given Python callbacks), and the exception events of code
+    out of scope ended in C (the rest go to the Python callbacks); else the set unchanged."""
     mod = load()
     if mod is None or not getattr(mod, "MONITORING", 0):
         return callbacks
     try:
         limit = len(rep("x" * 100000))  # the value limit: a long string is cut to exactly it
-        c = mod.Callbacks(known, buf, rep, fail, disable, callbacks, limit)
+        from .tasks import TaskNames, task_name
+        given = dict(callbacks, TASK_NAMES=TaskNames, TASK_NAME=task_name)  # coroutines in C too
+        c = mod.Callbacks(known, buf, rep, fail, disable, given, limit)
     except Exception:
         return callbacks
     out = dict(callbacks)
