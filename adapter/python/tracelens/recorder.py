@@ -21,7 +21,7 @@ _bisect_right = None  # bisect.bisect_right, imported on first use by _line
 #: Record kind of a thread's start note (not a wire kind: wire kinds are 1-11).
 THREAD_NOTE = 100
 #: The longest wait of the writer thread while no records come (seconds).
-IDLE_INTERVAL = 0.04
+IDLE_INTERVAL = 0.16
 #: Records per batch at most: more are sent as several batches.
 BATCH_EVENTS = 32768
 
