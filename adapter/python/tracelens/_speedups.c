@@ -41,14 +41,21 @@ static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }
 static int use_c_clock = 0;
 static PyObject *py_perf = NULL; /* time.perf_counter_ns */
 
+/* CLOCK_MONOTONIC's ns (Windows: the wall clock, for durations only). */
+static long long mono_ns(void) {
+  struct timespec ts;
+#if defined(_WIN32)
+  timespec_get(&ts, TIME_UTC);
+#else
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* The clock's ns (-1 with an error set). */
 static long long now_ll(void) {
 #if defined(__linux__)
-  if (use_c_clock) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-  }
+  if (use_c_clock) return mono_ns();
 #endif
   PyObject *o = PyObject_CallNoArgs(py_perf);
   if (o == NULL) return -1;
@@ -246,7 +253,7 @@ typedef struct {
 #define DEFAULT_TYPES 64
 #define DEFAULT_TEXTS 2048
 struct DefaultType { PyTypeObject *type; PyObject *module, *qualname, *prefix; };
-struct DefaultText { void *address; PyTypeObject *type; PyObject *prefix, *text; };
+struct DefaultText { void *address; PyObject *prefix, *text; }; /* prefix: the type's, kept */
 struct DefaultRepr {
   struct DefaultType types[DEFAULT_TYPES];
   struct DefaultText texts[DEFAULT_TEXTS];
@@ -259,7 +266,7 @@ static void defaults_free(struct DefaultRepr *d) {
     Py_XDECREF(d->types[i].qualname); Py_XDECREF(d->types[i].prefix);
   }
   for (int i = 0; i < DEFAULT_TEXTS; i++) {
-    Py_XDECREF(d->texts[i].type); Py_XDECREF(d->texts[i].prefix); Py_XDECREF(d->texts[i].text);
+    Py_XDECREF(d->texts[i].prefix); Py_XDECREF(d->texts[i].text);
   }
   PyMem_Free(d);
 }
@@ -329,12 +336,6 @@ static PyObject *rep_shorten(RepCtx *c, PyObject *text) {
   return r;
 }
 
-static long long rep_clock(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* values.py's plain(t): "<name object>". */
 static PyObject *rep_plain(PyTypeObject *t) {
   PyObject *name = PyObject_GetAttrString((PyObject *)t, "__name__");
@@ -380,7 +381,7 @@ static PyObject *rep_default(RepCtx *c, PyObject *v) {
   struct DefaultType *dt = &c->defaults->types[(((size_t)t) >> 4) % DEFAULT_TYPES];
   struct DefaultText *dx = &c->defaults->texts[(((size_t)v) >> 4) % DEFAULT_TEXTS];
   int type_ok = dt->type == t && dt->module == module && dt->qualname == qualname;
-  if (type_ok && dx->address == (void *)v && dx->type == t && dx->prefix == dt->prefix)
+  if (type_ok && dx->address == (void *)v && dx->prefix == dt->prefix)
     return Py_NewRef(dx->text);
   char ptr[40];
   int n = format_pointer(ptr, v);
@@ -409,7 +410,6 @@ static PyObject *rep_default(RepCtx *c, PyObject *v) {
   text = rep_shorten(c, text);
   if (text == NULL) return NULL;
   dx->address = (void *)v;
-  Py_XSETREF(dx->type, (PyTypeObject *)Py_NewRef((PyObject *)t));
   Py_XSETREF(dx->prefix, Py_NewRef(dt->prefix));
   Py_XSETREF(dx->text, Py_NewRef(text));
   return text;
@@ -432,7 +432,7 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
   }
   if (func == NULL && t->tp_repr == PyBaseObject_Type.tp_repr) return rep_default(c, v);
   Py_XINCREF(func);
-  long long start = rep_clock();
+  long long start = mono_ns();
   PyObject *text = func ? PyObject_CallOneArg(func, v) : PyObject_Repr(v);
   Py_XDECREF(func);
   if (text == NULL) {
@@ -461,7 +461,7 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
     text = exact;
     if (text == NULL) return NULL;
   }
-  if (rep_clock() - start > REP_SLOW_NS && PySet_Add(c->failed, (PyObject *)t) < 0) {
+  if (mono_ns() - start > REP_SLOW_NS && PySet_Add(c->failed, (PyObject *)t) < 0) {
     Py_DECREF(text);
     return NULL;
   }
@@ -688,8 +688,6 @@ static int is_known(Callbacks *self, PyObject *code) { /* 1, 0, or -1 on error *
   return found == 2 ? 1 : found;
 }
 
-
-
 static PyObject *cb_ident(Callbacks *self) { return cached_ident(&self->ident, &self->ident_obj); }
 
 /* Records hold only strings, ints and code objects kept alive elsewhere, and are never part of a
@@ -753,47 +751,46 @@ static int start_args_direct(Callbacks *self, PyObject *code, PyObject *names, R
 }
 #endif
 
+/* The arguments `names` of the starting call of code through the public frame API into rec's
+ * items: 1 done, 0 not here (the top frame is not code's), -1 on error. */
+static int start_args_frame(Callbacks *self, PyObject *code, PyObject *names, Rec *rec,
+                            Py_ssize_t n) {
+  PyFrameObject *frame = PyEval_GetFrame();
+  PyCodeObject *fcode = frame ? PyFrame_GetCode(frame) : NULL;
+  int same = fcode != NULL && (PyObject *)fcode == code;
+  Py_XDECREF(fcode);
+  if (!same) return 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *v = PyFrame_GetVar(frame, PyTuple_GET_ITEM(names, i));
+    if (v == NULL) return -1;
+    rec->items[i] = value_rep(&self->r, v);
+    Py_DECREF(v);
+    if (rec->items[i] == NULL) return -1;
+  }
+  return 1;
+}
+
 static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
   if (nargs != 2) return PyObject_Vectorcall(self->py_start, args, nargs, NULL);
   PyObject *code = args[0];
   int task;
   PyObject *names = known_names(self, code, &task);
-#if TL_FRAME_DIRECT
-  if (names != NULL) {
-    Py_ssize_t n = PyTuple_GET_SIZE(names);
-    PyObject *ident = cb_ident(self);
-    Rec *rec = ident ? rec_new(1, ident, Py_NewRef(code), 0, n) : NULL;
-    if (rec == NULL) return cb_error(self);
-    int got = start_args_direct(self, code, names, rec, n);
-    if (got == 1) {
-      if (task && task_record(self, code) < 0) { Py_DECREF(rec); return cb_error(self); }
-      rec->ts = now_ll();
-      if (rec->ts == -1 && PyErr_Occurred()) { Py_DECREF(rec); return cb_error(self); }
-      if (append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
-      Py_RETURN_NONE;
-    }
-    Py_DECREF(rec);
-    if (got < 0) return cb_error(self);
-  }
-#endif
-  PyFrameObject *frame = names ? PyEval_GetFrame() : NULL;
-  PyCodeObject *fcode = frame ? PyFrame_GetCode(frame) : NULL;
-  int same = fcode != NULL && (PyObject *)fcode == code;
-  Py_XDECREF(fcode);
-  if (!same) return PyObject_Vectorcall(self->py_start, args, nargs, NULL);
+  if (names == NULL) return PyObject_Vectorcall(self->py_start, args, nargs, NULL);
   Py_ssize_t n = PyTuple_GET_SIZE(names);
   PyObject *ident = cb_ident(self);
   Rec *rec = ident ? rec_new(1, ident, Py_NewRef(code), 0, n) : NULL;
   if (rec == NULL) return cb_error(self);
-  for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *v = PyFrame_GetVar(frame, PyTuple_GET_ITEM(names, i));
-    if (v == NULL) { Py_DECREF(rec); return cb_error(self); }
-    rec->items[i] = value_rep(&self->r, v);
-    Py_DECREF(v);
-    if (rec->items[i] == NULL) { Py_DECREF(rec); return cb_error(self); }
+  int got = 0;
+#if TL_FRAME_DIRECT
+  got = start_args_direct(self, code, names, rec, n);
+#endif
+  if (got == 0) got = start_args_frame(self, code, names, rec, n);
+  if (got <= 0) {
+    Py_DECREF(rec);
+    return got < 0 ? cb_error(self) : PyObject_Vectorcall(self->py_start, args, nargs, NULL);
   }
   if (task && task_record(self, code) < 0) { Py_DECREF(rec); return cb_error(self); }
-  rec->ts = now_ll();
+  rec->ts = now_ll(); /* after the values: their reprs are not the call's time */
   if (rec->ts == -1 && PyErr_Occurred()) { Py_DECREF(rec); return cb_error(self); }
   if (append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
   Py_RETURN_NONE;
@@ -807,14 +804,10 @@ static PyObject *end_event(Callbacks *self, long kind, PyObject *const *args, Py
   if (k <= 0) return PyObject_Vectorcall(fallback, args, nargs, NULL);
   PyObject *text = value_rep(&self->r, args[2]);
   if (text == NULL) return cb_error(self);
-  PyObject *ident = cb_ident(self);
-  long long ts = ident ? now_ll() : -1;
-  Rec *rec = ts == -1 && PyErr_Occurred() ? NULL : rec_new(kind, ident, Py_NewRef(code), ts, 2);
-  if (rec == NULL) {
-    if (ident != NULL && ts == -1 && PyErr_Occurred()) Py_DECREF(ident);
-    Py_DECREF(text);
-    return cb_error(self);
-  }
+  long long ts = now_ll();
+  PyObject *ident = ts == -1 && PyErr_Occurred() ? NULL : cb_ident(self);
+  Rec *rec = ident ? rec_new(kind, ident, Py_NewRef(code), ts, 2) : NULL;
+  if (rec == NULL) { Py_DECREF(text); return cb_error(self); }
   rec->items[0] = Py_NewRef(args[1]);
   rec->items[1] = text;
   if (append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
@@ -857,11 +850,9 @@ static PyObject *cb_resume(Callbacks *self, PyObject *const *args, Py_ssize_t na
   if (nargs != 2 || known_names(self, args[0], &task) == NULL)
     return PyObject_Vectorcall(self->py_resume, args, nargs, NULL);
   if (task && task_record(self, args[0]) < 0) return cb_error(self);
-  PyObject *ident = cb_ident(self);
-  if (ident == NULL) return cb_error(self);
   long long ts = now_ll();
-  if (ts == -1 && PyErr_Occurred()) { Py_DECREF(ident); return cb_error(self); }
-  Rec *rec = rec_new(7, ident, Py_NewRef(args[0]), ts, 0);
+  PyObject *ident = ts == -1 && PyErr_Occurred() ? NULL : cb_ident(self);
+  Rec *rec = ident ? rec_new(7, ident, Py_NewRef(args[0]), ts, 0) : NULL;
   if (rec == NULL || append_steal(self, (PyObject *)rec) < 0) return cb_error(self);
   Py_RETURN_NONE;
 }
@@ -1588,7 +1579,7 @@ typedef struct {
   int has_parent;
   PyObject *args; /* str or None (a reference of its own) */
 } PlainRow;
-/* Hands row to the page writer `pages`: 0, -1 with an error, 1 when pages is not one. */
+/* Hands row to the page writer `pages` (a TableWriter: pair_packed checks): 0, or -1. */
 static int pending_add(PyObject *pages, const PlainRow *row);
 
 static int pair_end_on(const Fields *e, PyObject *thread, long long kind, PyObject *stacks,
@@ -1658,10 +1649,7 @@ static int pair_end_on(const Fields *e, PyObject *thread, long long kind, PyObje
   if (to_pages) {
     int r = pending_add(pages, &pr);
     Py_DECREF(c);
-    if (r <= 0) return r < 0 ? -1 : 1;
-    /* not a page writer: cannot happen (checked by pair_packed) */
-    PyErr_SetString(PyExc_TypeError, "pair_packed(): pages is not a TableWriter");
-    return -1;
+    return r < 0 ? -1 : 1;
   }
   PyObject *row = PyTuple_New(wide_row ? 16 : 11);
   if (row == NULL) { Py_DECREF(c); return -1; }
@@ -2463,7 +2451,6 @@ static PyTypeObject TableWriterType;
 static int is_table_writer(PyObject *o) { return Py_IS_TYPE(o, &TableWriterType); }
 
 static int pending_add(PyObject *pages, const PlainRow *row) {
-  if (!is_table_writer(pages)) return 1;
   TableWriter *w = (TableWriter *)pages;
   if (w->npend == w->pendcap) {
     Py_ssize_t cap = w->pendcap ? w->pendcap * 2 : 4096;
@@ -3472,7 +3459,7 @@ static PyTypeObject TableWriterType = {
 #else
 #define TL_TABLE_WRITER 0
 static int is_table_writer(PyObject *o) { return 0; }
-static int pending_add(PyObject *pages, const PlainRow *row) { return 1; }
+static int pending_add(PyObject *pages, const PlainRow *row) { return -1; } /* never called */
 #endif
 
 /* ---- the sampler's clock: a C thread that asks the main thread for each sample ------------- *
@@ -3500,12 +3487,6 @@ typedef struct {
   pthread_mutex_t mu;           /* with wake: the thread's sleep, which stop() cuts short */
   pthread_cond_t wake;
 } SampleTimer;
-
-static long long st_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* One sample, with the GIL. Its errors are dropped, except what a signal handler raised in it
  * (KeyboardInterrupt...: not an Exception), which is the program's: -1 with it set. */
@@ -3542,14 +3523,14 @@ static void *st_run(void *arg) {
   SampleTimer *t = (SampleTimer *)arg;
   while (!t->stopping) {
     /* One period's sleep, ended at once by stop() (no wait of up to a period at exit). */
-    long long until = st_now() + t->period_ns;
+    long long until = mono_ns() + t->period_ns;
     struct timespec deadline = {(time_t)(until / 1000000000LL), (long)(until % 1000000000LL)};
     pthread_mutex_lock(&t->mu);
     while (!t->stopping && pthread_cond_timedwait(&t->wake, &t->mu, &deadline) != ETIMEDOUT) {
     }
     pthread_mutex_unlock(&t->mu);
     if (t->stopping) break;
-    long long now = st_now();
+    long long now = mono_ns();
     if (t->inflight) {
       if (now - t->requested < 2 * t->period_ns) continue;
       /* The main thread is away from Python code: sample from here. */
@@ -3582,7 +3563,7 @@ static PyObject *st_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
   if (t == NULL) return NULL;
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* st_now's clock */
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* mono_ns's clock */
   pthread_mutex_init(&t->mu, NULL);
   pthread_cond_init(&t->wake, &attr);
   pthread_condattr_destroy(&attr);
@@ -3723,9 +3704,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
 #if defined(__linux__)
   /* Use clock_gettime only if it is time.perf_counter_ns's clock (within 10 ms). */
   PyObject *p = PyObject_CallNoArgs(py_perf);
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  long long c = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  long long c = mono_ns();
   long long pv = p ? PyLong_AsLongLong(p) : 0;
   Py_XDECREF(p);
   PyErr_Clear();
