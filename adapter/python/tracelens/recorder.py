@@ -79,7 +79,7 @@ class Recorder:
         mod = accel.load()
         self._build: Optional[Callable[..., Any]] = getattr(mod, "build", None)
         self._packed = packed and self._build is not None
-        self._take: Optional[Callable[[List[Any]], List[Any]]] = getattr(mod, "take", None)
+        self._take: Callable[[List[Any]], List[Any]] = getattr(mod, "take", None) or _take
 
     # -- called by the backends, outside the hot path -----------------------------------------
     def describe(self, code: Any, module: str, qualname: str) -> None:
@@ -119,34 +119,22 @@ class Recorder:
             if self.closed:
                 return
             buf = self.buf
-            if self._take is not None:
-                events = self._take(buf)
-            else:
-                events = buf[:]
-                del buf[:len(events)]
-            if len(buf) > self._capacity:
-                extra = len(buf) - self._capacity
-                self._note_dropped(buf, self._capacity)
-                del buf[self._capacity:]
-                self.dropped += extra
-            if len(events) > self._capacity:
-                self.dropped += len(events) - self._capacity
-                self._note_dropped(events, self._capacity)
-                del events[self._capacity:]
-            if len(events) <= BATCH_EVENTS:
-                self._send_batch(events)
-                return
+            events = self._take(buf)
+            self._drop_from(events, self._capacity)
             # In parts: the first reaches the writer while the rest is built (the pipe to the
             # trace file's writer process is then never idle for a whole long batch). What is
             # taken and not yet sent counts towards the buffer's capacity.
-            for i in range(0, len(events), BATCH_EVENTS):
-                room = self._capacity - (len(events) - i)
-                if len(buf) > room:
-                    extra = len(buf) - max(room, 0)
-                    self._note_dropped(buf, len(buf) - extra)
-                    del buf[len(buf) - extra:]
-                    self.dropped += extra
-                self._send_batch(events[i:i + BATCH_EVENTS])
+            whole = len(events) <= BATCH_EVENTS
+            for i in range(0, max(len(events), 1), BATCH_EVENTS):
+                self._drop_from(buf, max(self._capacity - (len(events) - i), 0))
+                self._send_batch(events if whole else events[i:i + BATCH_EVENTS])
+
+    def _drop_from(self, records: "List[Any]", keep: int) -> None:
+        """Drops (and counts) the records after the first `keep`: the newest."""
+        if len(records) > keep:
+            self._note_dropped(records, keep)
+            self.dropped += len(records) - keep
+            del records[keep:]
 
     def _note_dropped(self, records: "List[Any]", start: int) -> None:
         """Widens the time range of the records dropped since the last batch (wire dropped_ns)
@@ -361,6 +349,13 @@ class Recorder:
         self._dropped_ns = None
         self.dropped = 0
         self._send(message)
+
+
+def _take(buf: List[Any]) -> List[Any]:
+    """The items of buf in a new list, buf left empty (the accelerator's `take` without copying)."""
+    items = buf[:]
+    del buf[:len(items)]  # those only: the callbacks may have appended more meanwhile
+    return items
 
 
 def code_signature(code: Any) -> Tuple[Tuple[str, ...], int]:
