@@ -1011,10 +1011,12 @@ typedef struct {
   long long next_string;
   int offsets;
   /* The records hold their code objects, so a code's address is its identity for the call. */
-  PyObject *code_key[BUILD_CODES], *code_id[BUILD_CODES];
+  PyObject *code_key[BUILD_CODES];
+  long long code_id[BUILD_CODES];
   PyObject *line_code[BUILD_LINES], *line_val[BUILD_LINES];
   long line_off[BUILD_LINES];
-  PyObject *thread_ident, *thread_id; /* the last thread (forgotten at every slow record) */
+  PyObject *thread_ident; /* the last thread and its id (forgotten at every slow record) */
+  long long thread_id;
   /* Value texts by address (the records hold them while the batch is built): the same string
    * object again (a kept repr) is found without hashing it. Forgotten when ids may change. */
   PyObject *str_key[BUILD_STRS], *str_id[BUILD_STRS];
@@ -1028,10 +1030,9 @@ static void build_forget_strings(Build *b) {
 
 static void build_forget(Build *b) {
   build_forget_strings(b);
-  for (int i = 0; i < BUILD_CODES; i++) { Py_CLEAR(b->code_id[i]); b->code_key[i] = NULL; }
+  for (int i = 0; i < BUILD_CODES; i++) b->code_key[i] = NULL;
   for (int i = 0; i < BUILD_LINES; i++) { Py_CLEAR(b->line_val[i]); b->line_code[i] = NULL; }
   Py_CLEAR(b->thread_ident);
-  Py_CLEAR(b->thread_id);
 }
 
 static int sync_out(Build *b) {
@@ -1213,15 +1214,13 @@ static PyObject *build(PyObject *mod, PyObject *args) {
   PyObject *out = PyList_New(0);
   if (out == NULL) return NULL;
   Py_ssize_t count = 0;
-  /* out holds lists of ints (and the slow path's events: ints and strings), and events is the
-   * writer thread's own copy of the records: neither can be part of a cycle. Untracked, the
-   * collections the program's allocations start while a batch is built do not walk them (each
-   * young collection would otherwise go over every event built so far). */
+  /* Every event is packed as it is made (the slow path's lists, which go to out, too); without
+   * packed, out then holds them as lists. out (lists of ints) and events (the writer thread's own
+   * copy of the records) cannot be part of a cycle: untracked, the collections the program's
+   * allocations start while a batch is built do not walk them. */
   PyObject_GC_UnTrack(out);
   if (PyObject_GC_IsTracked(events)) PyObject_GC_UnTrack(events);
   PyObject *origin = NULL, *offsets = NULL;
-  long long thread_ll = 0;
-  long long code_ll[BUILD_CODES];
   b.strings_d = PyObject_GetAttrString(b.rec, "_strings");
   b.codes_d = PyObject_GetAttrString(b.rec, "_codes");
   b.threads_d = PyObject_GetAttrString(b.rec, "_threads");
@@ -1241,7 +1240,6 @@ static PyObject *build(PyObject *mod, PyObject *args) {
   Py_ssize_t n = PyList_GET_SIZE(events);
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *r = PyList_GET_ITEM(events, i);
-    PyObject *ev = NULL;
     Py_ssize_t rn;
     long kind;
     /* The fields of a simple record (a Rec, or a tuple of the pure-Python callbacks). */
@@ -1277,7 +1275,6 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     if (!simple) {
       /* Rare kinds (exceptions, threads, tasks, probes...): the Python code handles them. */
       Py_CLEAR(b.thread_ident); /* a thread note may give an ident a new thread id */
-      Py_CLEAR(b.thread_id);
       build_forget_strings(&b); /* Python may give strings new ids */
       if (sync_out(&b) < 0) goto error;
       Py_ssize_t before = PyList_GET_SIZE(out);
@@ -1285,12 +1282,10 @@ static PyObject *build(PyObject *mod, PyObject *args) {
                                           b.codes, b.threads, out);
       if (res == NULL || sync_in(&b) < 0) { Py_XDECREF(res); goto error; }
       Py_DECREF(res);
-      if (packed) {
-        for (Py_ssize_t j = before; j < PyList_GET_SIZE(out); j++)
-          if (pk_event(&pk, PyList_GET_ITEM(out, j)) < 0) goto error;
-        count += PyList_GET_SIZE(out) - before;
-        if (PyList_SetSlice(out, 0, PyList_GET_SIZE(out), NULL) < 0) goto error;
-      }
+      for (Py_ssize_t j = before; j < PyList_GET_SIZE(out); j++)
+        if (pk_event(&pk, PyList_GET_ITEM(out, j)) < 0) goto error;
+      count += PyList_GET_SIZE(out) - before;
+      if (PyList_SetSlice(out, 0, PyList_GET_SIZE(out), NULL) < 0) goto error;
       continue;
     }
     ident = PyTuple_GET_ITEM(r, 1);
@@ -1309,43 +1304,35 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       text = PyTuple_GET_ITEM(r, 5);
     }
   simple_record:;
-    PyObject *tid;
-    if (b.thread_ident != NULL && (b.thread_ident == ident ||
-        PyObject_RichCompareBool(b.thread_ident, ident, Py_EQ) == 1)) {
-      tid = Py_NewRef(b.thread_id);
-    } else {
+    if (b.thread_ident == NULL || (b.thread_ident != ident &&
+        PyObject_RichCompareBool(b.thread_ident, ident, Py_EQ) != 1)) {
       if (PyErr_Occurred()) goto error;
-      tid = keyed_id(&b, b.threads_d, ident, "_thread_id", ident, b.threads);
+      PyObject *tid = keyed_id(&b, b.threads_d, ident, "_thread_id", ident, b.threads);
       if (tid == NULL) goto error;
-      thread_ll = as_ll(tid);
-      if (thread_ll == -1 && PyErr_Occurred()) { Py_DECREF(tid); goto error; }
+      b.thread_id = as_ll(tid);
+      Py_DECREF(tid);
+      if (b.thread_id == -1 && PyErr_Occurred()) goto error;
       Py_XSETREF(b.thread_ident, Py_NewRef(ident));
-      Py_XSETREF(b.thread_id, Py_NewRef(tid));
     }
     size_t cslot = build_hash(code) % BUILD_CODES;
-    PyObject *cid;
-    if (b.code_key[cslot] == code) {
-      cid = Py_NewRef(b.code_id[cslot]);
-    } else {
+    if (b.code_key[cslot] != code) {
       PyObject *ckey = PyLong_FromVoidPtr(code);
-      cid = ckey ? PyDict_GetItemWithError(b.codes_d, ckey) : NULL;
+      PyObject *cid = ckey ? PyDict_GetItemWithError(b.codes_d, ckey) : NULL;
       Py_XDECREF(ckey);
       if (cid != NULL) Py_INCREF(cid);
-      else if (PyErr_Occurred()) { Py_DECREF(tid); goto error; }
+      else if (PyErr_Occurred()) goto error;
       else {
-        if (sync_out(&b) < 0) { Py_DECREF(tid); goto error; }
+        if (sync_out(&b) < 0) goto error;
         cid = PyObject_CallMethod(b.rec, "_code_id", "OOO", code, b.files, b.codes);
-        if (cid == NULL || sync_in(&b) < 0) { Py_DECREF(tid); Py_XDECREF(cid); goto error; }
+        if (cid == NULL || sync_in(&b) < 0) { Py_XDECREF(cid); goto error; }
       }
-      code_ll[cslot] = as_ll(cid);
-      if (code_ll[cslot] == -1 && PyErr_Occurred()) { Py_DECREF(tid); Py_DECREF(cid); goto error; }
-      Py_XSETREF(b.code_id[cslot], Py_NewRef(cid));
+      b.code_id[cslot] = as_ll(cid);
+      Py_DECREF(cid);
+      if (b.code_id[cslot] == -1 && PyErr_Occurred()) goto error;
       b.code_key[cslot] = code;
     }
-    if (packed) {
-      /* The same fields as the lists below, as ints. */
-      Py_DECREF(tid);
-      Py_DECREF(cid);
+    {
+      /* The wire event's ints, packed (as lists at the end when not asked for packed). */
       long long *at;
       if (kind == 1) {
         at = pk_reserve(&pk, 5 + nv);
@@ -1387,61 +1374,11 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         at[6] = sv;
       }
       at[1] = kind;
-      at[2] = thread_ll;
-      at[3] = code_ll[cslot];
+      at[2] = b.thread_id;
+      at[3] = b.code_id[cslot];
       at[4] = tsv - origin_ns;
       count++;
-      continue;
     }
-    PyObject *ts = PyLong_FromLongLong(tsv - origin_ns);
-    if (ts == NULL) { Py_DECREF(tid); Py_DECREF(cid); goto error; }
-    if (kind == 1) {
-      ev = PyList_New(4 + nv);
-      if (ev == NULL) { Py_DECREF(tid); Py_DECREF(cid); Py_DECREF(ts); goto error; }
-      PyList_SET_ITEM(ev, 0, PyLong_FromLong(1));
-      PyList_SET_ITEM(ev, 1, tid);
-      PyList_SET_ITEM(ev, 2, cid);
-      PyList_SET_ITEM(ev, 3, ts);
-      for (Py_ssize_t j = 0; j < nv; j++) {
-        PyObject *sid = string_id(&b, vals[j]);
-        if (sid == NULL) { Py_DECREF(ev); goto error; }
-        PyList_SET_ITEM(ev, 4 + j, sid);
-      }
-    } else if (kind == 7) {
-      ev = PyList_New(4);
-      if (ev == NULL) { Py_DECREF(tid); Py_DECREF(cid); Py_DECREF(ts); goto error; }
-      PyList_SET_ITEM(ev, 0, PyLong_FromLong(7));
-      PyList_SET_ITEM(ev, 1, tid);
-      PyList_SET_ITEM(ev, 2, cid);
-      PyList_SET_ITEM(ev, 3, ts);
-    } else if (kind == 9) {
-      PyObject *sid = string_id(&b, text);
-      ev = sid ? PyList_New(5) : NULL;
-      if (ev == NULL) { Py_XDECREF(sid); Py_DECREF(tid); Py_DECREF(cid); Py_DECREF(ts); goto error; }
-      PyList_SET_ITEM(ev, 0, PyLong_FromLong(9));
-      PyList_SET_ITEM(ev, 1, tid);
-      PyList_SET_ITEM(ev, 2, cid);
-      PyList_SET_ITEM(ev, 3, ts);
-      PyList_SET_ITEM(ev, 4, sid);
-    } else {
-      PyObject *line = b.offsets ? line_id(&b, code, offset) : Py_NewRef(offset);
-      PyObject *sid = line ? string_id(&b, text) : NULL;
-      ev = sid ? PyList_New(6) : NULL;
-      if (ev == NULL) {
-        Py_XDECREF(line); Py_XDECREF(sid); Py_DECREF(tid); Py_DECREF(cid); Py_DECREF(ts);
-        goto error;
-      }
-      PyList_SET_ITEM(ev, 0, PyLong_FromLong(kind));
-      PyList_SET_ITEM(ev, 1, tid);
-      PyList_SET_ITEM(ev, 2, cid);
-      PyList_SET_ITEM(ev, 3, ts);
-      PyList_SET_ITEM(ev, 4, line);
-      PyList_SET_ITEM(ev, 5, sid);
-    }
-    PyObject_GC_UnTrack(ev); /* a list of ints: no cycles through it */
-    int ar = PyList_Append(out, ev);
-    Py_DECREF(ev);
-    if (ar < 0) goto error;
   }
   if (sync_out(&b) < 0) goto error;
   build_forget(&b);
@@ -1452,10 +1389,29 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     PyObject *data = PyBytes_FromStringAndSize((const char *)pk.v, pk.len * (Py_ssize_t)sizeof(long long));
     PyMem_Free(pk.v);
     if (data == NULL) return NULL;
-    PyObject *res = Py_BuildValue("(Nn)", data, count);
-    return res;
+    return Py_BuildValue("(Nn)", data, count);
   }
+  /* The packed events as wire event lists (lists of ints: no cycles through them). */
+  for (Py_ssize_t at = 0; at < pk.len; at += 1 + pk.v[at]) {
+    Py_ssize_t k = (Py_ssize_t)pk.v[at];
+    PyObject *ev = PyList_New(k);
+    if (ev == NULL) goto unpack_error;
+    for (Py_ssize_t j = 0; j < k; j++) {
+      PyObject *o = PyLong_FromLongLong(pk.v[at + 1 + j]);
+      if (o == NULL) { Py_DECREF(ev); goto unpack_error; }
+      PyList_SET_ITEM(ev, j, o);
+    }
+    PyObject_GC_UnTrack(ev);
+    int ar = PyList_Append(out, ev);
+    Py_DECREF(ev);
+    if (ar < 0) goto unpack_error;
+  }
+  PyMem_Free(pk.v);
   return out;
+unpack_error:
+  PyMem_Free(pk.v);
+  Py_DECREF(out);
+  return NULL;
 error:
   build_forget(&b);
   PyMem_Free(pk.v);
