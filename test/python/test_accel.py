@@ -216,7 +216,10 @@ class AcceleratorBuild(unittest.TestCase):
                 (2, ident, code, o + 22, 0, "'x'"),
             ])
             rec.flush()
-            rec.buf.extend([(1, ident, code, o + 30, ("1", "2")), (2, ident, code, o + 31, 0, "1")])
+            # An exception of a type named in the batch before (the builder's own path).
+            rec.buf.extend([(1, ident, code, o + 30, ("1", "2")),
+                            (3, ident, code, o + 31, 7, KeyError, "k2"),
+                            (2, ident, code, o + 32, 0, "1")])
             rec.flush()
             return sent
 
@@ -230,7 +233,10 @@ class AcceleratorBuild(unittest.TestCase):
                          [m["events"] for m in pure])
         self.assertEqual(packed, [dict(m, events=[]) for m in pure])
         self.assertEqual(pure[0]["threads"][0][1:], [77, "MainThread"])
-        self.assertEqual(pure[1]["strings"], [[pure[1]["events"][0][5], "2"]])
+        self.assertEqual(pure[1]["strings"], [[pure[1]["events"][0][5], "2"],
+                                              [pure[1]["events"][1][6], "k2"]])
+        self.assertEqual(pure[1]["events"][1][:2] + pure[1]["events"][1][4:6],
+                         [3, pure[0]["events"][0][1], 7, pure[0]["events"][7][5]])
 
 
 @unittest.skipUnless(sys.version_info >= (3, 12), "sys.monitoring callbacks are 3.12+")

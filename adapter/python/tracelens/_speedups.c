@@ -1001,7 +1001,8 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
 /* ---- the writer's batch builder --------------------------------------------------------------- */
 /* build(rec, events, strings, files, codes, threads) -> list of wire events. `rec` is the
  * Recorder: its interning dicts are used directly and its Python methods handle every miss
- * except strings. Record kinds it does not know are passed to rec._event_slow(r, ...). */
+ * except strings. Calls, returns, yields, resumes, task names and exceptions (of a type named
+ * before) are made here; other records are passed to rec._event_slow(r, ...). */
 #define BUILD_CODES 64   /* direct-mapped caches of one build() call: code -> id */
 #define BUILD_LINES 512  /* (code, offset) -> line */
 #define BUILD_STRS 1024  /* value text object -> string id */
@@ -1142,12 +1143,15 @@ static PyObject *line_id_dict(Build *b, PyObject *code, PyObject *offset) {
   return line;
 }
 
-/* take(list) -> a new list of its items, leaving it empty (their array changes hands: no copy). */
+/* take(list) -> a new list of its items, leaving it empty (their array changes hands: no copy).
+ * The new list is kept out of the cyclic GC as the buffer is (see untrack_buffer): while the
+ * batch is built, the program's collections would otherwise walk every record in it. */
 static PyObject *take(PyObject *mod, PyObject *arg) {
   if (!PyList_CheckExact(arg)) { PyErr_SetString(PyExc_TypeError, "take() needs a list"); return NULL; }
   PyListObject *src = (PyListObject *)arg;
   PyListObject *dst = (PyListObject *)PyList_New(0);
   if (dst == NULL) return NULL;
+  untrack_buffer((PyObject *)dst);
   dst->ob_item = src->ob_item;
   dst->allocated = src->allocated;
   Py_SET_SIZE(dst, Py_SIZE(src));
@@ -1246,6 +1250,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     PyObject *ident, *code, *offset = NULL, *text = NULL, *const *vals = NULL;
     Py_ssize_t nv = 0;
     long long tsv;
+    PyObject *exc_type = NULL; /* an exception's type's string id (borrowed from rec._types) */
+    long long exc_tv = -1;
     if (Py_IS_TYPE(r, &RecType)) {
       Rec *x = (Rec *)r;
       kind = x->kind;
@@ -1271,9 +1277,24 @@ static PyObject *build(PyObject *mod, PyObject *args) {
                   (kind == 7 && rn == 4) ||
                   (kind == 9 && rn == 5 && PyTuple_GET_ITEM(r, 2) != Py_None &&
                    PyUnicode_CheckExact(PyTuple_GET_ITEM(r, 4))));
+    /* An exception's raise, unwind or handling (3, 4, 5): (kind, ident, code, ts, line, type,
+     * message) as the Python callbacks make them; here unless its type needs a new name. */
+    if (!simple && rn == 7 && (kind == 3 || kind == 4 || kind == 5) && PyTuple_CheckExact(r) &&
+        PyTuple_GET_ITEM(r, 2) != Py_None && PyLong_CheckExact(PyTuple_GET_ITEM(r, 4)) &&
+        PyUnicode_CheckExact(PyTuple_GET_ITEM(r, 6))) {
+      exc_type = PyDict_GetItemWithError(b.types_d, PyTuple_GET_ITEM(r, 5)); /* borrowed */
+      if (exc_type == NULL && PyErr_Occurred()) goto error;
+      if (exc_type != NULL && !PyLong_CheckExact(exc_type)) exc_type = NULL;
+      if (exc_type != NULL && (exc_tv = as_ll(exc_type)) == -1) {
+        if (PyErr_Occurred()) goto error;
+        exc_type = NULL;
+      }
+      simple = exc_type != NULL;
+    }
     if (kind == 0) continue; /* a Handled the program re-raised: cancelled */
     if (!simple) {
-      /* Rare kinds (exceptions, threads, tasks, probes...): the Python code handles them. */
+      /* Rare kinds (threads, probes, an exception whose type has no name yet...): the Python
+       * code handles them. */
       Py_CLEAR(b.thread_ident); /* a thread note may give an ident a new thread id */
       build_forget_strings(&b); /* Python may give strings new ids */
       if (sync_out(&b) < 0) goto error;
@@ -1299,6 +1320,9 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       nv = PyTuple_GET_SIZE(vt);
     } else if (kind == 9) {
       text = PyTuple_GET_ITEM(r, 4); /* the task's name */
+    } else if (exc_type != NULL) {
+      offset = PyTuple_GET_ITEM(r, 4); /* the line itself */
+      text = PyTuple_GET_ITEM(r, 6);
     } else if (kind != 7) {
       offset = PyTuple_GET_ITEM(r, 4);
       text = PyTuple_GET_ITEM(r, 5);
@@ -1359,6 +1383,19 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         if (at == NULL) goto error;
         at[0] = 5;
         at[5] = sv;
+      } else if (exc_type != NULL) {
+        long long lv = as_ll(offset), tv = exc_tv;
+        if (lv == -1 && PyErr_Occurred()) goto error;
+        PyObject *sid = string_id(&b, text);
+        long long sv = sid ? as_ll(sid) : -1;
+        Py_XDECREF(sid);
+        if (sid == NULL || (sv == -1 && PyErr_Occurred())) goto error;
+        at = pk_reserve(&pk, 8);
+        if (at == NULL) goto error;
+        at[0] = 7;
+        at[5] = lv;
+        at[6] = tv;
+        at[7] = sv;
       } else {
         PyObject *line = b.offsets ? line_id(&b, code, offset) : Py_NewRef(offset);
         PyObject *sid = line ? string_id(&b, text) : NULL;
