@@ -156,6 +156,16 @@ class AcceleratorBuild(unittest.TestCase):
         cb = mod.Callbacks({}, [], rep, lambda e: None, object(), {}, 40)
         cb.rep([Raising()])
         self.assertIn(Raising, rep.failed)
+        # A failed type's plain text (kept per type) follows a rename of the type.
+        class Fails:
+            def __repr__(self):
+                raise ValueError("no")
+
+        self.assertEqual(cb.rep(Fails()), "<repr failed: ValueError: no>")
+        for name in ("Fails", "Fails", "Renamed", "Renamed"):
+            Fails.__name__ = name
+            self.assertEqual(cb.rep(Fails()), rep(Fails()))
+        self.assertEqual(cb.rep(Fails()), "<Renamed object>")
         # object.__repr__'s texts, kept per type and address: right after a rename of the class or
         # its module, for many objects (addresses reused), and cut at a small limit.
         class Q:

@@ -254,9 +254,14 @@ typedef struct {
 #define DEFAULT_TEXTS 2048
 struct DefaultType { PyTypeObject *type; PyObject *module, *qualname, *prefix; };
 struct DefaultText { void *address; PyObject *prefix, *text; }; /* prefix: the type's, kept */
+/* values.py's plain(t) text, "<name object>", per type whose metatype is `type` (its __name__
+ * then is the type's own: a heap type's ht_name, checked each time as a rename replaces it). */
+#define PLAIN_TYPES 64
+struct PlainText { PyTypeObject *type; PyObject *name, *text; };
 struct DefaultRepr {
   struct DefaultType types[DEFAULT_TYPES];
   struct DefaultText texts[DEFAULT_TEXTS];
+  struct PlainText plains[PLAIN_TYPES];
 };
 
 static void defaults_free(struct DefaultRepr *d) {
@@ -267,6 +272,9 @@ static void defaults_free(struct DefaultRepr *d) {
   }
   for (int i = 0; i < DEFAULT_TEXTS; i++) {
     Py_XDECREF(d->texts[i].prefix); Py_XDECREF(d->texts[i].text);
+  }
+  for (int i = 0; i < PLAIN_TYPES; i++) {
+    Py_XDECREF(d->plains[i].type); Py_XDECREF(d->plains[i].name); Py_XDECREF(d->plains[i].text);
   }
   PyMem_Free(d);
 }
@@ -336,12 +344,35 @@ static PyObject *rep_shorten(RepCtx *c, PyObject *text) {
   return r;
 }
 
-/* values.py's plain(t): "<name object>". */
-static PyObject *rep_plain(PyTypeObject *t) {
+/* The repr cache's tables, made on first use: NULL with an error set when there is no memory. */
+static struct DefaultRepr *rep_defaults(RepCtx *c) {
+  if (c->defaults == NULL) {
+    c->defaults = PyMem_Calloc(1, sizeof *c->defaults);
+    if (c->defaults == NULL) PyErr_NoMemory();
+  }
+  return c->defaults;
+}
+
+/* values.py's plain(t): "<name object>" (new reference). */
+static PyObject *rep_plain(RepCtx *c, PyTypeObject *t) {
+  struct PlainText *pt = NULL;
+  PyObject *own = NULL; /* the name the type holds itself, where __name__ gives it */
+  if (Py_IS_TYPE(t, &PyType_Type)) {
+    own = t->tp_flags & Py_TPFLAGS_HEAPTYPE ? ((PyHeapTypeObject *)t)->ht_name : Py_None;
+    struct DefaultRepr *d = rep_defaults(c);
+    if (d == NULL) return NULL;
+    pt = &d->plains[(((size_t)t) >> 4) % PLAIN_TYPES];
+    if (pt->type == t && pt->name == own) return Py_NewRef(pt->text);
+  }
   PyObject *name = PyObject_GetAttrString((PyObject *)t, "__name__");
   if (name == NULL) return NULL;
   PyObject *r = PyUnicode_FromFormat("<%S object>", name);
   Py_DECREF(name);
+  if (r != NULL && pt != NULL) {
+    Py_XSETREF(pt->type, (PyTypeObject *)Py_NewRef((PyObject *)t));
+    Py_XSETREF(pt->name, Py_NewRef(own));
+    Py_XSETREF(pt->text, Py_NewRef(r));
+  }
   return r;
 }
 
@@ -365,10 +396,7 @@ static PyObject *str_module; /* "__module__" */
  * error, or a new reference to the kept text. */
 static PyObject *rep_default(RepCtx *c, PyObject *v) {
   PyTypeObject *t = Py_TYPE(v);
-  if (c->defaults == NULL) {
-    c->defaults = PyMem_Calloc(1, sizeof *c->defaults);
-    if (c->defaults == NULL) return PyErr_NoMemory();
-  }
+  if (rep_defaults(c) == NULL) return NULL;
   /* What the type's prefix depends on: its __module__ and __qualname__ (a heap type's; a static
    * type's name does not change). */
   PyObject *module = NULL, *qualname = NULL;
@@ -420,7 +448,7 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
   PyTypeObject *t = Py_TYPE(v);
   int in = PySet_Contains(c->failed, (PyObject *)t);
   if (in < 0) return NULL;
-  if (in) return rep_plain(t);
+  if (in) return rep_plain(c, t);
   PyObject *func = PyDict_GetItemWithError(c->registered, (PyObject *)t); /* borrowed */
   if (func == NULL && PyErr_Occurred()) return NULL;
   if (func == NULL && !c->user_ok) {
@@ -428,7 +456,7 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
     if (module == NULL) return NULL;
     int builtin = PyUnicode_Check(module) && PyUnicode_CompareWithASCIIString(module, "builtins") == 0;
     Py_DECREF(module);
-    if (!builtin) return rep_plain(t);
+    if (!builtin) return rep_plain(c, t);
   }
   if (func == NULL && t->tp_repr == PyBaseObject_Type.tp_repr) return rep_default(c, v);
   Py_XINCREF(func);
@@ -438,7 +466,7 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
   if (text == NULL) {
     if (PyErr_ExceptionMatches(PyExc_RecursionError)) {
       PyErr_Clear();
-      return rep_plain(t);
+      return rep_plain(c, t);
     }
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
@@ -456,7 +484,7 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
   if (!PyUnicode_CheckExact(text)) {
     /* str.__str__ of a str subclass: an exact copy (PyUnicode_Substring makes one) */
     PyObject *exact = PyUnicode_Check(text) ? PyUnicode_Substring(text, 0, PyUnicode_GET_LENGTH(text))
-                                            : rep_plain(t);
+                                            : rep_plain(c, t);
     Py_DECREF(text);
     text = exact;
     if (text == NULL) return NULL;
