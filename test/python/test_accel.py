@@ -229,7 +229,8 @@ class AcceleratorBuild(unittest.TestCase):
             # An exception of a type named in the batch before (the builder's own path).
             rec.buf.extend([(1, ident, code, o + 30, ("1", "2")),
                             (3, ident, code, o + 31, 7, KeyError, "k2"),
-                            (2, ident, code, o + 32, 0, "1")])
+                            [5, ident, code, o + 32, 8, KeyError, "k2", 1234],
+                            (2, ident, code, o + 33, 0, "1")])
             rec.flush()
             return sent
 
@@ -247,6 +248,7 @@ class AcceleratorBuild(unittest.TestCase):
                                               [pure[1]["events"][1][6], "k2"]])
         self.assertEqual(pure[1]["events"][1][:2] + pure[1]["events"][1][4:6],
                          [3, pure[0]["events"][0][1], 7, pure[0]["events"][7][5]])
+        self.assertEqual(pure[1]["events"][2][4:], [8] + pure[1]["events"][1][5:])
 
 
 @unittest.skipUnless(sys.version_info >= (3, 12), "sys.monitoring callbacks are 3.12+")

@@ -1306,18 +1306,31 @@ static PyObject *build(PyObject *mod, PyObject *args) {
                   (kind == 9 && rn == 5 && PyTuple_GET_ITEM(r, 2) != Py_None &&
                    PyUnicode_CheckExact(PyTuple_GET_ITEM(r, 4))));
     /* An exception's raise, unwind or handling (3, 4, 5): (kind, ident, code, ts, line, type,
-     * message) as the Python callbacks make them; here unless its type needs a new name. */
-    if (!simple && rn == 7 && (kind == 3 || kind == 4 || kind == 5) && PyTuple_CheckExact(r) &&
-        PyTuple_GET_ITEM(r, 2) != Py_None && PyLong_CheckExact(PyTuple_GET_ITEM(r, 4)) &&
-        PyUnicode_CheckExact(PyTuple_GET_ITEM(r, 6))) {
-      exc_type = PyDict_GetItemWithError(b.types_d, PyTuple_GET_ITEM(r, 5)); /* borrowed */
-      if (exc_type == NULL && PyErr_Occurred()) goto error;
-      if (exc_type != NULL && !PyLong_CheckExact(exc_type)) exc_type = NULL;
-      if (exc_type != NULL && (exc_tv = as_ll(exc_type)) == -1) {
-        if (PyErr_Occurred()) goto error;
-        exc_type = NULL;
+     * message) as the Python callbacks make them (a handling: a list, with the exception's id
+     * last); here unless its type needs a new name. */
+    if (!simple && (kind == 3 || kind == 4 || kind == 5)) {
+      PyObject *const *it = NULL;
+      if (PyTuple_CheckExact(r) && rn == 7) it = &PyTuple_GET_ITEM(r, 0);
+      else if (kind == 5 && PyList_CheckExact(r) && rn == 8) it = ((PyListObject *)r)->ob_item;
+      if (it != NULL && it[2] != Py_None && PyLong_CheckExact(it[3]) && PyLong_CheckExact(it[4]) &&
+          PyUnicode_CheckExact(it[6])) {
+        exc_type = PyDict_GetItemWithError(b.types_d, it[5]); /* borrowed */
+        if (exc_type == NULL && PyErr_Occurred()) goto error;
+        if (exc_type != NULL && !PyLong_CheckExact(exc_type)) exc_type = NULL;
+        if (exc_type != NULL && (exc_tv = as_ll(exc_type)) == -1) {
+          if (PyErr_Occurred()) goto error;
+          exc_type = NULL;
+        }
+        if (exc_type != NULL) {
+          ident = it[1];
+          code = it[2];
+          tsv = PyLong_AsLongLong(it[3]);
+          if (tsv == -1 && PyErr_Occurred()) goto error;
+          offset = it[4]; /* the line itself */
+          text = it[6];
+          goto simple_record;
+        }
       }
-      simple = exc_type != NULL;
     }
     if (kind == 0) continue; /* a Handled the program re-raised: cancelled */
     if (!simple) {
@@ -1348,9 +1361,6 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       nv = PyTuple_GET_SIZE(vt);
     } else if (kind == 9) {
       text = PyTuple_GET_ITEM(r, 4); /* the task's name */
-    } else if (exc_type != NULL) {
-      offset = PyTuple_GET_ITEM(r, 4); /* the line itself */
-      text = PyTuple_GET_ITEM(r, 6);
     } else if (kind != 7) {
       offset = PyTuple_GET_ITEM(r, 4);
       text = PyTuple_GET_ITEM(r, 5);
