@@ -123,6 +123,15 @@ class AcceleratorBuild(unittest.TestCase):
                 self.d["new"] = 1
                 return "m"
 
+        class Growing:
+            def __init__(self, items):
+                self.items = items
+
+            def __repr__(self):
+                if len(self.items) < 6:
+                    self.items.append(len(self.items))
+                return "g"
+
         class Plain:
             pass
 
@@ -132,12 +141,15 @@ class AcceleratorBuild(unittest.TestCase):
         def fresh():
             d = {"a": 1}
             d["m"] = Mutating(d)
+            grows: list = [1]
+            grows.insert(0, Growing(grows))
             return [None, (1,), (1, 2), [], {}, set(), frozenset(), {1}, frozenset({2}),
                     [1, [2, [3, [4, [5]]]]], {"k": {"j": {"i": {"h": 1}}}}, ((((1,),),),),
                     list(range(200)), {i: str(i) * 3 for i in range(50)}, {"x" * 300: "y" * 300},
                     ("é" * 30, "ü"), [b"b" * 300, 2 ** 300, 10 ** 70, 1.5, float("nan")],
                     Raising(), [Raising()], Exiting(), SubRepr(), NotStr(), Deep(), Registered(),
-                    {"r": Registered()}, d, Plain, int, len, Ellipsis, Slow(), Slow()]
+                    {"r": Registered()}, d, Plain, int, len, Ellipsis, Slow(), Slow(), grows,
+                    {"ключ": "é", 1: [{}], (): [], "🙂": ()}, [[[[]]], [()], {}], ((), [])]
 
         for policy in ("all", "builtins"):
             for limit in (8, 40, 120):

@@ -236,6 +236,7 @@ static PyTypeObject RecType = {
 typedef struct {
   PyObject *rep;     /* value -> str (values.py) */
   PyObject *s_none, *s_true, *s_false, *s_ellipsis, *s_sep, *s_colon;
+  PyObject *s_empty_list, *s_empty_tuple, *s_empty_dict; /* "[]", "()", "{}" */
   PyObject *failed;     /* rep's set of types not to ask again (NULL: objects go to rep) */
   PyObject *registered; /* rep's dict type -> repr function */
   int user_ok;          /* policy "all": user __repr__ code may run */
@@ -284,6 +285,7 @@ static void rep_clear(RepCtx *c) {
   c->defaults = NULL;
   Py_CLEAR(c->rep); Py_CLEAR(c->s_none); Py_CLEAR(c->s_true); Py_CLEAR(c->s_false);
   Py_CLEAR(c->s_ellipsis); Py_CLEAR(c->s_sep); Py_CLEAR(c->s_colon);
+  Py_CLEAR(c->s_empty_list); Py_CLEAR(c->s_empty_tuple); Py_CLEAR(c->s_empty_dict);
   Py_CLEAR(c->failed); Py_CLEAR(c->registered);
 }
 
@@ -498,7 +500,36 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
 
 static PyObject *rep_inner(RepCtx *c, PyObject *v, int depth);
 
-/* values.py's container(value, t, depth) for a list, tuple, dict, set or frozenset. */
+/* a + mid + z in one new string (a and z ASCII). */
+static PyObject *rep_wrap(const char *a, PyObject *mid, const char *z) {
+  Py_ssize_t la = (Py_ssize_t)strlen(a), lz = (Py_ssize_t)strlen(z), lm = PyUnicode_GET_LENGTH(mid);
+  PyObject *r = PyUnicode_New(la + lm + lz, PyUnicode_MAX_CHAR_VALUE(mid));
+  if (r == NULL) return NULL;
+  int kind = PyUnicode_KIND(r);
+  void *data = PyUnicode_DATA(r);
+  for (Py_ssize_t i = 0; i < la; i++) PyUnicode_WRITE(kind, data, i, (Py_UCS4)(unsigned char)a[i]);
+  if (PyUnicode_CopyCharacters(r, la, mid, 0, lm) < 0) { Py_DECREF(r); return NULL; }
+  for (Py_ssize_t i = 0; i < lz; i++)
+    PyUnicode_WRITE(kind, data, la + lm + i, (Py_UCS4)(unsigned char)z[i]);
+  return r;
+}
+
+/* k + ": " + v in one new string. */
+static PyObject *rep_pair(PyObject *k, PyObject *v) {
+  Py_ssize_t lk = PyUnicode_GET_LENGTH(k), lv = PyUnicode_GET_LENGTH(v);
+  Py_UCS4 mk = PyUnicode_MAX_CHAR_VALUE(k), mv = PyUnicode_MAX_CHAR_VALUE(v);
+  PyObject *r = PyUnicode_New(lk + 2 + lv, mk > mv ? mk : mv);
+  if (r == NULL) return NULL;
+  if (PyUnicode_CopyCharacters(r, 0, k, 0, lk) < 0) { Py_DECREF(r); return NULL; }
+  PyUnicode_WRITE(PyUnicode_KIND(r), PyUnicode_DATA(r), lk, ':');
+  PyUnicode_WRITE(PyUnicode_KIND(r), PyUnicode_DATA(r), lk + 1, ' ');
+  if (PyUnicode_CopyCharacters(r, lk + 2, v, 0, lv) < 0) { Py_DECREF(r); return NULL; }
+  return r;
+}
+
+/* values.py's container(value, t, depth) for a list, tuple, dict, set or frozenset. Lists and
+ * dicts are walked as their iterators walk them (a list's length read at each step; a dict
+ * whose size changes while its items' reprs run fails as its items() iterator does). */
 static PyObject *rep_container(RepCtx *c, PyObject *v, int depth) {
   PyTypeObject *t = Py_TYPE(v);
   int is_list = t == &PyList_Type, is_tuple = t == &PyTuple_Type, is_dict = t == &PyDict_Type;
@@ -514,31 +545,45 @@ static PyObject *rep_container(RepCtx *c, PyObject *v, int depth) {
     if (t == &PySet_Type) { opening = "{"; closing = "}"; }
     else { opening = "frozenset({"; closing = "})"; }
   }
+  if (Py_SIZE(v) == 0 && !is_dict && c->limit >= 2) /* an empty list or tuple */
+    return Py_NewRef(is_list ? c->s_empty_list : c->s_empty_tuple);
+  if (is_dict && PyDict_GET_SIZE(v) == 0 && c->limit >= 2) return Py_NewRef(c->s_empty_dict);
   PyObject *parts = PyList_New(0);
   if (parts == NULL) return NULL;
   Py_ssize_t size = (Py_ssize_t)strlen(opening);
-  PyObject *it = NULL, *item = NULL;
-  if (is_dict) {
-    PyObject *items = PyObject_CallMethod(v, "items", NULL); /* the live view, as values.py */
-    if (items == NULL) goto fail;
-    it = PyObject_GetIter(items);
-    Py_DECREF(items);
-  } else {
+  PyObject *it = NULL, *item = NULL, *key = NULL, *val = NULL;
+  Py_ssize_t pos = 0, index = 0, dict_size = is_dict ? PyDict_GET_SIZE(v) : 0;
+  if (!is_dict && !is_list) {
     it = PyObject_GetIter(v);
+    if (it == NULL) goto fail;
   }
-  if (it == NULL) goto fail;
-  while ((item = PyIter_Next(it)) != NULL) {
+  for (;;) {
     PyObject *text;
     if (is_dict) {
-      PyObject *k = rep_inner(c, PyTuple_GET_ITEM(item, 0), depth);
-      PyObject *val = k ? rep_inner(c, PyTuple_GET_ITEM(item, 1), depth) : NULL;
-      PyObject *kc = val ? PyUnicode_Concat(k, c->s_colon) : NULL;
-      text = kc ? PyUnicode_Concat(kc, val) : NULL;
-      Py_XDECREF(k); Py_XDECREF(val); Py_XDECREF(kc);
+      if (PyDict_GET_SIZE(v) != dict_size) {
+        PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during iteration");
+        goto fail;
+      }
+      PyObject *bk, *bv;
+      if (!PyDict_Next(v, &pos, &bk, &bv)) break;
+      key = Py_NewRef(bk); /* an item's repr may change the dict */
+      val = Py_NewRef(bv);
+      PyObject *k = rep_inner(c, key, depth);
+      PyObject *vt = k ? rep_inner(c, val, depth) : NULL;
+      text = vt ? rep_pair(k, vt) : NULL;
+      Py_XDECREF(k); Py_XDECREF(vt);
+      Py_CLEAR(key); Py_CLEAR(val);
     } else {
+      if (is_list) {
+        if (index >= PyList_GET_SIZE(v)) break;
+        item = Py_NewRef(PyList_GET_ITEM(v, index));
+        index++;
+      } else if ((item = PyIter_Next(it)) == NULL) {
+        break;
+      }
       text = rep_inner(c, item, depth);
+      Py_CLEAR(item);
     }
-    Py_CLEAR(item);
     if (text == NULL) goto fail;
     int r = PyList_Append(parts, text);
     size += PyUnicode_GET_LENGTH(text) + 2;
@@ -551,11 +596,11 @@ static PyObject *rep_container(RepCtx *c, PyObject *v, int depth) {
   PyObject *joined = PyUnicode_Join(c->s_sep, parts);
   Py_DECREF(parts);
   if (joined == NULL) return NULL;
-  PyObject *r = PyUnicode_FromFormat("%s%U%s", opening, joined, closing);
+  PyObject *r = rep_wrap(opening, joined, closing);
   Py_DECREF(joined);
   return rep_shorten(c, r);
 fail:
-  Py_XDECREF(item); Py_XDECREF(it);
+  Py_XDECREF(item); Py_XDECREF(it); Py_XDECREF(key); Py_XDECREF(val);
   Py_DECREF(parts);
   return NULL;
 }
@@ -924,9 +969,13 @@ static int rep_init(RepCtx *c, PyObject *rep, Py_ssize_t limit) {
   c->s_ellipsis = PyUnicode_FromString("\xe2\x80\xa6");
   c->s_sep = PyUnicode_InternFromString(", ");
   c->s_colon = PyUnicode_InternFromString(": ");
+  c->s_empty_list = PyUnicode_InternFromString("[]");
+  c->s_empty_tuple = PyUnicode_InternFromString("()");
+  c->s_empty_dict = PyUnicode_InternFromString("{}");
   c->limit = limit;
   c->fast_values = c->fast_objects = 0;
-  if (!c->s_none || !c->s_true || !c->s_false || !c->s_ellipsis || !c->s_sep || !c->s_colon)
+  if (!c->s_none || !c->s_true || !c->s_false || !c->s_ellipsis || !c->s_sep || !c->s_colon ||
+      !c->s_empty_list || !c->s_empty_tuple || !c->s_empty_dict)
     return -1;
   /* rep's state (values.py make_repr): plain rep() only. */
   PyObject *failed = PyObject_GetAttrString(rep, "failed");
