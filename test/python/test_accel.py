@@ -138,6 +138,9 @@ class AcceleratorBuild(unittest.TestCase):
         values.register_repr(Registered, lambda v: "registered!")
         self.addCleanup(values._registered.pop, Registered, None)
 
+        import re
+        pattern = re.compile("(a+)b" * 20, re.I)
+
         def fresh():
             d = {"a": 1}
             d["m"] = Mutating(d)
@@ -149,7 +152,8 @@ class AcceleratorBuild(unittest.TestCase):
                     ("é" * 30, "ü"), [b"b" * 300, 2 ** 300, 10 ** 70, 1.5, float("nan")],
                     Raising(), [Raising()], Exiting(), SubRepr(), NotStr(), Deep(), Registered(),
                     {"r": Registered()}, d, Plain, int, len, Ellipsis, Slow(), Slow(), grows,
-                    {"ключ": "é", 1: [{}], (): [], "🙂": ()}, [[[[]]], [()], {}], ((), [])]
+                    {"ключ": "é", 1: [{}], (): [], "🙂": ()}, [[[[]]], [()], {}], ((), []),
+                    pattern, pattern, [pattern, "s", "s"], "s", "s", int, dict, Plain]
 
         for policy in ("all", "builtins"):
             for limit in (8, 40, 120):
@@ -189,10 +193,16 @@ class AcceleratorBuild(unittest.TestCase):
             q = Q()
             self.assertEqual(cb.rep(q), rep(q))
             self.assertEqual(cb.rep(q), rep(q))
+            self.assertEqual(cb.rep(Q), rep(Q))  # the class itself: its text kept, as renamed
             Q.__qualname__ = "Renamed%d" % limit
             self.assertEqual(cb.rep(q), rep(q))
+            self.assertEqual(cb.rep(Q), rep(Q))
             Q.__module__ = "elsewhere"
             self.assertEqual(cb.rep(q), rep(q))
+            self.assertEqual(cb.rep(Q), rep(Q))
+            self.assertEqual(cb.rep(Q), rep(Q))
+            if limit > 40:
+                self.assertIn("elsewhere.Renamed", cb.rep(Q))
             for _ in range(3000):
                 o = Q() if _ % 2 else Plain()
                 self.assertEqual(cb.rep(o), rep(o))

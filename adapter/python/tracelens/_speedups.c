@@ -259,10 +259,20 @@ struct DefaultText { void *address; PyObject *prefix, *text; }; /* prefix: the t
  * then is the type's own: a heap type's ht_name, checked each time as a rename replaces it). */
 #define PLAIN_TYPES 64
 struct PlainText { PyTypeObject *type; PyObject *name, *text; };
+/* The texts of values that cannot change, by identity (the value kept alive with its text, so
+ * its address is not another's): strings up to the limit and compiled regular expressions. */
+#define SAME_TEXTS 1024
+struct SameText { PyObject *value, *text; };
+/* A class's repr (its metatype `type`), kept with what it depends on: its __module__ and
+ * __qualname__ (a heap type's; a static type's do not change). */
+#define CLASS_TEXTS 128
+struct ClassText { PyObject *cls, *module, *qualname, *text; };
 struct DefaultRepr {
   struct DefaultType types[DEFAULT_TYPES];
   struct DefaultText texts[DEFAULT_TEXTS];
   struct PlainText plains[PLAIN_TYPES];
+  struct SameText same[SAME_TEXTS];
+  struct ClassText classes[CLASS_TEXTS];
 };
 
 static void defaults_free(struct DefaultRepr *d) {
@@ -276,6 +286,11 @@ static void defaults_free(struct DefaultRepr *d) {
   }
   for (int i = 0; i < PLAIN_TYPES; i++) {
     Py_XDECREF(d->plains[i].type); Py_XDECREF(d->plains[i].name); Py_XDECREF(d->plains[i].text);
+  }
+  for (int i = 0; i < SAME_TEXTS; i++) { Py_XDECREF(d->same[i].value); Py_XDECREF(d->same[i].text); }
+  for (int i = 0; i < CLASS_TEXTS; i++) {
+    Py_XDECREF(d->classes[i].cls); Py_XDECREF(d->classes[i].module);
+    Py_XDECREF(d->classes[i].qualname); Py_XDECREF(d->classes[i].text);
   }
   PyMem_Free(d);
 }
@@ -378,6 +393,19 @@ static PyObject *rep_plain(RepCtx *c, PyTypeObject *t) {
   return r;
 }
 
+/* The kept text of an unchangeable value (see SameText), or NULL (no error) when there is none. */
+static struct SameText *rep_same_slot(RepCtx *c, PyObject *v) {
+  struct DefaultRepr *d = rep_defaults(c);
+  if (d == NULL) { PyErr_Clear(); return NULL; }
+  return &d->same[(((size_t)v) >> 4) % SAME_TEXTS];
+}
+
+/* Keeps text as v's (both referenced) in slot. */
+static void rep_same_keep(struct SameText *slot, PyObject *v, PyObject *text) {
+  Py_XSETREF(slot->value, Py_NewRef(v));
+  Py_XSETREF(slot->text, Py_NewRef(text));
+}
+
 /* A pointer as PyUnicode_FromFormat's %p writes it here ("0x" and lowercase hex digits; the
  * prefix is only kept when the real repr ends with this text): its length. */
 static int format_pointer(char *out, void *p) {
@@ -461,6 +489,30 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
     if (!builtin) return rep_plain(c, t);
   }
   if (func == NULL && t->tp_repr == PyBaseObject_Type.tp_repr) return rep_default(c, v);
+  /* A class's or a compiled pattern's text, kept (see ClassText, SameText). */
+  struct ClassText *ct = NULL;
+  struct SameText *st = NULL;
+  PyObject *cmod = NULL, *cqual = NULL;
+  if (func == NULL && t == &PyType_Type) {
+    PyTypeObject *cls = (PyTypeObject *)v;
+    if (cls->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+      if (cls->tp_dict != NULL) {
+        cmod = PyDict_GetItemWithError(cls->tp_dict, str_module);
+        if (cmod == NULL && PyErr_Occurred()) return NULL;
+        cqual = ((PyHeapTypeObject *)cls)->ht_qualname;
+        if (rep_defaults(c) == NULL) return NULL;
+        ct = &c->defaults->classes[(((size_t)v) >> 4) % CLASS_TEXTS];
+      }
+    } else {
+      if (rep_defaults(c) == NULL) return NULL;
+      ct = &c->defaults->classes[(((size_t)v) >> 4) % CLASS_TEXTS];
+    }
+    if (ct != NULL && ct->cls == v && ct->module == cmod && ct->qualname == cqual)
+      return Py_NewRef(ct->text);
+  } else if (func == NULL && strcmp(t->tp_name, "re.Pattern") == 0) {
+    st = rep_same_slot(c, v);
+    if (st != NULL && st->value == v) return Py_NewRef(st->text);
+  }
   Py_XINCREF(func);
   long long start = mono_ns();
   PyObject *text = func ? PyObject_CallOneArg(func, v) : PyObject_Repr(v);
@@ -495,7 +547,16 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
     Py_DECREF(text);
     return NULL;
   }
-  return rep_shorten(c, text);
+  text = rep_shorten(c, text);
+  if (text != NULL && ct != NULL) {
+    Py_XSETREF(ct->cls, Py_NewRef(v));
+    Py_XSETREF(ct->module, Py_XNewRef(cmod));
+    Py_XSETREF(ct->qualname, Py_XNewRef(cqual));
+    Py_XSETREF(ct->text, Py_NewRef(text));
+  } else if (text != NULL && st != NULL) {
+    rep_same_keep(st, v, text);
+  }
+  return text;
 }
 
 static PyObject *rep_inner(RepCtx *c, PyObject *v, int depth);
@@ -644,7 +705,10 @@ static PyObject *rep_inner(RepCtx *c, PyObject *v, int depth) {
       r = cuttext ? PyUnicode_Concat(cuttext, c->s_ellipsis) : NULL;
       Py_XDECREF(cuttext);
     } else {
+      struct SameText *st = rep_same_slot(c, v);
+      if (st != NULL && st->value == v) return Py_NewRef(st->text);
       r = rep_shorten(c, PyObject_Repr(v));
+      if (r != NULL && st != NULL) rep_same_keep(st, v, r);
     }
   } else if (t == &PyFloat_Type) {
     r = PyObject_Repr(v);
