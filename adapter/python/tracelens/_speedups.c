@@ -2628,14 +2628,18 @@ static int pending_cmp(const void *a, const void *b) {
 
 
 
-static int tw_varint_len(unsigned long long v) {
+static inline int tw_varint_len(unsigned long long v) {
+  if (v <= 0x7f) return 1;
+  if (v <= 0x3fff) return 2;
   int n = 1;
   if (v > 0x00ffffffffffffffULL) return 9;
   while (v > 0x7f) { v >>= 7; n++; }
   return n;
 }
 
-static int tw_put_varint(unsigned char *p, unsigned long long v) {
+static inline int tw_put_varint(unsigned char *p, unsigned long long v) {
+  if (v <= 0x7f) { p[0] = (unsigned char)v; return 1; } /* the common sizes first */
+  if (v <= 0x3fff) { p[0] = (unsigned char)(0x80 | (v >> 7)); p[1] = (unsigned char)(v & 0x7f); return 2; }
   if (v > 0x00ffffffffffffffULL) {
     p[8] = (unsigned char)v; v >>= 8;
     for (int i = 7; i >= 0; i--) { p[i] = (unsigned char)((v & 0x7f) | 0x80); v >>= 7; }
@@ -2659,7 +2663,7 @@ static unsigned int tw_get4(const unsigned char *p) {
 static void tw_put2(unsigned char *p, unsigned int v) { p[0] = (unsigned char)(v >> 8); p[1] = (unsigned char)v; }
 
 /* The serial type and size of an integer, as SQLite chooses them. */
-static int tw_int_type(long long v, int format4, int *size) {
+static inline int tw_int_type(long long v, int format4, int *size) {
   if (format4 && (v == 0 || v == 1)) { *size = 0; return v == 0 ? 8 : 9; }
   unsigned long long u = v < 0 ? ~(unsigned long long)v : (unsigned long long)v;
   if (u <= 127) { *size = 1; return 1; }
