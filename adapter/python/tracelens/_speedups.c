@@ -2621,9 +2621,54 @@ static void pending_clear(TableWriter *w) {
   w->npend = 0;
 }
 
+typedef struct { long long id; Py_ssize_t at; } PendingKey;
+
 static int pending_cmp(const void *a, const void *b) {
-  long long x = ((const PlainRow *)a)->id, y = ((const PlainRow *)b)->id;
+  long long x = ((const PendingKey *)a)->id, y = ((const PendingKey *)b)->id;
   return x < y ? -1 : x > y;
+}
+
+/* The pending rows' positions in id order. Their ids are those of calls that ended, unique and
+ * mostly dense (calls end in the reverse order they started): one slot per id over their range
+ * where it is not much wider than their count, a sort of (id, position) otherwise. NULL with an
+ * error set when there is no memory. */
+static Py_ssize_t *pending_order(TableWriter *w) {
+  Py_ssize_t n = w->npend;
+  Py_ssize_t *order = (Py_ssize_t *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof *order);
+  if (order == NULL) { PyErr_NoMemory(); return NULL; }
+  if (n == 0) return order;
+  long long lo = w->pend[0].id, hi = lo;
+  int sorted = 1;
+  for (Py_ssize_t i = 1; i < n; i++) {
+    long long id = w->pend[i].id;
+    if (id <= w->pend[i - 1].id) sorted = 0;
+    if (id < lo) lo = id;
+    if (id > hi) hi = id;
+  }
+  if (sorted) {
+    for (Py_ssize_t i = 0; i < n; i++) order[i] = i;
+    return order;
+  }
+  unsigned long long range = (unsigned long long)(hi - lo) + 1;
+  if (range <= 4 * (unsigned long long)n + 4096) {
+    Py_ssize_t *slot = (Py_ssize_t *)PyMem_Malloc((size_t)range * sizeof *slot);
+    if (slot != NULL) {
+      for (unsigned long long j = 0; j < range; j++) slot[j] = -1;
+      for (Py_ssize_t i = 0; i < n; i++) slot[w->pend[i].id - lo] = i;
+      Py_ssize_t k = 0;
+      for (unsigned long long j = 0; j < range && k < n; j++)
+        if (slot[j] >= 0) order[k++] = slot[j];
+      PyMem_Free(slot);
+      if (k == n) return order; /* else an id came twice: the sort keeps both */
+    }
+  }
+  PendingKey *keys = (PendingKey *)PyMem_Malloc((size_t)n * sizeof *keys);
+  if (keys == NULL) { PyMem_Free(order); PyErr_NoMemory(); return NULL; }
+  for (Py_ssize_t i = 0; i < n; i++) { keys[i].id = w->pend[i].id; keys[i].at = i; }
+  qsort(keys, (size_t)n, sizeof *keys, pending_cmp);
+  for (Py_ssize_t i = 0; i < n; i++) order[i] = keys[i].at;
+  PyMem_Free(keys);
+  return order;
 }
 
 
@@ -3057,14 +3102,15 @@ static PyObject *tw_place(TableWriter *w, PyObject *args) {
   PyObject *lists[3] = {plain, ended, running};
   Py_ssize_t pos[3] = {0, 0, 0};
   Py_ssize_t pend_at = 0; /* the pending rows: a fourth source, in id order */
-  if (w->npend > 1) qsort(w->pend, (size_t)w->npend, sizeof *w->pend, pending_cmp);
+  Py_ssize_t *order = pending_order(w);
+  if (order == NULL) return NULL;
   PyObject *unplaced = PyList_New(0);
-  if (unplaced == NULL) return NULL;
+  if (unplaced == NULL) { PyMem_Free(order); return NULL; }
   for (;;) {
     /* The row with the smallest id among the three lists' heads and the pending rows'. */
     int best = -1;
     long long best_id = 0;
-    if (pend_at < w->npend) { best = 3; best_id = w->pend[pend_at].id; }
+    if (pend_at < w->npend) { best = 3; best_id = w->pend[order[pend_at]].id; }
     for (int i = 0; i < 3; i++) {
       if (pos[i] >= PyList_GET_SIZE(lists[i])) continue;
       PyObject *row = PyList_GET_ITEM(lists[i], pos[i]);
@@ -3079,7 +3125,7 @@ static PyObject *tw_place(TableWriter *w, PyObject *args) {
     if (best < 0) break;
     PyObject *row = NULL;
     const PlainRow *prow = NULL;
-    if (best == 3) prow = &w->pend[pend_at++];
+    if (best == 3) prow = &w->pend[order[pend_at++]];
     else row = PyList_GET_ITEM(lists[best], pos[best]++);
     int open = best == 2;
     long long id;
@@ -3135,11 +3181,14 @@ static PyObject *tw_place(TableWriter *w, PyObject *args) {
     if (tw_keep_keys(w, v) < 0) { PyMem_Free(cell); goto fail; }
     if (tw_append(w, cell, len, id, open) < 0) { PyMem_Free(cell); goto fail; }
   }
+  PyMem_Free(order);
+  order = NULL;
   if (tw_flush(w) < 0) goto fail;
   pending_clear(w);
   return unplaced;
 fail:
   w->failed = 1; /* the pending rows stay, for take_pending() */
+  PyMem_Free(order);
   Py_DECREF(unplaced);
   return NULL;
 }
