@@ -140,6 +140,42 @@ class WriterProcessTest(unittest.TestCase):
         self.assertEqual(traced.returncode, 0, traced.stderr.decode())
         self.assertIsNone(unfinished(trace.path))
 
+    def test_frames_cut_short_and_packed_events(self) -> None:
+        # The frames as the writer process reads them: a batch's packed events after its marshal
+        # part, and writes the kernel cuts short (a signal) carried on where they stopped.
+        import tracelens.writerproc as writerproc
+        from tracelens.wire import pack_events
+        events = [[1, 1, 10, 100 + 2 * i, 5] for i in range(3000)] + \
+            [[2, 1, 10, 101 + 2 * i, 3, 7] for i in range(3000)]
+        events = [e for pair in zip(events[:3000], events[3000:]) for e in pair]
+        hello = {"t": "hello", "start_ns": 1000, "pid": 1, "ppid": 0, "python": "3", "cwd": "/",
+                 "backend": "test", "argv": []}
+        batch = {"t": "batch", "seq": 1, "strings": [[5, "x"], [7, "y"]], "files": [],
+                 "codes": [[10, 0, "m", "f", 1, [], 0]], "threads": [[1, 0, "MainThread"]],
+                 "dropped": 0, "events": [], "packed": pack_events(events)}
+        cut = []
+        real_writev = os.writev
+
+        def short_writev(fd, parts):  # the first 3 bytes only, once per frame
+            data = b"".join(parts)
+            cut.append(len(data))
+            return os.write(fd, data[:3]) if len(data) > 3 else real_writev(fd, parts)
+
+        writer = writerproc.WriterProcess(self.output)
+        writerproc.os.writev = short_writev
+        try:
+            writer.send(hello)
+            writer.send(batch)
+            writer.send({"t": "end", "dropped": 0})
+        finally:
+            writerproc.os.writev = real_writev
+        self.assertIsNone(writer.finish(timeout=TIMEOUT))
+        self.assertGreater(max(cut), len(batch["packed"]))  # the events went as one frame's tail
+        self.assertIsNone(unfinished(self.output))
+        with closing(sqlite3.connect(self.output)) as db:
+            rows = db.execute("SELECT count(*), min(start_ns), max(end_ns) FROM calls").fetchall()
+        self.assertEqual(rows, [(3000, 100, 101 + 2 * 2999)])
+
     def test_in_process_writer(self) -> None:
         # Where there is no fork (or TRACELENS_WRITER_PROCESS=0) the program's process writes.
         proc, trace = run_traced([self.program, "done"], cwd=self.tmp,

@@ -1,6 +1,8 @@
 # The trace file's own process for `run --output` (POSIX): forked twice before the program starts
 # (so it is nobody's child the program could wait for), it receives the traced process's wire
-# messages over a pipe (marshal frames, 4-byte big-endian length first), writes them with
+# messages over a pipe (frames: the frame's length and the marshal part's, 4 bytes each, big-endian,
+# the message without its packed events marshalled, then those raw: a batch's megabytes are not
+# copied into the marshal data and again behind the lengths), writes them with
 # TraceFileWriter, and serves the children's connections (the Collector's listening socket is made
 # before the fork). The file's work (pairing, pages, SQLite, indexes) then runs beside the program
 # instead of competing with it for the GIL. The stream ends with an empty frame, or with the pipe
@@ -15,7 +17,7 @@ import threading
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional
+    from typing import Any, Dict, List, Optional
 
 __all__ = ["WriterProcess", "available"]
 
@@ -78,24 +80,33 @@ class WriterProcess:
                 break
 
     def send(self, message: Dict[str, Any]) -> None:
+        packed = message.get("packed") or b""
+        if packed:
+            message = dict(message)
+            del message["packed"]
         data = marshal.dumps(message)
-        self._write(len(data).to_bytes(_HEAD, "big") + data)
+        head = (_HEAD + len(data) + len(packed)).to_bytes(_HEAD, "big") + \
+            len(data).to_bytes(_HEAD, "big")
+        self._write([head, data, packed] if packed else [head, data])
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, parts: "List[bytes]") -> None:
         with self._lock:
             if self.closed or self.broken is not None:
                 return
-            view = memoryview(data)
             try:
-                while view:
-                    n = os.write(self._fd, view)
-                    view = view[n:]
+                n = os.writev(self._fd, parts)
+                total = sum(len(p) for p in parts)
+                if n < total:  # cut short (a signal): the rest as one piece
+                    view = memoryview(b"".join(parts))[n:]
+                    while view:
+                        n = os.write(self._fd, view)
+                        view = view[n:]
             except OSError as exc:
                 self.broken = "the trace file's writer process stopped (%s)" % (exc.strerror or exc)
 
     def finish(self, timeout: Optional[float] = None) -> Optional[str]:
         """Ends the stream and waits until the file is finished; None, or what went wrong."""
-        self._write(b"\0\0\0\0")
+        self._write([b"\0\0\0\0"])
         with self._lock:
             if self.closed:
                 return self.broken
@@ -175,7 +186,11 @@ def _serve(path: str, fd: int, done: int, collector: Any) -> None:  # pragma: no
                     break
                 if len(buf) - at - _HEAD < n:
                     break
-                message = marshal.loads(buf[at + _HEAD:at + _HEAD + n])
+                start = at + 2 * _HEAD
+                end = start + int.from_bytes(buf[at + _HEAD:start], "big")
+                message = marshal.loads(buf[start:end])
+                if end < at + _HEAD + n:
+                    message["packed"] = bytes(buf[end:at + _HEAD + n])
                 at += _HEAD + n
                 writer.send(message)
             if at:
