@@ -1373,6 +1373,15 @@ static long long as_ll(PyObject *o) { /* -1 with an error set when o is not an i
   return PyLong_AsLongLong(o);
 }
 
+/* string_id(text) as a C integer: -1 with an error set when it fails (ids are positive). */
+static long long string_ll(Build *b, PyObject *text) {
+  PyObject *sid = string_id(b, text);
+  if (sid == NULL) return -1;
+  long long v = as_ll(sid);
+  Py_DECREF(sid);
+  return v;
+}
+
 /* build(rec, events, strings, files, codes, threads[, packed]): the wire events of the records
  * as a list, or with packed true as (bytes of packed events, how many events). */
 static PyObject *build(PyObject *mod, PyObject *args) {
@@ -1543,10 +1552,7 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         if (at == NULL) goto error;
         at[0] = 4 + nv;
         for (Py_ssize_t j = 0; j < nv; j++) {
-          PyObject *sid = string_id(&b, vals[j]);
-          if (sid == NULL) goto error;
-          long long sv = as_ll(sid);
-          Py_DECREF(sid);
+          long long sv = string_ll(&b, vals[j]);
           if (sv == -1 && PyErr_Occurred()) goto error;
           at[5 + j] = sv; /* string_id does not touch pk: at stays valid */
         }
@@ -1555,10 +1561,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         if (at == NULL) goto error;
         at[0] = 4;
       } else if (kind == 9) {
-        PyObject *sid = string_id(&b, text);
-        long long sv = sid ? as_ll(sid) : -1;
-        Py_XDECREF(sid);
-        if (sid == NULL || (sv == -1 && PyErr_Occurred())) goto error;
+        long long sv = string_ll(&b, text);
+        if (sv == -1 && PyErr_Occurred()) goto error;
         at = pk_reserve(&pk, 6);
         if (at == NULL) goto error;
         at[0] = 5;
@@ -1566,10 +1570,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       } else if (exc_type != NULL) {
         long long lv = as_ll(offset), tv = exc_tv;
         if (lv == -1 && PyErr_Occurred()) goto error;
-        PyObject *sid = string_id(&b, text);
-        long long sv = sid ? as_ll(sid) : -1;
-        Py_XDECREF(sid);
-        if (sid == NULL || (sv == -1 && PyErr_Occurred())) goto error;
+        long long sv = string_ll(&b, text);
+        if (sv == -1 && PyErr_Occurred()) goto error;
         at = pk_reserve(&pk, 8);
         if (at == NULL) goto error;
         at[0] = 7;
