@@ -635,7 +635,7 @@ static PyObject *rep_container(RepCtx *c, PyObject *v, int depth) {
     if (t == &PySet_Type) { opening = "{"; closing = "}"; }
     else { opening = "frozenset({"; closing = "})"; }
   }
-  if (Py_SIZE(v) == 0 && !is_dict && c->limit >= 2) /* an empty list or tuple */
+  if ((is_list || is_tuple) && Py_SIZE(v) == 0 && c->limit >= 2) /* an empty list or tuple */
     return Py_NewRef(is_list ? c->s_empty_list : c->s_empty_tuple);
   if (is_dict && PyDict_GET_SIZE(v) == 0 && c->limit >= 2) return Py_NewRef(c->s_empty_dict);
   PyObject *parts = PyList_New(0);
