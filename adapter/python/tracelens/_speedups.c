@@ -522,22 +522,17 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
   struct ClassText *ct = NULL;
   struct SameText *st = NULL;
   PyObject *cmod = NULL, *cqual = NULL;
-  if (func == NULL && t == &PyType_Type) {
-    PyTypeObject *cls = (PyTypeObject *)v;
-    if (cls->tp_flags & Py_TPFLAGS_HEAPTYPE) {
-      if (cls->tp_dict != NULL) {
-        cmod = PyDict_GetItemWithError(cls->tp_dict, str_module);
-        if (cmod == NULL && PyErr_Occurred()) return NULL;
-        cqual = ((PyHeapTypeObject *)cls)->ht_qualname;
-        if (rep_defaults(c) == NULL) return NULL;
-        ct = &c->defaults->classes[(((size_t)v) >> 4) % CLASS_TEXTS];
-      }
-    } else {
-      if (rep_defaults(c) == NULL) return NULL;
-      ct = &c->defaults->classes[(((size_t)v) >> 4) % CLASS_TEXTS];
+  PyTypeObject *cls = (PyTypeObject *)v;
+  int heap = t == &PyType_Type && (cls->tp_flags & Py_TPFLAGS_HEAPTYPE);
+  if (func == NULL && t == &PyType_Type && (!heap || cls->tp_dict != NULL)) {
+    if (heap) {
+      cmod = PyDict_GetItemWithError(cls->tp_dict, str_module);
+      if (cmod == NULL && PyErr_Occurred()) return NULL;
+      cqual = ((PyHeapTypeObject *)cls)->ht_qualname;
     }
-    if (ct != NULL && ct->cls == v && ct->module == cmod && ct->qualname == cqual)
-      return Py_NewRef(ct->text);
+    if (rep_defaults(c) == NULL) return NULL;
+    ct = &c->defaults->classes[(((size_t)v) >> 4) % CLASS_TEXTS];
+    if (ct->cls == v && ct->module == cmod && ct->qualname == cqual) return Py_NewRef(ct->text);
   } else if (func == NULL && strcmp(t->tp_name, "re.Pattern") == 0) {
     st = rep_same_slot(c, v);
     if (st != NULL && st->value == v) return Py_NewRef(st->text);
@@ -1429,8 +1424,7 @@ static PyObject *build(PyObject *mod, PyObject *args) {
     PyObject *ident, *code, *offset = NULL, *text = NULL, *const *vals = NULL;
     Py_ssize_t nv = 0;
     long long tsv;
-    PyObject *exc_type = NULL; /* an exception's type's string id (borrowed from rec._types) */
-    long long exc_tv = -1;
+    long long exc_tv = -1; /* an exception's: its type's string id (rec._types), else -1 */
     if (Py_IS_TYPE(r, &RecType)) {
       Rec *x = (Rec *)r;
       kind = x->kind;
@@ -1465,14 +1459,13 @@ static PyObject *build(PyObject *mod, PyObject *args) {
       else if (kind == 5 && PyList_CheckExact(r) && rn == 8) it = ((PyListObject *)r)->ob_item;
       if (it != NULL && it[2] != Py_None && PyLong_CheckExact(it[3]) && PyLong_CheckExact(it[4]) &&
           PyUnicode_CheckExact(it[6])) {
-        exc_type = PyDict_GetItemWithError(b.types_d, it[5]); /* borrowed */
-        if (exc_type == NULL && PyErr_Occurred()) goto error;
-        if (exc_type != NULL && !PyLong_CheckExact(exc_type)) exc_type = NULL;
-        if (exc_type != NULL && (exc_tv = as_ll(exc_type)) == -1) {
-          if (PyErr_Occurred()) goto error;
-          exc_type = NULL;
+        PyObject *named = PyDict_GetItemWithError(b.types_d, it[5]); /* borrowed */
+        if (named == NULL && PyErr_Occurred()) goto error;
+        if (named != NULL && PyLong_CheckExact(named)) {
+          exc_tv = PyLong_AsLongLong(named);
+          if (exc_tv == -1 && PyErr_Occurred()) goto error;
         }
-        if (exc_type != NULL) {
+        if (exc_tv > 0) {
           ident = it[1];
           code = it[2];
           tsv = PyLong_AsLongLong(it[3]);
@@ -1567,8 +1560,8 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         if (at == NULL) goto error;
         at[0] = 5;
         at[5] = sv;
-      } else if (exc_type != NULL) {
-        long long lv = as_ll(offset), tv = exc_tv;
+      } else if (exc_tv > 0) {
+        long long lv = as_ll(offset);
         if (lv == -1 && PyErr_Occurred()) goto error;
         long long sv = string_ll(&b, text);
         if (sv == -1 && PyErr_Occurred()) goto error;
@@ -1576,7 +1569,7 @@ static PyObject *build(PyObject *mod, PyObject *args) {
         if (at == NULL) goto error;
         at[0] = 7;
         at[5] = lv;
-        at[6] = tv;
+        at[6] = exc_tv;
         at[7] = sv;
       } else {
         PyObject *line = b.offsets ? line_id(&b, code, offset) : Py_NewRef(offset);
