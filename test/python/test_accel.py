@@ -855,6 +855,36 @@ class SameTraceFileWithAndWithout(unittest.TestCase):
         return out
 
 
+GATE_DEMO = """
+import sys
+seen = []
+
+
+def inner(x):
+    seen.append(sys.gettrace())
+    return x + 1
+
+
+def gen(n):
+    for i in range(n):
+        yield i
+"""
+
+GATE_OUTSIDE = """
+import sys
+
+
+def drive(n):
+    seen = sys.gettrace()
+    for i in range(n):
+        inner(i)
+        g = gen(2)
+        for v in g:
+            pass
+    return seen
+"""
+
+
 @unittest.skipUnless((3, 9) <= sys.version_info < (3, 12), "the settrace backend is 3.9-3.11")
 class SettraceTracer(unittest.TestCase):
     """The C trace function itself, in this process: decisions taken once per code object and
@@ -875,7 +905,20 @@ class SettraceTracer(unittest.TestCase):
         self.addCleanup(lambda: self.assertEqual(errors, []))
         return b, rec
 
+    def no_eval_gate(self) -> None:
+        """The tracer without the eval gate (a thread then always has the trace function)."""
+        os.environ["TRACELENS_EVAL_GATE"] = "0"
+        self.addCleanup(os.environ.pop, "TRACELENS_EVAL_GATE", None)
+
     def test_records_and_decides_once(self) -> None:
+        for gated in (False, True):
+            with self.subTest(eval_gate=gated):
+                if not gated:
+                    self.no_eval_gate()
+                self.records_and_decides_once(gated)
+                os.environ.pop("TRACELENS_EVAL_GATE", None)
+
+    def records_and_decides_once(self, gated: bool) -> None:
         b, rec = self.backend()
         calls = []
         real = b._decide
@@ -886,21 +929,28 @@ class SettraceTracer(unittest.TestCase):
 
         b._decide = counting  # type: ignore[assignment]
         before = sys.gettrace()
+        inside = []
 
         def f(a, b=2):
+            inside.append(sys.gettrace())
             return a
 
         b.start()
         try:
-            self.assertIs(sys.gettrace(), b._tracer)
+            self.assertEqual(b.eval_gate, gated and sys.version_info < (3, 12))
+            # With the eval gate this frame (running before the start) has no trace function;
+            # the code it calls gets one while it runs.
+            self.assertIs(sys.gettrace(), None if b.eval_gate else b._tracer)
             for i in range(3):
                 f(i)
+            self.assertIs(sys.gettrace(), None if b.eval_gate else b._tracer)
         finally:
             b.stop()
+        self.assertEqual(inside, [b._tracer] * 3)
         self.assertIs(sys.gettrace(), before)
         self.assertEqual(calls.count("f"), 1)
         got = [(r[0], r[2].co_name) + tuple(r[4:]) for r in rec.buf if r[2] is f.__code__]
-        line = f.__code__.co_firstlineno + 1
+        line = f.__code__.co_firstlineno + 2
         self.assertEqual(got, [(1, "f", ("0", "2")), (2, "f", line, "0"),
                                (1, "f", ("1", "2")), (2, "f", line, "1"),
                                (1, "f", ("2", "2")), (2, "f", line, "2")])
@@ -937,6 +987,7 @@ class SettraceTracer(unittest.TestCase):
         self.assertEqual(len(threads), 2)
 
     def test_excluded_code_gets_no_line_events_and_gets_them_back(self) -> None:
+        self.no_eval_gate()
         b, rec = self.backend(exclude=["*"])
         seen = []
 
@@ -953,6 +1004,86 @@ class SettraceTracer(unittest.TestCase):
         self.assertEqual(seen, [False])
         self.assertTrue(frame.f_trace_lines)  # put back when it returned
         self.assertEqual(rec.buf, [])
+
+    @unittest.skipUnless(sys.version_info < (3, 12), "the eval gate is for 3.9-3.11")
+    def test_eval_gate_runs_excluded_code_with_no_trace_function(self) -> None:
+        b, rec = self.backend(exclude=["*"])
+        seen = []
+
+        def f():
+            frame = sys._getframe()
+            seen.append((sys.gettrace(), frame.f_trace_lines))
+            return 1
+
+        b.start()
+        try:
+            self.assertTrue(b.eval_gate)
+            f()  # decided here, the first time: the trace function goes away at once
+            f()  # decided before: never given one
+        finally:
+            b.stop()
+        self.assertEqual(seen, [(None, True), (None, True)])
+        self.assertEqual(rec.buf, [])
+
+    @unittest.skipUnless(sys.version_info < (3, 12), "the eval gate is for 3.9-3.11")
+    def test_eval_gate_traces_only_while_observed_code_runs(self) -> None:
+        # Excluded code (this test's module is excluded by name below) calling recorded code,
+        # a recorded generator resumed from excluded code, a thread, a filter change that
+        # brings excluded code in, and the hook taken away on stop.
+        import types
+        folder = os.path.dirname(os.path.abspath(__file__))
+        here = types.ModuleType("gate_demo")
+        exec(compile(GATE_DEMO, os.path.join(folder, "gate_demo.py"), "exec"), here.__dict__)
+        b, rec = self.backend(exclude=["gate_demo_outside"])
+        outside = types.ModuleType("gate_demo_outside")
+        outside.__dict__.update(inner=here.inner, gen=here.gen)
+        exec(compile(GATE_OUTSIDE, os.path.join(folder, "gate_demo_outside.py"), "exec"),
+             outside.__dict__)
+        b.start()
+        try:
+            self.assertTrue(b.eval_gate)
+            traced_outside = outside.drive(3)
+            t = threading.Thread(target=outside.drive, args=(1,))
+            t.start()
+            t.join()
+            from tracelens.filters import Filter
+            from tracelens.scope import Scope
+            b.set_filter(Filter(Scope(os.path.dirname(os.path.abspath(__file__)), [], [])))
+            outside.drive(1)
+        finally:
+            b.stop()
+        self.assertIsNone(traced_outside)
+        self.assertEqual(here.seen, [b._tracer] * 5)
+        names = [(r[0], r[2].co_name) for r in rec.buf
+                 if r[0] in (1, 2, 6, 7) and r[2].co_name in ("inner", "gen", "drive")]
+        round_ = [(1, "inner"), (2, "inner"), (1, "gen"), (6, "gen"), (7, "gen"), (6, "gen"),
+                  (7, "gen"), (2, "gen")]
+        with_drive = ([(1, "drive")] + [(1, "inner"), (2, "inner")] + round_[2:]
+                      + [(2, "drive")])
+        self.assertEqual(names, round_ * 3 + round_ + with_drive)
+        self.assertEqual(len({r[1] for r in rec.buf if r[0] == 1}), 2)  # two threads
+        mod = accel.load()
+        self.assertFalse(mod.gate_remove(b._tracer))  # already taken away
+        self.assertIsNone(sys.gettrace())
+
+    @unittest.skipUnless(sys.version_info < (3, 12), "the eval gate is for 3.9-3.11")
+    def test_no_eval_gate_when_a_thread_has_a_trace_function(self) -> None:
+        b, rec = self.backend()
+
+        def own(frame, event, arg):
+            return None
+
+        sys.settrace(own)
+        try:
+            b.start()
+            try:
+                self.assertFalse(b.eval_gate)
+                self.assertIs(sys.gettrace(), b._tracer)
+            finally:
+                b.stop()
+            self.assertIs(sys.gettrace(), own)
+        finally:
+            sys.settrace(None)
 
     def test_new_thread_gets_the_c_function(self) -> None:
         b, rec = self.backend()

@@ -2109,6 +2109,7 @@ typedef struct {
   PyObject *names;   /* argument names (NULL when never recorded) */
   PyObject *co_code; /* bytes of the code (NULL when never recorded) */
   int kind;          /* K_EXCLUDED: no events; K_FAST: calls in C; K_DELEGATE: calls in Python */
+  int unseen;        /* the filter does not look at the code at all (its decision is None) */
 } Entry;
 
 typedef struct {
@@ -2170,7 +2171,8 @@ static void table_clear(Tracer *t) {
 }
 
 /* Stores (new references taken) code's entry; -1 on memory error. */
-static int table_put(Tracer *t, PyObject *code, PyObject *names, PyObject *co_code, int kind) {
+static int table_put(Tracer *t, PyObject *code, PyObject *names, PyObject *co_code, int kind,
+                     int unseen) {
   if ((t->used + 1) * 2 > t->cap) {
     Py_ssize_t cap = t->cap ? t->cap * 2 : 256;
     Entry *table = PyMem_Calloc((size_t)cap, sizeof(Entry));
@@ -2192,6 +2194,7 @@ static int table_put(Tracer *t, PyObject *code, PyObject *names, PyObject *co_co
   e->names = names;
   e->co_code = co_code;
   e->kind = kind;
+  e->unseen = unseen;
   return 0;
 }
 
@@ -2222,6 +2225,7 @@ static int decide_code(Tracer *t, PyFrameObject *frame, PyObject *code, int *kin
     return -1;
   }
   PyObject *n = PyTuple_GET_ITEM(entry, 1), *co = PyTuple_GET_ITEM(entry, 2);
+  int unseen = n == Py_None && (PyTuple_GET_SIZE(entry) < 4 || PyTuple_GET_ITEM(entry, 3) == Py_None);
   if (n == Py_None || !PyTuple_Check(n) || !PyBytes_Check(co)) {
     *kind = n == Py_None ? K_EXCLUDED : K_DELEGATE;
     *names = NULL;
@@ -2232,7 +2236,7 @@ static int decide_code(Tracer *t, PyFrameObject *frame, PyObject *code, int *kin
   }
   int r = 0;
   if (generation == t->generation && t->buf != NULL) /* not cleared meanwhile */
-    r = table_put(t, code, *names, co, *kind);
+    r = table_put(t, code, *names, co, *kind, unseen);
   Py_DECREF(entry);
   if (r < 0) Py_CLEAR(*names);
   return r;
@@ -2252,7 +2256,6 @@ static int append_record(Tracer *t, PyObject *rec) { /* steals rec */
  * not traced), or NULL with an exception that must reach the program (as from global_trace). */
 static PyObject *tracer_call(Tracer *t, PyFrameObject *frame, PyObject *arg) {
   if (t->paused || t->buf == NULL) Py_RETURN_NONE;
-  if (t->gated) return call_trampoline(t->global, frame, PyTrace_CALL, arg);
   PyObject *code = F_CODE(frame);
   PyObject *names = NULL;
   int kind;
@@ -2263,6 +2266,16 @@ static PyObject *tracer_call(Tracer *t, PyFrameObject *frame, PyObject *arg) {
     Py_XINCREF(names);
   } else if (decide_code(t, frame, code, &kind, &names) < 0) {
     return report_error(t->fail);
+  } else {
+    e = table_get(t, code);
+  }
+  if (t->gated) { /* the Python global function, for every code object the filter looks at */
+    Py_XDECREF(names);
+    if (e != NULL && e->unseen) {
+      frame->f_trace_lines = 0;
+      Py_RETURN_NONE;
+    }
+    return call_trampoline(t->global, frame, PyTrace_CALL, arg);
   }
   if (kind == K_EXCLUDED) {
     frame->f_trace_lines = 0; /* no line events for code never recorded */
@@ -2368,7 +2381,144 @@ static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *
     result = call_trampoline(callback, frame, what, arg);
     Py_DECREF(callback);
   }
+  if (result == NULL && PyErr_ExceptionMatches(PyExc_RecursionError)) {
+    /* At the recursion limit the Python function could not even be called: this event is
+     * lost, but the thread keeps its trace function (CPython would take it away for good). */
+    PyErr_Clear();
+    return 0;
+  }
   return trampoline_result(frame, result);
+}
+
+/* ---- the eval gate (3.9-3.11) ----------------------------------------------------------------
+ * A frame-evaluation hook (PEP 523) that gives a thread the C trace function only while a frame
+ * of code the filter looks at runs on it. Code the filter never looks at (a package left out,
+ * the standard library under an --include) then runs with no trace function at all: on 3.11 at
+ * the specialising interpreter's speed instead of through its tracing dispatch, which undoes
+ * specialisation for every instruction. A code object not yet decided gets the trace function
+ * for its first event (gate_first), which decides it and takes the trace function away again
+ * when the code is left out. The hook only ever turns off what it turned on: a thread with any
+ * other trace function (a debugger, coverage) is left alone. */
+#if PY_VERSION_HEX >= 0x030B0000
+typedef struct _PyInterpreterFrame EvalFrame;
+#else
+typedef PyFrameObject EvalFrame;
+#endif
+
+static Tracer *gate_tracer = NULL; /* strong reference while the hook is installed */
+
+static void gate_use_tracing(PyThreadState *ts) {
+  int on = ts->c_tracefunc != NULL || ts->c_profilefunc != NULL;
+#if PY_VERSION_HEX >= 0x030B0000
+  ts->cframe->use_tracing = on && ts->tracing == 0 ? 255 : 0;
+#elif PY_VERSION_HEX >= 0x030A0000
+  ts->cframe->use_tracing = on;
+#else
+  ts->use_tracing = on;
+#endif
+}
+
+static int gate_skips(Tracer *t, Entry *e) { return t->gated ? e->unseen : e->kind == K_EXCLUDED; }
+
+static void gate_off(PyThreadState *ts) { /* the gate's trace function is the thread's */
+  PyObject *obj = ts->c_traceobj;
+  ts->c_tracefunc = NULL;
+  ts->c_traceobj = NULL;
+  Py_XDECREF(obj);
+}
+
+/* The trace function for the first event of a frame whose code is not decided yet. */
+static int gate_first(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+  PyThreadState *ts = PyThreadState_Get();
+  Tracer *t = (Tracer *)obj;
+  ts->c_tracefunc = tracer_hook; /* the frames it calls are traced as usual */
+  int r = tracer_hook(obj, frame, what, arg);
+  if (r == 0 && ts->c_tracefunc == tracer_hook && ts->c_traceobj == obj) {
+    Entry *e = table_get(t, F_CODE(frame));
+    if (e != NULL && gate_skips(t, e)) { /* call_trace then turns use_tracing off */
+      gate_off(ts);
+      frame->f_trace_lines = 1; /* no trace function sees it now */
+    }
+  }
+  return r;
+}
+
+static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
+  Tracer *t = gate_tracer;
+  if (t == NULL || ts->c_tracefunc != NULL || ts->tracing || t->paused || t->buf == NULL)
+    return _PyEval_EvalFrameDefault(ts, f, throwflag);
+  Entry *e = table_get(t, (PyObject *)f->f_code);
+  if (e != NULL && gate_skips(t, e)) return _PyEval_EvalFrameDefault(ts, f, throwflag);
+  Py_XSETREF(ts->c_traceobj, Py_NewRef((PyObject *)t));
+  ts->c_tracefunc = e != NULL ? tracer_hook : gate_first;
+  gate_use_tracing(ts);
+  PyObject *result = _PyEval_EvalFrameDefault(ts, f, throwflag);
+  if (ts->c_traceobj == (PyObject *)t &&
+      (ts->c_tracefunc == tracer_hook || ts->c_tracefunc == gate_first)) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    gate_off(ts);
+    PyErr_Restore(type, value, tb);
+  }
+  gate_use_tracing(ts); /* the caller's: as the thread's trace functions now are */
+  return result;
+}
+
+/* gate_install(tracer) -> bool: installs the hook for the tracer; False when another hook is,
+ * or when a thread has a trace function of its own (which the tracer then takes over and gives
+ * back, as without the gate). */
+static PyObject *gate_install(PyObject *mod, PyObject *tracer) {
+  if (!Py_IS_TYPE(tracer, &TracerType)) {
+    PyErr_SetString(PyExc_TypeError, "gate_install() needs a Tracer");
+    return NULL;
+  }
+  PyInterpreterState *interp = PyInterpreterState_Get();
+  if (gate_tracer != NULL || _PyInterpreterState_GetEvalFrameFunc(interp) != _PyEval_EvalFrameDefault)
+    Py_RETURN_FALSE;
+  for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
+    if (ts->c_tracefunc != NULL) Py_RETURN_FALSE;
+#if PY_VERSION_HEX < 0x030A0000
+  /* 3.9 updates a frame's line number (f_lineno, which the records read) only while the
+   * interpreter counts a trace function somewhere: count one for as long as the gate is in. */
+  PyThreadState *self_ts = PyThreadState_Get();
+  if (_PyEval_SetTrace(self_ts, tracer_hook, tracer) < 0) return NULL;
+  gate_off(self_ts);
+  gate_use_tracing(self_ts);
+#endif
+  gate_tracer = (Tracer *)Py_NewRef(tracer);
+  _PyInterpreterState_SetEvalFrameFunc(interp, gate_eval);
+  Py_RETURN_TRUE;
+}
+
+/* gate_remove(tracer) -> bool: takes the tracer's hook away (a thread inside a frame the gate
+ * traces keeps the trace function until that frame ends; a stopped tracer records nothing). */
+static PyObject *gate_remove(PyObject *mod, PyObject *tracer) {
+  if (gate_tracer == NULL || (PyObject *)gate_tracer != tracer) Py_RETURN_FALSE;
+  PyInterpreterState *interp = PyInterpreterState_Get();
+  if (_PyInterpreterState_GetEvalFrameFunc(interp) == gate_eval)
+    _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
+  Tracer *t = gate_tracer;
+  gate_tracer = NULL;
+#if PY_VERSION_HEX < 0x030A0000
+  { /* gives back the count gate_install took, leaving this thread's trace function as it is */
+    PyThreadState *ts = PyThreadState_Get();
+    Py_tracefunc func = ts->c_tracefunc;
+    PyObject *obj = ts->c_traceobj; /* its reference is kept here meanwhile */
+    if (func == tracer_hook || func == gate_first) { /* the gate's own: it goes */
+      func = NULL;
+      Py_CLEAR(obj);
+    }
+    ts->c_tracefunc = tracer_hook;
+    ts->c_traceobj = Py_NewRef((PyObject *)t);
+    if (_PyEval_SetTrace(ts, NULL, NULL) < 0) PyErr_Clear();
+    gate_off(ts);
+    ts->c_tracefunc = func;
+    ts->c_traceobj = obj;
+    gate_use_tracing(ts);
+  }
+#endif
+  Py_DECREF(t);
+  Py_RETURN_TRUE;
 }
 
 /* tracer(frame, event, arg): called as a Python trace function (sys.settrace(tracer) in a new
@@ -3877,6 +4027,9 @@ static PyMethodDef module_methods[] = {
    "set_trace_all_threads(tracefunc, skip=()) -> previous: traces the other threads with it."},
   {"clear_trace_all_threads", clear_trace_all_threads, METH_VARARGS,
    "clear_trace_all_threads(tracefunc, previous) -> n: puts the previous trace functions back."},
+  {"gate_install", gate_install, METH_O,
+   "gate_install(tracer) -> bool: traces a thread only while code the filter looks at runs."},
+  {"gate_remove", gate_remove, METH_O, "gate_remove(tracer) -> bool: takes the gate away."},
 #endif
   {NULL, NULL, 0, NULL}};
 

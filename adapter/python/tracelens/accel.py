@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional
 
 __all__ = ["load", "enabled", "build", "source_hash", "cache_dir", "ENV", "monitoring_callbacks",
-           "settrace_tracer"]
+           "settrace_tracer", "eval_gate_install", "eval_gate_remove"]
 
 ENV = "TRACELENS_ACCEL"
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -209,6 +209,27 @@ def settrace_tracer(local: Callable[..., Any], global_trace: Callable[..., Any],
                           op["RETURN_VALUE"], op["YIELD_VALUE"], op.get("YIELD_FROM", -1))
     except Exception:
         return None
+
+
+def eval_gate_install(tracer: Any) -> bool:
+    """Lets the C eval gate give threads the tracer only while code the filter looks at runs
+    (3.9-3.11); False when it cannot (no accelerator, another frame-evaluation hook, or turned
+    off with TRACELENS_EVAL_GATE=0)."""
+    if os.environ.get("TRACELENS_EVAL_GATE", "1") == "0":
+        return False
+    mod = load()
+    if mod is None or not hasattr(mod, "gate_install"):
+        return False
+    try:
+        return bool(mod.gate_install(tracer))
+    except Exception:
+        return False
+
+
+def eval_gate_remove(tracer: Any) -> None:
+    mod = load()
+    if mod is not None and hasattr(mod, "gate_remove"):
+        mod.gate_remove(tracer)
 
 
 if __name__ == "__main__":

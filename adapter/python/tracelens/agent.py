@@ -23,7 +23,8 @@
 # back, {"t": "detached"} is answered, and the program goes on. Attaching again works (new token).
 # Nothing from either socket is executed: only the message kinds above are understood.
 # Threads: on 3.12+ sys.monitoring covers every thread, including ones running before the attach.
-# On 3.9-3.11, with the C accelerator (accel.py), every thread already running is traced too and
+# On 3.9-3.11, with the C accelerator (accel.py), every thread already running is traced too:
+# through the eval gate (settrace.py) when no thread has a trace function of its own, else each
 # gets its own previous trace function back on detach (attach_threads.AllThreadsTrace). Without it
 # (TRACELENS_ACCEL=0, no compiler) only the main thread (through Py_AddPendingCall) and threads
 # started while attached are traced (sys.settrace can only be set by a thread for itself there).
@@ -359,7 +360,7 @@ class Agent:
             connection.close()
             raise Refused("tracing could not start: %s: %s" % (type(exc).__name__, exc)) from None
         backend = session.backend
-        if getattr(backend, "name", "") == "settrace":
+        if getattr(backend, "name", "") == "settrace" and not getattr(backend, "eval_gate", False):
             trace = getattr(backend, "_global", None)
             if sys.gettrace() is trace:
                 sys.settrace(before)  # this agent thread is not the program's

@@ -3,7 +3,11 @@
 # local trace function (line events off) only to frames in scope; returns, yields and unwinds
 # are told apart by the instruction the frame stopped at. Restores the previous trace function.
 # With the C accelerator (accel.py) a C trace function does the common events and hands the rest
-# to the functions here, which stay the reference behaviour (line mode keeps them all).
+# to the functions here, which stay the reference behaviour (line mode keeps them all); and, when
+# no thread has a trace function of its own, its eval gate (a PEP 523 frame-evaluation hook) gives
+# a thread the trace function only while code the filter looks at runs on it, so excluded code
+# runs with none (on 3.11 that keeps the specialising interpreter, which any trace function
+# turns off), and threads running before the start are covered too.
 from __future__ import annotations
 
 from opcode import opmap as _opmap  # not dis, which costs start-up time
@@ -77,6 +81,9 @@ class SettraceBackend:
         self._global: Any = None
         # The C trace function (accel.settrace_tracer) when the accelerator is in use.
         self._tracer: Any = None
+        # True while the accelerator's eval gate decides which frames get the trace function
+        # (no thread has it while only code the filter never looks at runs).
+        self.eval_gate = False
         self._unlisten: Optional[Callable[[], None]] = None
         self._set_gate()
 
@@ -301,8 +308,12 @@ class SettraceBackend:
             tracer.paused = 1 if self.paused else 0
             self._set_gate()
             self._global = tracer
-            threading.settrace(tracer)  # a new thread's first call gives it the C function
-            tracer.install()
+            if self._previous is None and self._previous_threading is None:
+                from .accel import eval_gate_install
+                self.eval_gate = eval_gate_install(tracer)
+            if not self.eval_gate:
+                threading.settrace(tracer)  # a new thread's first call gives it the C function
+                tracer.install()
         else:
             self._global = global_trace
             threading.settrace(global_trace)
@@ -345,6 +356,10 @@ class SettraceBackend:
         if self._unlisten is not None:
             self._unlisten()
         try:
+            if self.eval_gate:
+                from .accel import eval_gate_remove
+                self.eval_gate = False
+                eval_gate_remove(self._tracer)
             threading.settrace(self._previous_threading)
             if sys.gettrace() is self._global:
                 sys.settrace(self._previous)
