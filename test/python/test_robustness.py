@@ -41,6 +41,53 @@ class RecursionTest(unittest.TestCase):
                     self.assertEqual(max(depths), 4)
                 self.assertTrue(t.calls())
 
+    @unittest.skipUnless(sys.version_info[:2] == (3, 11), "3.11 inlines Python calls untraced")
+    def test_deep_recursion_past_the_c_stack(self):
+        # With a raised recursion limit 3.11 recurses far deeper than its C stack would allow
+        # if every call were a C call (as under a frame-evaluation hook): traced, the program
+        # still finishes, in the main thread and in another one, and every call is recorded.
+        with tempfile.TemporaryDirectory() as tmp:
+            script = os.path.join(tmp, "deep.py")
+            with open(script, "w") as f:
+                f.write(DEEP)
+            plain = run_python([script, "main"])
+            self.assertEqual((plain.returncode, plain.stdout), (0, b"150000\n60000\n"))
+            for first, options in (("main", ["--exclude", "*"]), ("main", []), ("thread", [])):
+                with self.subTest(first=first, options=options):
+                    proc, t = run_traced([script, first], options)
+                    self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout),
+                                     proc.stderr.decode()[-2000:])
+                    downs = [c for c in t.calls() if c[0] == "down"]
+                    self.assertEqual(len(downs), 0 if options else 150001 + 60001)
+                    if not options:
+                        self.assertEqual(max(c[1] for c in downs), 150001)
+
+
+DEEP = """\
+import sys
+import threading
+sys.setrecursionlimit(1000000)
+
+
+def down(n):
+    return 0 if n == 0 else 1 + down(n - 1)
+
+
+def in_thread(out):
+    out.append(down(60000))
+
+
+out = []
+t = threading.Thread(target=in_thread, args=(out,))
+if sys.argv[1] == "thread":  # the thread reaches the depth first
+    t.start()
+    t.join()
+print(down(150000))
+if sys.argv[1] == "main":
+    t.start()
+    t.join()
+print(out[0])
+"""
 
 TOOLS = """\
 import sys

@@ -2406,6 +2406,50 @@ typedef PyFrameObject EvalFrame;
 #endif
 
 static Tracer *gate_tracer = NULL; /* strong reference while the hook is installed */
+static PyObject *gate_on_fallback = NULL; /* called when the gate gives way (below) */
+static int gate_fell_back = 0;
+
+#if PY_VERSION_HEX >= 0x030B0000 && defined(__linux__)
+/* On 3.11 a frame-evaluation hook makes every Python-to-Python call a C call too, which the
+ * specialising interpreter otherwise avoids: a recursion the untraced program survives (with a
+ * raised recursion limit) could exhaust the C stack. When a thread's stack is nearly used up
+ * the gate gives way for good: the hook goes, every thread gets the trace function as without
+ * the gate (gate_on_fallback does that), and calls are inlined again. */
+#include <pthread.h>
+#define GATE_STACK_CHECK 1
+static __thread uintptr_t gate_stack_low = 0; /* the lowest stack address the gate allows */
+
+static uintptr_t gate_stack_limit(void) {
+  pthread_attr_t a;
+  void *addr;
+  size_t size;
+  if (pthread_getattr_np(pthread_self(), &a) != 0) return 1;
+  int r = pthread_attr_getstack(&a, &addr, &size);
+  pthread_attr_destroy(&a);
+  if (r != 0 || size == 0) return 1;
+  size_t margin = size / 8 < 256 * 1024 ? 256 * 1024 : size / 8;
+  if (margin > size / 2) margin = size / 2;
+  return (uintptr_t)addr + margin;
+}
+#else
+#define GATE_STACK_CHECK 0
+#endif
+
+static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag);
+
+static void gate_fall_back(void) {
+  gate_fell_back = 1;
+  PyInterpreterState *interp = PyInterpreterState_Get();
+  if (_PyInterpreterState_GetEvalFrameFunc(interp) == gate_eval)
+    _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
+  if (gate_on_fallback == NULL) return;
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyObject *r = PyObject_CallNoArgs(gate_on_fallback);
+  if (r == NULL) PyErr_Clear();
+  Py_XDECREF(r);
+  PyErr_Restore(type, value, tb);
+}
 
 static void gate_use_tracing(PyThreadState *ts) {
   int on = ts->c_tracefunc != NULL || ts->c_profilefunc != NULL;
@@ -2433,7 +2477,7 @@ static int gate_first(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
   Tracer *t = (Tracer *)obj;
   ts->c_tracefunc = tracer_hook; /* the frames it calls are traced as usual */
   int r = tracer_hook(obj, frame, what, arg);
-  if (r == 0 && ts->c_tracefunc == tracer_hook && ts->c_traceobj == obj) {
+  if (r == 0 && !gate_fell_back && ts->c_tracefunc == tracer_hook && ts->c_traceobj == obj) {
     Entry *e = table_get(t, F_CODE(frame));
     if (e != NULL && gate_skips(t, e)) { /* call_trace then turns use_tracing off */
       gate_off(ts);
@@ -2445,7 +2489,13 @@ static int gate_first(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
 
 static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
   Tracer *t = gate_tracer;
-  if (t == NULL || ts->c_tracefunc != NULL || ts->tracing || t->paused || t->buf == NULL)
+#if GATE_STACK_CHECK
+  uintptr_t low = gate_stack_low;
+  if (low == 0) low = gate_stack_low = gate_stack_limit();
+  if ((uintptr_t)&low < low && !gate_fell_back) gate_fall_back();
+#endif
+  if (t == NULL || gate_fell_back || ts->c_tracefunc != NULL || ts->tracing || t->paused ||
+      t->buf == NULL)
     return _PyEval_EvalFrameDefault(ts, f, throwflag);
   Entry *e = table_get(t, (PyObject *)f->f_code);
   if (e != NULL && gate_skips(t, e)) return _PyEval_EvalFrameDefault(ts, f, throwflag);
@@ -2453,7 +2503,7 @@ static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
   ts->c_tracefunc = e != NULL ? tracer_hook : gate_first;
   gate_use_tracing(ts);
   PyObject *result = _PyEval_EvalFrameDefault(ts, f, throwflag);
-  if (ts->c_traceobj == (PyObject *)t &&
+  if (!gate_fell_back && ts->c_traceobj == (PyObject *)t &&
       (ts->c_tracefunc == tracer_hook || ts->c_tracefunc == gate_first)) {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
@@ -2464,14 +2514,12 @@ static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
   return result;
 }
 
-/* gate_install(tracer) -> bool: installs the hook for the tracer; False when another hook is,
- * or when a thread has a trace function of its own (which the tracer then takes over and gives
- * back, as without the gate). */
-static PyObject *gate_install(PyObject *mod, PyObject *tracer) {
-  if (!Py_IS_TYPE(tracer, &TracerType)) {
-    PyErr_SetString(PyExc_TypeError, "gate_install() needs a Tracer");
-    return NULL;
-  }
+/* gate_install(tracer, on_fallback) -> bool: installs the hook for the tracer; False when
+ * another hook is, or when a thread has a trace function of its own (which the tracer then takes
+ * over and gives back, as without the gate). on_fallback() is called if the gate gives way. */
+static PyObject *gate_install(PyObject *mod, PyObject *args) {
+  PyObject *tracer, *on_fallback;
+  if (!PyArg_ParseTuple(args, "O!O", &TracerType, &tracer, &on_fallback)) return NULL;
   PyInterpreterState *interp = PyInterpreterState_Get();
   if (gate_tracer != NULL || _PyInterpreterState_GetEvalFrameFunc(interp) != _PyEval_EvalFrameDefault)
     Py_RETURN_FALSE;
@@ -2486,6 +2534,8 @@ static PyObject *gate_install(PyObject *mod, PyObject *tracer) {
   gate_use_tracing(self_ts);
 #endif
   gate_tracer = (Tracer *)Py_NewRef(tracer);
+  Py_XSETREF(gate_on_fallback, Py_NewRef(on_fallback));
+  gate_fell_back = 0;
   _PyInterpreterState_SetEvalFrameFunc(interp, gate_eval);
   Py_RETURN_TRUE;
 }
@@ -2499,6 +2549,7 @@ static PyObject *gate_remove(PyObject *mod, PyObject *tracer) {
     _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
   Tracer *t = gate_tracer;
   gate_tracer = NULL;
+  Py_CLEAR(gate_on_fallback);
 #if PY_VERSION_HEX < 0x030A0000
   { /* gives back the count gate_install took, leaving this thread's trace function as it is */
     PyThreadState *ts = PyThreadState_Get();
@@ -4027,8 +4078,9 @@ static PyMethodDef module_methods[] = {
    "set_trace_all_threads(tracefunc, skip=()) -> previous: traces the other threads with it."},
   {"clear_trace_all_threads", clear_trace_all_threads, METH_VARARGS,
    "clear_trace_all_threads(tracefunc, previous) -> n: puts the previous trace functions back."},
-  {"gate_install", gate_install, METH_O,
-   "gate_install(tracer) -> bool: traces a thread only while code the filter looks at runs."},
+  {"gate_install", gate_install, METH_VARARGS,
+   "gate_install(tracer, on_fallback) -> bool: traces a thread only while code the filter looks"
+   " at runs."},
   {"gate_remove", gate_remove, METH_O, "gate_remove(tracer) -> bool: takes the gate away."},
 #endif
   {NULL, NULL, 0, NULL}};

@@ -211,17 +211,19 @@ def settrace_tracer(local: Callable[..., Any], global_trace: Callable[..., Any],
         return None
 
 
-def eval_gate_install(tracer: Any) -> bool:
+def eval_gate_install(tracer: Any, on_fallback: Callable[[], None]) -> bool:
     """Lets the C eval gate give threads the tracer only while code the filter looks at runs
-    (3.9-3.11); False when it cannot (no accelerator, another frame-evaluation hook, or turned
-    off with TRACELENS_EVAL_GATE=0)."""
+    (3.9-3.11); False when it cannot (no accelerator, another frame-evaluation hook, a thread
+    with a trace function, or turned off with TRACELENS_EVAL_GATE=0). on_fallback() is called
+    if it gives way (a thread's C stack nearly used up on 3.11): every thread must then get the
+    tracer as without the gate."""
     if os.environ.get("TRACELENS_EVAL_GATE", "1") == "0":
         return False
     mod = load()
     if mod is None or not hasattr(mod, "gate_install"):
         return False
     try:
-        return bool(mod.gate_install(tracer))
+        return bool(mod.gate_install(tracer, on_fallback))
     except Exception:
         return False
 

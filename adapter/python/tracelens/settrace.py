@@ -16,7 +16,7 @@ import threading
 import time
 TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional, Tuple
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .filters import Filter, on_notrace_change
 from .gate import Gate
@@ -84,6 +84,8 @@ class SettraceBackend:
         # True while the accelerator's eval gate decides which frames get the trace function
         # (no thread has it while only code the filter never looks at runs).
         self.eval_gate = False
+        # The other threads' previous trace functions once the eval gate gave way.
+        self._gate_previous: Optional[List[Any]] = None
         self._unlisten: Optional[Callable[[], None]] = None
         self._set_gate()
 
@@ -310,7 +312,7 @@ class SettraceBackend:
             self._global = tracer
             if self._previous is None and self._previous_threading is None:
                 from .accel import eval_gate_install
-                self.eval_gate = eval_gate_install(tracer)
+                self.eval_gate = eval_gate_install(tracer, self._gate_gave_way)
             if not self.eval_gate:
                 threading.settrace(tracer)  # a new thread's first call gives it the C function
                 tracer.install()
@@ -318,6 +320,20 @@ class SettraceBackend:
             self._global = global_trace
             threading.settrace(global_trace)
             sys.settrace(global_trace)
+
+    def _gate_gave_way(self) -> None:
+        """The eval gate is gone (a deep recursion on 3.11): every thread gets the tracer."""
+        tracer = self._tracer
+        if not self._active or tracer is None:
+            return
+        from .accel import load
+        mod = load()
+        own = [t.ident for t in threading.enumerate()
+               if t.name.startswith("tracelens") and t.ident is not None]
+        if mod is not None and hasattr(mod, "set_trace_all_threads"):
+            self._gate_previous = mod.set_trace_all_threads(tracer, own)
+        threading.settrace(tracer)
+        tracer.install()
 
     def _notrace_changed(self) -> None:
         if self.gate is None:
@@ -357,9 +373,13 @@ class SettraceBackend:
             self._unlisten()
         try:
             if self.eval_gate:
-                from .accel import eval_gate_remove
+                from .accel import eval_gate_remove, load
                 self.eval_gate = False
                 eval_gate_remove(self._tracer)
+                previous, self._gate_previous = self._gate_previous, None
+                mod = load()
+                if previous is not None and mod is not None:
+                    mod.clear_trace_all_threads(self._tracer, previous)
             threading.settrace(self._previous_threading)
             if sys.gettrace() is self._global:
                 sys.settrace(self._previous)
