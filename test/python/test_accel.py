@@ -905,18 +905,19 @@ class SettraceTracer(unittest.TestCase):
         self.addCleanup(lambda: self.assertEqual(errors, []))
         return b, rec
 
-    def no_eval_gate(self) -> None:
-        """The tracer without the eval gate (a thread then always has the trace function)."""
-        os.environ["TRACELENS_EVAL_GATE"] = "0"
-        self.addCleanup(os.environ.pop, "TRACELENS_EVAL_GATE", None)
+    def no_eval_gate(self, off: bool = True) -> None:
+        """The tracer without the eval gate (a thread then always has the trace function), or
+        with it (off=False) whatever the environment says."""
+        before = os.environ.get("TRACELENS_EVAL_GATE")
+        os.environ["TRACELENS_EVAL_GATE"] = "0" if off else "1"
+        self.addCleanup(lambda: os.environ.update(TRACELENS_EVAL_GATE=before) if before is not None
+                        else os.environ.pop("TRACELENS_EVAL_GATE", None))
 
     def test_records_and_decides_once(self) -> None:
         for gated in (False, True):
             with self.subTest(eval_gate=gated):
-                if not gated:
-                    self.no_eval_gate()
+                self.no_eval_gate(not gated)
                 self.records_and_decides_once(gated)
-                os.environ.pop("TRACELENS_EVAL_GATE", None)
 
     def records_and_decides_once(self, gated: bool) -> None:
         b, rec = self.backend()
@@ -1007,6 +1008,7 @@ class SettraceTracer(unittest.TestCase):
 
     @unittest.skipUnless(sys.version_info < (3, 12), "the eval gate is for 3.9-3.11")
     def test_eval_gate_runs_excluded_code_with_no_trace_function(self) -> None:
+        self.no_eval_gate(False)
         b, rec = self.backend(exclude=["*"])
         seen = []
 
@@ -1027,6 +1029,7 @@ class SettraceTracer(unittest.TestCase):
 
     @unittest.skipUnless(sys.version_info < (3, 12), "the eval gate is for 3.9-3.11")
     def test_eval_gate_traces_only_while_observed_code_runs(self) -> None:
+        self.no_eval_gate(False)
         # Excluded code (this test's module is excluded by name below) calling recorded code,
         # a recorded generator resumed from excluded code, a thread, a filter change that
         # brings excluded code in, and the hook taken away on stop.
