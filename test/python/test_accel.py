@@ -862,6 +862,8 @@ seen = []
 
 def inner(x):
     seen.append(sys.gettrace())
+    seen.append(probe())  # excluded code called from here: no trace function while it runs
+    seen.append(sys.gettrace())  # and this frame has it back
     return x + 1
 
 
@@ -872,6 +874,10 @@ def gen(n):
 
 GATE_OUTSIDE = """
 import sys
+
+
+def probe():
+    return sys.gettrace()
 
 
 def drive(n):
@@ -1042,6 +1048,7 @@ class SettraceTracer(unittest.TestCase):
         outside.__dict__.update(inner=here.inner, gen=here.gen)
         exec(compile(GATE_OUTSIDE, os.path.join(folder, "gate_demo_outside.py"), "exec"),
              outside.__dict__)
+        here.probe = outside.probe
         b.start()
         try:
             self.assertTrue(b.eval_gate)
@@ -1056,13 +1063,14 @@ class SettraceTracer(unittest.TestCase):
         finally:
             b.stop()
         self.assertIsNone(traced_outside)
-        self.assertEqual(here.seen, [b._tracer] * 5)
+        # After the filter change probe is recorded too, so it runs with the trace function.
+        self.assertEqual(here.seen, [b._tracer, None, b._tracer] * 4 + [b._tracer] * 3)
         names = [(r[0], r[2].co_name) for r in rec.buf
-                 if r[0] in (1, 2, 6, 7) and r[2].co_name in ("inner", "gen", "drive")]
+                 if r[0] in (1, 2, 6, 7) and r[2].co_name in ("inner", "gen", "drive", "probe")]
         round_ = [(1, "inner"), (2, "inner"), (1, "gen"), (6, "gen"), (7, "gen"), (6, "gen"),
                   (7, "gen"), (2, "gen")]
-        with_drive = ([(1, "drive")] + [(1, "inner"), (2, "inner")] + round_[2:]
-                      + [(2, "drive")])
+        with_drive = ([(1, "drive"), (1, "inner"), (1, "probe"), (2, "probe"), (2, "inner")]
+                      + round_[2:] + [(2, "drive")])
         self.assertEqual(names, round_ * 3 + round_ + with_drive)
         self.assertEqual(len({r[1] for r in rec.buf if r[0] == 1}), 2)  # two threads
         mod = accel.load()

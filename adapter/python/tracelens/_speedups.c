@@ -2397,8 +2397,10 @@ static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *
  * the specialising interpreter's speed instead of through its tracing dispatch, which undoes
  * specialisation for every instruction. A code object not yet decided gets the trace function
  * for its first event (gate_first), which decides it and takes the trace function away again
- * when the code is left out. The hook only ever turns off what it turned on: a thread with any
- * other trace function (a debugger, coverage) is left alone. */
+ * when the code is left out. Code left out that traced code calls (the standard library under
+ * an --include, say) runs without the trace function too, and the caller gets it back when that
+ * frame ends. The hook only ever turns off what it turned on: a thread with any other trace
+ * function (a debugger, coverage) is left alone. */
 #if PY_VERSION_HEX >= 0x030B0000
 typedef struct _PyInterpreterFrame EvalFrame;
 #else
@@ -2494,9 +2496,42 @@ static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
   if (low == 0) low = gate_stack_low = gate_stack_limit();
   if ((uintptr_t)&low < low && !gate_fell_back) gate_fall_back();
 #endif
-  if (t == NULL || gate_fell_back || ts->c_tracefunc != NULL || ts->tracing || t->paused ||
-      t->buf == NULL)
+  if (t == NULL || gate_fell_back || ts->tracing || t->paused || t->buf == NULL)
     return _PyEval_EvalFrameDefault(ts, f, throwflag);
+  if (ts->c_tracefunc != NULL) {
+    if (ts->c_tracefunc != tracer_hook || ts->c_traceobj != (PyObject *)t)
+      return _PyEval_EvalFrameDefault(ts, f, throwflag); /* another's, or the first event's */
+    Entry *e = table_get(t, (PyObject *)f->f_code);
+    if (e != NULL && !gate_skips(t, e)) return _PyEval_EvalFrameDefault(ts, f, throwflag);
+    /* Code left out, called from traced code: it would get no records anyway, so it runs
+     * without the trace function (on 3.11 with its specialised bytecode), which it gets back
+     * when the frame ends. Code not decided yet gets gate_first, which leaves it traced or
+     * takes the trace function away at its first event. */
+    PyObject *held = ts->c_traceobj; /* the thread's reference, held here meanwhile */
+    if (e == NULL) {
+      Py_INCREF(held);
+      ts->c_tracefunc = gate_first;
+    } else {
+      ts->c_tracefunc = NULL;
+      ts->c_traceobj = NULL;
+    }
+    gate_use_tracing(ts);
+    PyObject *result = _PyEval_EvalFrameDefault(ts, f, throwflag);
+    if (ts->c_tracefunc == gate_first && ts->c_traceobj == held) {
+      ts->c_tracefunc = tracer_hook; /* no event came (a generator being made): as it was */
+      Py_DECREF(held);
+    } else if (ts->c_tracefunc == NULL) {
+      ts->c_tracefunc = tracer_hook;
+      ts->c_traceobj = held;
+    } else { /* the program set a trace function meanwhile (or the gate gave way): it stays */
+      PyObject *type, *value, *tb;
+      PyErr_Fetch(&type, &value, &tb);
+      Py_DECREF(held);
+      PyErr_Restore(type, value, tb);
+    }
+    gate_use_tracing(ts);
+    return result;
+  }
   Entry *e = table_get(t, (PyObject *)f->f_code);
   if (e != NULL && gate_skips(t, e)) return _PyEval_EvalFrameDefault(ts, f, throwflag);
   Py_XSETREF(ts->c_traceobj, Py_NewRef((PyObject *)t));
