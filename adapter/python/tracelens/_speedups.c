@@ -2555,6 +2555,9 @@ static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
 static PyObject *gate_install(PyObject *mod, PyObject *args) {
   PyObject *tracer, *on_fallback;
   if (!PyArg_ParseTuple(args, "O!O", &TracerType, &tracer, &on_fallback)) return NULL;
+#if PY_VERSION_HEX >= 0x030B0000 && !GATE_STACK_CHECK
+  Py_RETURN_FALSE; /* no way here to see a thread's stack run out (above): no gate */
+#endif
   PyInterpreterState *interp = PyInterpreterState_Get();
   if (gate_tracer != NULL || _PyInterpreterState_GetEvalFrameFunc(interp) != _PyEval_EvalFrameDefault)
     Py_RETURN_FALSE;
