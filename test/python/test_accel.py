@@ -34,6 +34,36 @@ def _fresh_module():
     return accel._import(accel.build(tmp))
 
 
+class FirstUseBuild(unittest.TestCase):
+    """The build on first use remembers a compiler's failure (it is not tried again for that
+    source), but not a compiler stopped by a signal (Ctrl-C during the first traced run)."""
+
+    CODE = """
+import os, sys
+from tracelens import accel
+accel.compiler_command = lambda src, out: [sys.executable, "-c", %r]
+m = accel.load()
+print(m is None, os.path.exists(os.path.join(accel.cache_dir(), accel.module_name() + ".failed")),
+      accel.reason.split(":")[0])
+"""
+
+    def outcome(self, compiler: str) -> str:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = tracer_env({accel.ENV: "1", "XDG_CACHE_HOME": tmp})
+            r = subprocess.run([sys.executable, "-c", self.CODE % compiler], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            return r.stdout.decode().strip()
+
+    def test_a_failing_compiler_is_remembered(self) -> None:
+        self.assertEqual(self.outcome("raise SystemExit(1)"), "True True RuntimeError")
+
+    @unittest.skipIf(sys.platform == "win32", "POSIX signals")
+    def test_a_compiler_stopped_by_a_signal_is_not(self) -> None:
+        self.assertEqual(self.outcome("import os, signal; os.kill(os.getpid(), signal.SIGINT)"),
+                         "True False OSError")
+
+
 @unittest.skipUnless(accel.enabled(), "TRACELENS_ACCEL=0")
 class AcceleratorBuild(unittest.TestCase):
     def setUp(self) -> None:

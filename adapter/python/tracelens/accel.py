@@ -114,6 +114,10 @@ def build(target_dir: Optional[str] = None) -> str:
     try:
         cmd = compiler_command(_SOURCE, tmp)
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        if r.returncode < 0:
+            # Stopped by a signal (Ctrl-C in the terminal reaches the compiler too): not a
+            # failure of this source, so nothing is remembered and the next run builds again.
+            raise OSError("compiler stopped by signal %d" % -r.returncode)
         if r.returncode != 0:
             raise RuntimeError("compiler failed: %s\n%s" % (" ".join(cmd),
                                                             r.stdout.decode("utf-8", "replace")[-2000:]))
