@@ -1,8 +1,8 @@
 # Runs the Python tracer's tests (unittest, standard library only) under the interpreter that
 # runs this file: `python3 test/python/run.py [-v] [pattern]`. Prints the interpreter's version
 # first and exits non-zero when a test fails. When the C accelerator is available (and
-# TRACELENS_ACCEL unset) the suite runs twice: pure Python, then accelerated (on 3.9-3.11 also
-# accelerated without the eval gate); where a compiler is
+# TRACELENS_ACCEL unset) the suite runs twice: pure Python, then accelerated (on 3.10 and 3.11
+# also accelerated without the eval gate); where a compiler is
 # found but the accelerator does not build or import, the run fails. Temp files only.
 import os
 import sys
@@ -13,13 +13,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def both_implementations() -> int:
     """When the C accelerator loads and TRACELENS_ACCEL is not set: the suite once with the pure-
-    Python tracer (TRACELENS_ACCEL=0) and once accelerated (=1); on 3.9-3.11 a third time
+    Python tracer (TRACELENS_ACCEL=0) and once accelerated (=1); on 3.10 and 3.11 a third time
     accelerated without the eval gate (TRACELENS_EVAL_GATE=0, what a program with a debugger's
     trace function gets); non-zero if any fails."""
     import subprocess
     codes = []
     runs = [("0", "pure Python", {}), ("1", "C accelerator", {})]
-    if sys.version_info < (3, 12):
+    if (3, 10) <= sys.version_info < (3, 12):
         runs.append(("1", "C accelerator without the eval gate", {"TRACELENS_EVAL_GATE": "0"}))
     for flag, name, extra in runs:
         print("== tracer implementation: %s (TRACELENS_ACCEL=%s%s)"

@@ -974,7 +974,7 @@ class SettraceTracer(unittest.TestCase):
 
         b.start()
         try:
-            self.assertEqual(b.eval_gate, gated and sys.version_info < (3, 12))
+            self.assertEqual(b.eval_gate, gated and sys.version_info >= (3, 10))
             # With the eval gate this frame (running before the start) has no trace function;
             # the code it calls gets one while it runs.
             self.assertIs(sys.gettrace(), None if b.eval_gate else b._tracer)
@@ -1042,7 +1042,7 @@ class SettraceTracer(unittest.TestCase):
         self.assertTrue(frame.f_trace_lines)  # put back when it returned
         self.assertEqual(rec.buf, [])
 
-    @unittest.skipUnless(sys.version_info < (3, 12), "the eval gate is for 3.9-3.11")
+    @unittest.skipUnless((3, 10) <= sys.version_info < (3, 12), "the eval gate is for 3.10, 3.11")
     def test_eval_gate_runs_excluded_code_with_no_trace_function(self) -> None:
         self.no_eval_gate(False)
         b, rec = self.backend(exclude=["*"])
@@ -1063,7 +1063,7 @@ class SettraceTracer(unittest.TestCase):
         self.assertEqual(seen, [(None, True), (None, True)])
         self.assertEqual(rec.buf, [])
 
-    @unittest.skipUnless(sys.version_info < (3, 12), "the eval gate is for 3.9-3.11")
+    @unittest.skipUnless((3, 10) <= sys.version_info < (3, 12), "the eval gate is for 3.10, 3.11")
     def test_eval_gate_traces_only_while_observed_code_runs(self) -> None:
         self.no_eval_gate(False)
         # Excluded code (this test's module is excluded by name below) calling recorded code,
@@ -1107,7 +1107,7 @@ class SettraceTracer(unittest.TestCase):
         self.assertFalse(mod.gate_remove(b._tracer))  # already taken away
         self.assertIsNone(sys.gettrace())
 
-    @unittest.skipUnless(sys.version_info < (3, 12), "the eval gate is for 3.9-3.11")
+    @unittest.skipUnless((3, 10) <= sys.version_info < (3, 12), "the eval gate is for 3.10, 3.11")
     def test_no_eval_gate_when_a_thread_has_a_trace_function(self) -> None:
         b, rec = self.backend()
 

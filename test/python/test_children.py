@@ -16,6 +16,32 @@ def calls(stream):
     return [d for d in stream.described([1])]
 
 
+FORKS = """\
+import os
+
+
+def child_work(x):
+    return x * 2
+
+
+def parent_work(x):
+    return x + 1
+
+
+def main():
+    pid = os.fork()
+    if pid == 0:
+        print("child", child_work(21), flush=True)
+        child_work(22)
+        return  # and ends as the program does, so what it recorded is sent
+    os.waitpid(pid, 0)
+    print("parent", parent_work(1))
+
+
+main()
+"""
+
+
 class ChildrenTest(unittest.TestCase):
     def family(self, method, options=()):
         proc, streams = run_connected([fixture("family.py"), method], options)
@@ -175,6 +201,28 @@ class ChildrenTest(unittest.TestCase):
         self.assertEqual(db.execute(
             "SELECT COUNT(*) FROM calls JOIN threads ON threads.id = calls.thread "
             "WHERE threads.process != calls.process").fetchone()[0], 0)
+
+    @unittest.skipUnless(hasattr(os, "fork"), "os.fork")
+    def test_os_fork_from_recorded_code(self):
+        # The fork happens in a recorded frame (not in the standard library, as with
+        # multiprocessing): the child's calls are recorded as its own process all the same.
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            script = os.path.join(tmp, "forks.py")
+            with open(script, "w") as f:
+                f.write(FORKS)
+            proc, t = run_traced([script])
+            self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+            self.assertEqual(proc.stdout.decode(), "child 42\nparent 2\n")
+            db = sqlite3.connect(t.path)
+            rows = db.execute("SELECT calls.process, codes.qualname, strings.text "
+                              "FROM calls JOIN codes ON codes.id = calls.code "
+                              "LEFT JOIN strings ON strings.id = calls.return_value "
+                              "ORDER BY calls.process, calls.start_ns").fetchall()
+            db.close()
+            self.assertEqual(rows, [(1, "<module>", "None"), (1, "main", "None"),
+                                    (1, "parent_work", "2"),
+                                    (2, "child_work", "42"), (2, "child_work", "44")])
 
     def test_existing_sitecustomize_still_runs(self):
         import tempfile

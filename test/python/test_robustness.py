@@ -61,6 +61,15 @@ class RecursionTest(unittest.TestCase):
                     self.assertEqual(len(downs), 0 if options else 150001 + 60001)
                     if not options:
                         self.assertEqual(max(c[1] for c in downs), 150001)
+            # The program's own trace function (a debugger's, say) set before the deep
+            # recursion stays its own when the tracer makes way.
+            with open(script, "w") as f:
+                f.write(DEEP_OWN_TRACE)
+            plain = run_python([script])
+            self.assertEqual((plain.returncode, plain.stdout), (0, b"True True\n"))
+            proc, t = run_traced([script])
+            self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout),
+                             proc.stderr.decode()[-2000:])
 
 
 DEEP = """\
@@ -87,6 +96,37 @@ if sys.argv[1] == "main":
     t.start()
     t.join()
 print(out[0])
+"""
+
+DEEP_OWN_TRACE = """\
+import sys
+sys.setrecursionlimit(1000000)
+seen = []
+
+
+def mine(frame, event, arg):
+    if event == "call":
+        seen.append(frame.f_code.co_name)
+
+
+def down(n):
+    return 0 if n == 0 else 1 + down(n - 1)
+
+
+def probe():
+    return 1
+
+
+def main():
+    sys.settrace(mine)
+    down(60000)
+    probe()
+    t = sys.gettrace()
+    sys.settrace(None)
+    print("probe" in seen, t is mine)
+
+
+main()
 """
 
 TOOLS = """\

@@ -2390,7 +2390,7 @@ static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *
   return trampoline_result(frame, result);
 }
 
-/* ---- the eval gate (3.9-3.11) ----------------------------------------------------------------
+/* ---- the eval gate (3.10, 3.11) ----------------------------------------------------------------
  * A frame-evaluation hook (PEP 523) that gives a thread the C trace function only while a frame
  * of code the filter looks at runs on it. Code the filter never looks at (a package left out,
  * the standard library under an --include) then runs with no trace function at all: on 3.11 at
@@ -2410,6 +2410,7 @@ typedef PyFrameObject EvalFrame;
 static Tracer *gate_tracer = NULL; /* strong reference while the hook is installed */
 static PyObject *gate_on_fallback = NULL; /* called when the gate gives way (below) */
 static int gate_fell_back = 0;
+static unsigned long gate_generation = 0; /* bumped when a gate comes, goes or gives way */
 
 #if PY_VERSION_HEX >= 0x030B0000 && defined(__linux__)
 /* On 3.11 a frame-evaluation hook makes every Python-to-Python call a C call too, which the
@@ -2441,6 +2442,7 @@ static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag);
 
 static void gate_fall_back(void) {
   gate_fell_back = 1;
+  gate_generation++;
   PyInterpreterState *interp = PyInterpreterState_Get();
   if (_PyInterpreterState_GetEvalFrameFunc(interp) == gate_eval)
     _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
@@ -2448,7 +2450,12 @@ static void gate_fall_back(void) {
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb);
   PyObject *r = PyObject_CallNoArgs(gate_on_fallback);
-  if (r == NULL) PyErr_Clear();
+  if (r == NULL) { /* at least this thread goes on being traced, as it would without the gate */
+    PyErr_Clear();
+    PyThreadState *ts = PyThreadState_Get();
+    if (gate_tracer != NULL && (ts->c_tracefunc == NULL || ts->c_traceobj == (PyObject *)gate_tracer))
+      if (_PyEval_SetTrace(ts, tracer_hook, (PyObject *)gate_tracer) < 0) PyErr_Clear();
+  }
   Py_XDECREF(r);
   PyErr_Restore(type, value, tb);
 }
@@ -2499,36 +2506,44 @@ static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
   if (t == NULL || gate_fell_back || ts->tracing || t->paused || t->buf == NULL)
     return _PyEval_EvalFrameDefault(ts, f, throwflag);
   if (ts->c_tracefunc != NULL) {
-    if (ts->c_tracefunc != tracer_hook || ts->c_traceobj != (PyObject *)t)
-      return _PyEval_EvalFrameDefault(ts, f, throwflag); /* another's, or the first event's */
+    Py_tracefunc outer = ts->c_tracefunc;
+    if ((outer != tracer_hook && outer != gate_first) || ts->c_traceobj != (PyObject *)t)
+      return _PyEval_EvalFrameDefault(ts, f, throwflag); /* another's trace function */
     Entry *e = table_get(t, (PyObject *)f->f_code);
-    if (e != NULL && !gate_skips(t, e)) return _PyEval_EvalFrameDefault(ts, f, throwflag);
+    int skip = e != NULL && gate_skips(t, e);
+    if (outer == tracer_hook && e != NULL && !skip)
+      return _PyEval_EvalFrameDefault(ts, f, throwflag); /* traced code under traced code */
     /* Code left out, called from traced code: it would get no records anyway, so it runs
      * without the trace function (on 3.11 with its specialised bytecode), which it gets back
-     * when the frame ends. Code not decided yet gets gate_first, which leaves it traced or
-     * takes the trace function away at its first event. */
-    PyObject *held = ts->c_traceobj; /* the thread's reference, held here meanwhile */
-    if (e == NULL) {
-      Py_INCREF(held);
-      ts->c_tracefunc = gate_first;
-    } else {
+     * when the frame ends. Code not decided yet gets gate_first for its own first event. A frame
+     * that starts while another waits for its first event (a finaliser, a signal handler run
+     * before that event) gets what its own code needs, and gate_first is put back after it. */
+    unsigned long generation = gate_generation;
+    PyObject *held = ts->c_traceobj; /* a reference of ours (the thread's, when it lets go) */
+    if (skip) {
       ts->c_tracefunc = NULL;
       ts->c_traceobj = NULL;
+    } else {
+      Py_INCREF(held);
+      ts->c_tracefunc = e == NULL ? gate_first : tracer_hook;
     }
     gate_use_tracing(ts);
     PyObject *result = _PyEval_EvalFrameDefault(ts, f, throwflag);
-    if (ts->c_tracefunc == gate_first && ts->c_traceobj == held) {
-      ts->c_tracefunc = tracer_hook; /* no event came (a generator being made): as it was */
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (generation != gate_generation) { /* the gate came or went meanwhile: leave it be */
       Py_DECREF(held);
-    } else if (ts->c_tracefunc == NULL) {
-      ts->c_tracefunc = tracer_hook;
+    } else if (ts->c_tracefunc == NULL && ts->c_traceobj == NULL) {
+      ts->c_tracefunc = outer; /* the thread's again */
       ts->c_traceobj = held;
-    } else { /* the program set a trace function meanwhile (or the gate gave way): it stays */
-      PyObject *type, *value, *tb;
-      PyErr_Fetch(&type, &value, &tb);
+    } else if (ts->c_traceobj == held &&
+               (ts->c_tracefunc == tracer_hook || ts->c_tracefunc == gate_first)) {
+      ts->c_tracefunc = outer;
       Py_DECREF(held);
-      PyErr_Restore(type, value, tb);
+    } else { /* the program set a trace function meanwhile: it stays */
+      Py_DECREF(held);
     }
+    PyErr_Restore(type, value, tb);
     gate_use_tracing(ts);
     return result;
   }
@@ -2555,6 +2570,11 @@ static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
 static PyObject *gate_install(PyObject *mod, PyObject *args) {
   PyObject *tracer, *on_fallback;
   if (!PyArg_ParseTuple(args, "O!O", &TracerType, &tracer, &on_fallback)) return NULL;
+#if PY_VERSION_HEX < 0x030A0000
+  /* 3.9 counts the threads that have a trace function (tracing_possible, in the interpreter's
+   * internal state) and only then keeps frames' line numbers: no gate there. */
+  Py_RETURN_FALSE;
+#endif
 #if PY_VERSION_HEX >= 0x030B0000 && !GATE_STACK_CHECK
   Py_RETURN_FALSE; /* no way here to see a thread's stack run out (above): no gate */
 #endif
@@ -2563,17 +2583,10 @@ static PyObject *gate_install(PyObject *mod, PyObject *args) {
     Py_RETURN_FALSE;
   for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
     if (ts->c_tracefunc != NULL) Py_RETURN_FALSE;
-#if PY_VERSION_HEX < 0x030A0000
-  /* 3.9 updates a frame's line number (f_lineno, which the records read) only while the
-   * interpreter counts a trace function somewhere: count one for as long as the gate is in. */
-  PyThreadState *self_ts = PyThreadState_Get();
-  if (_PyEval_SetTrace(self_ts, tracer_hook, tracer) < 0) return NULL;
-  gate_off(self_ts);
-  gate_use_tracing(self_ts);
-#endif
   gate_tracer = (Tracer *)Py_NewRef(tracer);
   Py_XSETREF(gate_on_fallback, Py_NewRef(on_fallback));
   gate_fell_back = 0;
+  gate_generation++;
   _PyInterpreterState_SetEvalFrameFunc(interp, gate_eval);
   Py_RETURN_TRUE;
 }
@@ -2587,25 +2600,8 @@ static PyObject *gate_remove(PyObject *mod, PyObject *tracer) {
     _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
   Tracer *t = gate_tracer;
   gate_tracer = NULL;
+  gate_generation++;
   Py_CLEAR(gate_on_fallback);
-#if PY_VERSION_HEX < 0x030A0000
-  { /* gives back the count gate_install took, leaving this thread's trace function as it is */
-    PyThreadState *ts = PyThreadState_Get();
-    Py_tracefunc func = ts->c_tracefunc;
-    PyObject *obj = ts->c_traceobj; /* its reference is kept here meanwhile */
-    if (func == tracer_hook || func == gate_first) { /* the gate's own: it goes */
-      func = NULL;
-      Py_CLEAR(obj);
-    }
-    ts->c_tracefunc = tracer_hook;
-    ts->c_traceobj = Py_NewRef((PyObject *)t);
-    if (_PyEval_SetTrace(ts, NULL, NULL) < 0) PyErr_Clear();
-    gate_off(ts);
-    ts->c_tracefunc = func;
-    ts->c_traceobj = obj;
-    gate_use_tracing(ts);
-  }
-#endif
   Py_DECREF(t);
   Py_RETURN_TRUE;
 }
@@ -2716,12 +2712,13 @@ static PyTypeObject TracerType = {
   .tp_new = tracer_new,
 };
 
-/* set_trace_all_threads(tracefunc, skip=()) -> [(thread_id, previous C function or None,
+/* set_trace_all_threads(tracefunc, skip=(), gate_only=False) -> [(thread_id, previous C function or None,
  * previous object)] for every thread of this interpreter but the calling one and those in skip.
  * A Tracer is installed as the C trace function, anything else through the trampoline. */
 static PyObject *set_trace_all_threads(PyObject *mod, PyObject *args) {
   PyObject *func, *skip = NULL;
-  if (!PyArg_ParseTuple(args, "O|O", &func, &skip)) return NULL;
+  int gate_only = 0;
+  if (!PyArg_ParseTuple(args, "O|Op", &func, &skip, &gate_only)) return NULL;
   Py_tracefunc hook = Py_IS_TYPE(func, &TracerType) ? tracer_hook : tl_trace_trampoline;
   PyThreadState *self_ts = PyThreadState_Get();
   PyObject *out = PyList_New(0);
@@ -2737,12 +2734,17 @@ static PyObject *set_trace_all_threads(PyObject *mod, PyObject *args) {
       if (in < 0) goto fail;
       if (in) continue;
     }
-    PyObject *prev_func = ts->c_tracefunc
+    /* gate_only (the eval gate giving way): threads with no trace function, or the gate's,
+     * which then count as having had none; a thread with a trace function of its own keeps it. */
+    int gates = ts->c_traceobj == func && (ts->c_tracefunc == tracer_hook ||
+                                           ts->c_tracefunc == gate_first);
+    if (gate_only && ts->c_tracefunc != NULL && !gates) continue;
+    PyObject *prev_func = ts->c_tracefunc && !(gate_only && gates)
         ? PyCapsule_New((void *)ts->c_tracefunc, "tracelens.tracefunc", NULL)
         : Py_NewRef(Py_None);
     if (prev_func == NULL) goto fail;
     PyObject *rec = Py_BuildValue("(kNO)", (unsigned long)ts->thread_id, prev_func,
-                                  ts->c_traceobj ? ts->c_traceobj : Py_None);
+                                  ts->c_traceobj && prev_func != Py_None ? ts->c_traceobj : Py_None);
     if (rec == NULL) goto fail;
     int r = PyList_Append(out, rec);
     Py_DECREF(rec);
@@ -4113,7 +4115,8 @@ static PyMethodDef module_methods[] = {
    "pair() over packed events: (next_call, last ts or None)."},
 #if TL_ALL_THREADS
   {"set_trace_all_threads", set_trace_all_threads, METH_VARARGS,
-   "set_trace_all_threads(tracefunc, skip=()) -> previous: traces the other threads with it."},
+   "set_trace_all_threads(tracefunc, skip=(), gate_only=False) -> previous: traces the other"
+   " threads with it."},
   {"clear_trace_all_threads", clear_trace_all_threads, METH_VARARGS,
    "clear_trace_all_threads(tracefunc, previous) -> n: puts the previous trace functions back."},
   {"gate_install", gate_install, METH_VARARGS,

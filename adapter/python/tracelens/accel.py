@@ -217,7 +217,7 @@ def settrace_tracer(local: Callable[..., Any], global_trace: Callable[..., Any],
 
 def eval_gate_install(tracer: Any, on_fallback: Callable[[], None]) -> bool:
     """Lets the C eval gate give threads the tracer only while code the filter looks at runs
-    (3.9-3.11); False when it cannot (no accelerator, another frame-evaluation hook, a thread
+    (3.10, 3.11); False when it cannot (no accelerator, another frame-evaluation hook, a thread
     with a trace function, or turned off with TRACELENS_EVAL_GATE=0). on_fallback() is called
     if it gives way (a thread's C stack nearly used up on 3.11): every thread must then get the
     tracer as without the gate."""

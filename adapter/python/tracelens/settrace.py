@@ -4,7 +4,7 @@
 # are told apart by the instruction the frame stopped at. Restores the previous trace function.
 # With the C accelerator (accel.py) a C trace function does the common events and hands the rest
 # to the functions here, which stay the reference behaviour (line mode keeps them all); and, when
-# no thread has a trace function of its own, its eval gate (a PEP 523 frame-evaluation hook) gives
+# no thread has a trace function of its own, on 3.10 and 3.11 its eval gate (a PEP 523 hook) gives
 # a thread the trace function only while code the filter looks at runs on it, so excluded code
 # runs with none (on 3.11 that keeps the specialising interpreter, which any trace function
 # turns off), and threads running before the start are covered too.
@@ -322,18 +322,23 @@ class SettraceBackend:
             sys.settrace(global_trace)
 
     def _gate_gave_way(self) -> None:
-        """The eval gate is gone (a deep recursion on 3.11): every thread gets the tracer."""
+        """The eval gate is gone (a deep recursion on 3.11): every thread without a trace
+        function of its own gets the tracer, as without the gate."""
         tracer = self._tracer
         if not self._active or tracer is None:
             return
-        from .accel import load
-        mod = load()
-        own = [t.ident for t in threading.enumerate()
-               if t.name.startswith("tracelens") and t.ident is not None]
-        if mod is not None and hasattr(mod, "set_trace_all_threads"):
-            self._gate_previous = mod.set_trace_all_threads(tracer, own)
-        threading.settrace(tracer)
-        tracer.install()
+        try:
+            from .accel import load
+            mod = load()
+            own = [t.ident for t in threading.enumerate()
+                   if t.name.startswith("tracelens") and t.ident is not None]
+            if mod is not None and hasattr(mod, "set_trace_all_threads"):
+                self._gate_previous = mod.set_trace_all_threads(tracer, own, True)
+            threading.settrace(tracer)
+            if sys.gettrace() in (None, tracer):
+                tracer.install()
+        except Exception as exc:
+            self.on_error(exc)
 
     def _notrace_changed(self) -> None:
         if self.gate is None:
