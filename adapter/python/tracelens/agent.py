@@ -24,7 +24,8 @@
 # Nothing from either socket is executed: only the message kinds above are understood.
 # Threads: on 3.12+ sys.monitoring covers every thread, including ones running before the attach.
 # On 3.9-3.11, with the C accelerator (accel.py), every thread already running is traced too:
-# through the eval gate (settrace.py) when no thread has a trace function of its own, else each
+# on 3.10 and 3.11 through the eval gate (settrace.py) when no thread has a trace function of its
+# own, else each
 # gets its own previous trace function back on detach (attach_threads.AllThreadsTrace). Without it
 # (TRACELENS_ACCEL=0, no compiler) only the main thread (through Py_AddPendingCall) and threads
 # started while attached are traced (sys.settrace can only be set by a thread for itself there).
