@@ -58,6 +58,16 @@ print(m is None, os.path.exists(os.path.join(accel.cache_dir(), accel.module_nam
     def test_a_failing_compiler_is_remembered(self) -> None:
         self.assertEqual(self.outcome("raise SystemExit(1)"), "True True RuntimeError")
 
+    @unittest.skipUnless(accel.enabled() and accel.load() is not None, "no accelerator here")
+    def test_builds_in_an_environment_without_path(self) -> None:
+        # A Python child started with env={...} and no PATH builds it on first use too.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {"PYTHONPATH": TRACER_DIR, "XDG_CACHE_HOME": tmp}
+            code = "from tracelens import accel; print(accel.load() is not None, accel.reason)"
+            r = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=180)
+            self.assertEqual(r.stdout.decode().split(" ")[0], "True", r.stdout.decode())
+
     @unittest.skipIf(sys.platform == "win32", "POSIX signals")
     def test_a_compiler_stopped_by_a_signal_is_not(self) -> None:
         self.assertEqual(self.outcome("import os, signal; os.kill(os.getpid(), signal.SIGINT)"),

@@ -113,7 +113,13 @@ def build(target_dir: Optional[str] = None) -> str:
     os.close(fd)
     try:
         cmd = compiler_command(_SOURCE, tmp)
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        # A child started with an environment of its own may have no PATH, and the compiler
+        # finds its own parts (cc1, as, ld) through it.
+        env = dict(os.environ)
+        if not env.get("PATH"):
+            env["PATH"] = os.defpath
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120,
+                           env=env)
         if r.returncode < 0:
             # Stopped by a signal (Ctrl-C in the terminal reaches the compiler too): not a
             # failure of this source, so nothing is remembered and the next run builds again.
