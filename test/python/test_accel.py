@@ -36,7 +36,8 @@ def _fresh_module():
 
 class FirstUseBuild(unittest.TestCase):
     """The build on first use remembers a compiler's failure (it is not tried again for that
-    source), but not a compiler stopped by a signal (Ctrl-C during the first traced run)."""
+    source), but not a compiler stopped by a signal (Ctrl-C during the first traced run); and it
+    works in a child whose environment has no PATH."""
 
     CODE = """
 import os, sys
@@ -954,10 +955,10 @@ class SettraceTracer(unittest.TestCase):
     def no_eval_gate(self, off: bool = True) -> None:
         """The tracer without the eval gate (a thread then always has the trace function), or
         with it (off=False) whatever the environment says."""
-        before = os.environ.get("TRACELENS_EVAL_GATE")
-        os.environ["TRACELENS_EVAL_GATE"] = "0" if off else "1"
-        self.addCleanup(lambda: os.environ.update(TRACELENS_EVAL_GATE=before) if before is not None
-                        else os.environ.pop("TRACELENS_EVAL_GATE", None))
+        from unittest import mock
+        patch = mock.patch.dict(os.environ, {"TRACELENS_EVAL_GATE": "0" if off else "1"})
+        patch.start()
+        self.addCleanup(patch.stop)
 
     def test_records_and_decides_once(self) -> None:
         for gated in (False, True):

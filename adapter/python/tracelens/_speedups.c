@@ -2501,9 +2501,12 @@ static PyObject *gate_eval(PyThreadState *ts, EvalFrame *f, int throwflag) {
 #if GATE_STACK_CHECK
   uintptr_t low = gate_stack_low;
   if (low == 0) low = gate_stack_low = gate_stack_limit();
-  if ((uintptr_t)&low < low && !gate_fell_back) gate_fall_back();
+  if ((uintptr_t)&low < low && !gate_fell_back) { /* the hook goes: no later call comes here */
+    gate_fall_back();
+    return _PyEval_EvalFrameDefault(ts, f, throwflag);
+  }
 #endif
-  if (t == NULL || gate_fell_back || ts->tracing || t->paused || t->buf == NULL)
+  if (t == NULL || ts->tracing || t->paused || t->buf == NULL)
     return _PyEval_EvalFrameDefault(ts, f, throwflag);
   if (ts->c_tracefunc != NULL) {
     Py_tracefunc outer = ts->c_tracefunc;

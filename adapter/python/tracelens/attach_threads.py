@@ -101,11 +101,13 @@ class AllThreadsTrace:
             return None
         return mod if mod is not None and hasattr(mod, "set_trace_all_threads") else None
 
-    def install(self) -> bool:
+    def install(self, gate_only: bool = False) -> bool:
+        """gate_only (the settrace backend's eval gate giving way): only threads with no trace
+        function, or the gate's, get it; one with a trace function of its own keeps that."""
         own = [t.ident for t in threading.enumerate()
                if t.name.startswith("tracelens") and t.ident is not None]
         try:
-            self.previous = self.accel.set_trace_all_threads(self.trace, own)
+            self.previous = self.accel.set_trace_all_threads(self.trace, own, gate_only)
         except Exception:
             return False
         self.installed = True

@@ -16,7 +16,7 @@ import threading
 import time
 TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Tuple
+    from typing import Any, Callable, Dict, Optional, Tuple
 
 from .filters import Filter, on_notrace_change
 from .gate import Gate
@@ -84,8 +84,8 @@ class SettraceBackend:
         # True while the accelerator's eval gate decides which frames get the trace function
         # (no thread has it while only code the filter never looks at runs).
         self.eval_gate = False
-        # The other threads' previous trace functions once the eval gate gave way.
-        self._gate_previous: Optional[List[Any]] = None
+        # The other threads' tracer once the eval gate gave way (attach_threads.AllThreadsTrace).
+        self._gate_threads: Any = None
         self._unlisten: Optional[Callable[[], None]] = None
         self._set_gate()
 
@@ -328,12 +328,11 @@ class SettraceBackend:
         if not self._active or tracer is None:
             return
         try:
-            from .accel import load
-            mod = load()
-            own = [t.ident for t in threading.enumerate()
-                   if t.name.startswith("tracelens") and t.ident is not None]
-            if mod is not None and hasattr(mod, "set_trace_all_threads"):
-                self._gate_previous = mod.set_trace_all_threads(tracer, own, True)
+            from .attach_threads import AllThreadsTrace
+            accel = AllThreadsTrace.load()
+            if accel is not None:
+                self._gate_threads = AllThreadsTrace(tracer, accel)
+                self._gate_threads.install(gate_only=True)
             threading.settrace(tracer)
             if sys.gettrace() in (None, tracer):
                 tracer.install()
@@ -378,13 +377,12 @@ class SettraceBackend:
             self._unlisten()
         try:
             if self.eval_gate:
-                from .accel import eval_gate_remove, load
+                from .accel import eval_gate_remove
                 self.eval_gate = False
                 eval_gate_remove(self._tracer)
-                previous, self._gate_previous = self._gate_previous, None
-                mod = load()
-                if previous is not None and mod is not None:
-                    mod.clear_trace_all_threads(self._tracer, previous)
+                threads, self._gate_threads = self._gate_threads, None
+                if threads is not None:
+                    threads.uninstall()
             threading.settrace(self._previous_threading)
             if sys.gettrace() is self._global:
                 sys.settrace(self._previous)
