@@ -136,6 +136,21 @@ class CliTest(unittest.TestCase):
         self.assertEqual(text.returncode, 0)
         self.assertIn("fib (recursion.py:12)", text.stdout.decode())
 
+    def test_stats_into_a_pipe_closed_early(self):
+        # `stats FILE | head -1`: the reader has gone before stats writes; no traceback.
+        import subprocess
+        import sys
+        proc, trace = run_traced([fixture("recursion.py"), "5"])
+        reader = subprocess.Popen([sys.executable, "-c", "pass"], stdin=subprocess.PIPE)
+        reader.wait(timeout=60)
+        stats = subprocess.Popen([sys.executable, "-m", "tracelens", "stats", trace.path],
+                                 cwd=fixture("."), env=tracer_env(), stdout=reader.stdin,
+                                 stderr=subprocess.PIPE)
+        reader.stdin.close()
+        err = stats.communicate(timeout=60)[1].decode()
+        self.assertEqual(err, "")
+        self.assertEqual(stats.returncode, 1)
+
     def test_stats_refuses_a_foreign_file(self):
         d = tempfile.mkdtemp(prefix="tracelens-foreign-")
         path = os.path.join(d, "notes.txt")

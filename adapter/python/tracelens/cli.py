@@ -153,11 +153,24 @@ def main(argv: Optional[List[str]] = None) -> int:
         return run_command(rest)
     if command == "stats":
         from .stats import stats_command
-        return stats_command(rest, STATS_HELP)
+        return _to_closed_pipe(stats_command, rest, STATS_HELP)
     if command == "export":
         from .export import export_command
-        return export_command(rest)
+        return _to_closed_pipe(export_command, rest)
     return _err("unknown command %r (commands: run, stats, export)" % command, "")
+
+
+def _to_closed_pipe(command: Any, *args: Any) -> int:
+    """Runs a command whose output may go to a pipe closed early (`stats FILE | head`): it ends
+    quietly with exit code 1, as the Python documentation advises, rather than with a traceback."""
+    try:
+        code = command(*args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the flush at exit fails no more
+        return 1
 
 
 def _is_module_flag(a: str) -> bool:
