@@ -7,7 +7,7 @@ import sys
 import tempfile
 import unittest
 
-from support import FIXTURES, Trace, fixture, run_python, run_traced
+from support import FIXTURES, Trace, fixture, run_python, run_traced, tracer_env
 
 
 class FidelityTest(unittest.TestCase):
@@ -102,6 +102,28 @@ class FidelityTest(unittest.TestCase):
     def test_recursion_error(self):
         plain, trace = self.compare([fixture("signals.py"), "deep"])
         self.assertEqual(plain.stdout.decode().splitlines()[1], "caught RecursionError")
+
+    @unittest.skipUnless(sys.version_info >= (3, 12), "3.11 and earlier: see the test")
+    def test_arguments_freed_as_untraced(self):
+        # A function that lets go of an argument frees it then, traced too: the tracer keeps
+        # no reference to argument values (a frame's f_locals snapshot would, on 3.12). Before
+        # 3.12 CPython's settrace keeps one for a Python trace function itself, and the caller
+        # holds positional arguments under a frame-evaluation hook (3.11's eval gate).
+        for accel in ("1", "0"):
+            with self.subTest(accel=accel):
+                env = tracer_env({"TRACELENS_ACCEL": accel})
+                plain = run_python([fixture("lifetimes.py")])
+                self.assertEqual(plain.stdout.decode(), "True True True True\n" * 2)
+                proc, trace = run_traced([fixture("lifetimes.py")], env=env)
+                self.assertEqual(proc.stdout.decode(), plain.stdout.decode())
+                calls = [c for c in trace.calls() if c[0] in ("plain", "gen", "cell", "star")]
+                # Before 3.13 the generator's close() when it is freed runs it again: a row.
+                calls = [c for i, c in enumerate(calls) if i == 0 or c[0] != calls[i - 1][0]]
+                self.assertEqual([c[0] for c in calls], ["plain", "gen", "cell", "star"] * 2)
+                for c in calls:
+                    self.assertTrue(all(a.startswith(("<__main__.A object at 0x", "(<__main__.A",
+                                                      "{'k': <__main__.A"))
+                                        for a in c[2]), c)
 
     def test_syntax_error(self):
         import tempfile

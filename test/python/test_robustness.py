@@ -8,7 +8,7 @@ import sys
 import tempfile
 import unittest
 
-from support import fixture, run_connected, run_python, run_traced
+from support import fixture, run_connected, run_python, run_traced, tracer_env
 
 
 class BufferTest(unittest.TestCase):
@@ -41,6 +41,28 @@ class RecursionTest(unittest.TestCase):
                     self.assertEqual(max(depths), 4)
                 self.assertTrue(t.calls())
 
+    def test_recursion_limit_reached_again_and_again(self):
+        # Exceptions raised and unwinding at the recursion limit, where the tracer's own Python
+        # callbacks cannot run: the accelerator still records each frame's end (or every later
+        # call would seem to nest in the frames left open), the rest is left out, tracing goes
+        # on, and no error reaches the program.
+        with tempfile.TemporaryDirectory() as tmp:
+            script = os.path.join(tmp, "limit.py")
+            with open(script, "w") as f:
+                f.write(LIMIT)
+            plain = run_python([script])
+            self.assertEqual((plain.returncode, plain.stdout), (0, b"caught 20\nafter 2\n"))
+            for accel in ("1", "0"):
+                with self.subTest(accel=accel):
+                    proc, t = run_traced([script], env=tracer_env({"TRACELENS_ACCEL": accel}))
+                    self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout))
+                    self.assertNotIn(b"internal error", proc.stderr)
+                    if accel == "0" and sys.version_info < (3, 12):
+                        continue  # CPython takes away a Python trace function it cannot call
+                    calls = t.calls()
+                    self.assertEqual([c for c in calls if c[0] == "work"], [("work", 1, ["1"], "2")])
+                    self.assertGreater(sum(c[0] == "inner" for c in calls), 20 * 500)
+
     @unittest.skipUnless(sys.version_info[:2] == (3, 11), "3.11 inlines Python calls untraced")
     def test_deep_recursion_past_the_c_stack(self):
         # With a raised recursion limit 3.11 recurses far deeper than its C stack would allow
@@ -71,6 +93,30 @@ class RecursionTest(unittest.TestCase):
             self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout),
                              proc.stderr.decode()[-2000:])
 
+
+LIMIT = """\
+class C:
+    pass
+
+
+def inner(n):
+    c = C()
+    inner(n + 1)
+
+
+def work(n):
+    return n + 1
+
+
+caught = 0
+for i in range(20):
+    try:
+        inner(0)
+    except RecursionError:
+        caught += 1
+print("caught", caught)
+print("after", work(1))
+"""
 
 DEEP = """\
 import sys

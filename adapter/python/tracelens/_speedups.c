@@ -350,6 +350,10 @@ typedef struct {
   PyObject *fail;    /* internal error handler */
   PyObject *disable; /* sys.monitoring.DISABLE */
   PyObject *py_start, *py_return, *py_yield, *py_resume; /* pure-Python callbacks */
+  /* decide(code) -> DISABLE or None: the first call of a code object decided in Python and
+   * recorded here (its arguments read in place: a frame's f_locals would keep them alive on
+   * 3.12, in the snapshot it caches). None: py_start does both. */
+  PyObject *py_decide;
   /* Exception events (they cannot be switched off per code object): raise, unwind, handled,
    * reraise, throw; the Python callbacks, called only for code in scope. */
   PyObject *py_exc[5];
@@ -368,6 +372,7 @@ static void cb_dealloc(Callbacks *self) {
   Py_XDECREF(self->ident_obj);
   Py_XDECREF(self->known); Py_XDECREF(self->buf); Py_XDECREF(self->fail);
   Py_XDECREF(self->disable); Py_XDECREF(self->py_start); Py_XDECREF(self->py_return);
+  Py_XDECREF(self->py_decide);
   Py_XDECREF(self->py_yield); Py_XDECREF(self->py_resume);
   for (int i = 0; i < 5; i++) Py_XDECREF(self->py_exc[i]);
   Py_XDECREF(self->task_names_type); Py_XDECREF(self->task_name);
@@ -897,9 +902,13 @@ static int start_args_direct(Callbacks *self, PyObject *code, PyObject *names, R
       return 0;
     }
   }
+  PyObject *kinds = ((PyCodeObject *)code)->co_localspluskinds;
+  if (!PyBytes_Check(kinds) || PyBytes_GET_SIZE(kinds) < n) return 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *v = f->localsplus[i];
-    if (v == NULL || PyCell_Check(v)) {
+    if (v != NULL && (PyBytes_AS_STRING(kinds)[i] & CO_FAST_CELL)) /* an argument in a cell */
+      v = PyCell_Check(v) ? PyCell_GET(v) : NULL;
+    if (v == NULL) {
       for (Py_ssize_t j = 0; j < i; j++) Py_CLEAR(rec->items[j]);
       return 0;
     }
@@ -936,6 +945,15 @@ static PyObject *cb_start(Callbacks *self, PyObject *const *args, Py_ssize_t nar
   PyObject *code = args[0];
   int task;
   PyObject *names = known_names(self, code, &task);
+  PyObject *entry;
+  if (names == NULL && self->py_decide != Py_None && known_entry(self, code, &entry) == 0) {
+    PyObject *d = PyObject_Vectorcall(self->py_decide, args, 1, NULL);
+    if (d == NULL) return cb_error(self);
+    if (d == self->disable) return d;
+    Py_DECREF(d);
+    names = known_names(self, code, &task);
+    if (names == NULL && known_entry(self, code, &entry) == 0) Py_RETURN_NONE; /* not recorded */
+  }
   if (names == NULL) return PyObject_Vectorcall(self->py_start, args, nargs, NULL);
   Py_ssize_t n = PyTuple_GET_SIZE(names);
   PyObject *ident = cb_ident(self);
@@ -983,11 +1001,49 @@ static PyObject *cb_yield(Callbacks *self, PyObject *const *args, Py_ssize_t nar
   return end_event(self, 6, args, nargs, self->py_yield);
 }
 
+/* monitoring.py's unwinding() record of exc leaving code, (4, thread, code, time, line, type,
+ * text), made here when that callback cannot run: at the recursion limit, where a frame's end
+ * must still be recorded or every later call would seem to nest in it. 0, or -1 on error. */
+static int unwind_record(Callbacks *self, PyObject *code, PyObject *exc) {
+  long long line = 0;
+  PyObject *tb = PyExceptionInstance_Check(exc) ? PyException_GetTraceback(exc) : NULL;
+  PyObject *frame = tb ? PyObject_GetAttrString(tb, "tb_frame") : NULL;
+  PyObject *fcode = frame ? PyObject_GetAttrString(frame, "f_code") : NULL;
+  if (fcode == code) {
+    PyObject *n = PyObject_GetAttrString(tb, "tb_lineno");
+    line = n && PyLong_Check(n) ? PyLong_AsLongLong(n) : 0;
+    Py_XDECREF(n);
+  }
+  Py_XDECREF(fcode); Py_XDECREF(frame); Py_XDECREF(tb);
+  PyErr_Clear();
+  PyObject *text = PyObject_Str(exc); /* a __str__ in Python cannot run here either: "" */
+  if (text == NULL) { PyErr_Clear(); text = PyUnicode_FromString(""); }
+  if (text != NULL && PyUnicode_GET_LENGTH(text) > 120) { /* as safe_str() cuts it */
+    PyObject *cut = PyUnicode_Substring(text, 0, 119);
+    Py_SETREF(text, cut ? PyUnicode_FromFormat("%U\u2026", cut) : NULL);
+    Py_XDECREF(cut);
+  }
+  long long ts = now_ll();
+  PyObject *ident = text && !(ts == -1 && PyErr_Occurred()) ? cb_ident(self) : NULL;
+  PyObject *rec = ident ? Py_BuildValue("(iOOLLOO)", 4, ident, code, ts, line,
+                                        (PyObject *)Py_TYPE(exc), text) : NULL;
+  Py_XDECREF(text);
+  return append_steal(self, rec);
+}
+
 /* An exception event: nothing to do for code out of scope (the common case in a program whose
- * libraries raise and catch as they go); the Python callback for the rest. */
+ * libraries raise and catch as they go); the Python callback for the rest. Where that cannot
+ * run (RecursionError: the recursion limit), an unwind is recorded here and the rest left out;
+ * the error never reaches the program. */
 static PyObject *exc_event(Callbacks *self, int i, PyObject *const *args, Py_ssize_t nargs) {
   if (nargs >= 1 && is_known(self, args[0]) == 0) Py_RETURN_NONE;
-  return PyObject_Vectorcall(self->py_exc[i], args, nargs, NULL);
+  PyObject *r = PyObject_Vectorcall(self->py_exc[i], args, nargs, NULL);
+  if (r != NULL || !PyErr_ExceptionMatches(PyExc_RecursionError)) return r;
+  PyErr_Clear();
+  if (i == 1 && nargs == 3 && is_known(self, args[0]) == 1 && unwind_record(self, args[0], args[2]) < 0)
+    return cb_error(self);
+  PyErr_Clear();
+  Py_RETURN_NONE;
 }
 
 static PyObject *cb_raise(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -1148,6 +1204,8 @@ static PyObject *make_callbacks(PyObject *mod, PyObject *args) {
     PyObject *f = PyDict_GetItemString(fallbacks, names[i]);
     *slots[i] = Py_NewRef(f ? f : Py_None);
   }
+  PyObject *decide = PyDict_GetItemString(fallbacks, "PY_START_DECIDE");
+  self->py_decide = Py_NewRef(decide ? decide : Py_None);
   /* TaskNames and task_name (tasks.py): coroutines in C too, when both are given. */
   PyObject *tn_type = PyDict_GetItemString(fallbacks, "TASK_NAMES");
   PyObject *tn_fn = PyDict_GetItemString(fallbacks, "TASK_NAME");
@@ -2359,10 +2417,40 @@ static int tracer_return(Tracer *t, PyFrameObject *frame, PyObject *arg) {
   return 1;
 }
 
+/* The end of a recorded frame whose Python 'return' callback could not run (the recursion
+ * limit): recorded here, as settrace.py would have, so that later calls do not seem to nest in
+ * it. A return's value (arg) or, with an exception in flight (arg NULL), an unwind with what
+ * the exception event kept in `pending`, else with BaseException and no text. */
+static void tracer_lost_end(Tracer *t, PyFrameObject *frame, PyObject *arg) {
+  PyObject *code = F_CODE(frame);
+  long long ts = now_ll();
+  PyObject *ident = ts == -1 && PyErr_Occurred() ? NULL : thread_ident(t);
+  PyObject *line = PyLong_FromLong(PyFrame_GetLineNumber(frame));
+  PyObject *rec = NULL;
+  if (ident != NULL && line != NULL && arg != NULL) {
+    PyObject *text = value_rep(&t->r, arg);
+    rec = text ? Py_BuildValue("(iOOLOO)", 2, ident, code, ts, line, text) : NULL;
+    Py_XDECREF(text);
+  } else if (ident != NULL && line != NULL) {
+    PyObject *key = PyLong_FromVoidPtr(frame);
+    PyObject *p = key ? PyDict_GetItemWithError(t->pending, key) : NULL; /* borrowed */
+    if (p != NULL && PyTuple_Check(p) && PyTuple_GET_SIZE(p) >= 5)
+      rec = Py_BuildValue("(iOOLOOO)", 4, ident, code, ts, PyTuple_GET_ITEM(p, 2),
+                          PyTuple_GET_ITEM(p, 3), PyTuple_GET_ITEM(p, 4));
+    else if (!PyErr_Occurred())
+      rec = Py_BuildValue("(iOOLOOs)", 4, ident, code, ts, line, PyExc_BaseException, "");
+    if (rec != NULL && p != NULL && PyDict_DelItem(t->pending, key) < 0) PyErr_Clear();
+    Py_XDECREF(key);
+  }
+  Py_XDECREF(line);
+  if (rec == NULL || append_record(t, rec) < 0) PyErr_Clear(); /* append_record steals rec */
+}
+
 /* The C trace function (PyEval_SetTrace(tracer_hook, tracer)). */
 static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
   Tracer *t = (Tracer *)obj;
   PyObject *result;
+  int recorded_end = 0; /* a 'return' of a recorded frame, handed to the Python function */
   if (what == PyTrace_CALL) {
     result = tracer_call(t, frame, arg);
   } else {
@@ -2377,14 +2465,17 @@ static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *
       if (done > 0) return 0;
       if (done < 0) return trampoline_result(frame, NULL);
     }
+    recorded_end = what == PyTrace_RETURN && callback == t->local && t->buf != NULL;
     Py_INCREF(callback);
     result = call_trampoline(callback, frame, what, arg);
     Py_DECREF(callback);
   }
   if (result == NULL && PyErr_ExceptionMatches(PyExc_RecursionError)) {
-    /* At the recursion limit the Python function could not even be called: this event is
-     * lost, but the thread keeps its trace function (CPython would take it away for good). */
+    /* At the recursion limit the Python function could not even be called: the thread keeps
+     * its trace function (CPython would take it away for good); a frame's end is recorded
+     * here, other events are lost. */
     PyErr_Clear();
+    if (recorded_end) tracer_lost_end(t, frame, arg);
     return 0;
   }
   return trampoline_result(frame, result);

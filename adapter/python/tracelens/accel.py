@@ -188,6 +188,7 @@ def monitoring_callbacks(callbacks: Dict[str, Any], known: Dict[int, Any], buf: 
         limit = len(rep("x" * 100000))  # the value limit: a long string is cut to exactly it
         from .tasks import TaskNames, task_name
         given = dict(callbacks, TASK_NAMES=TaskNames, TASK_NAME=task_name)  # coroutines in C too
+        given["PY_UNWIND"] = callbacks.get("PY_UNWIND_STRICT", callbacks.get("PY_UNWIND"))
         c = mod.Callbacks(known, buf, rep, fail, disable, given, limit)
     except Exception:
         return callbacks

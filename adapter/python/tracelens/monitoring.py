@@ -24,6 +24,7 @@ __all__ = ["MonitoringBackend", "pick_tool_id", "line_of_offset"]
 
 PREFERRED_IDS = (4, 5, 3)
 RAISE_VARARGS = _opmap["RAISE_VARARGS"]
+CO_OPTIMIZED = 0x1  # inspect.CO_OPTIMIZED: a function's frame (its f_locals a copy before 3.13)
 
 
 def pick_tool_id() -> Optional[int]:
@@ -118,6 +119,11 @@ class MonitoringBackend:
         _type = type
         _TaskNames = TaskNames
         _task_name = task_name
+        # On 3.12 a function frame's f_locals is a snapshot dict the frame keeps (it is filled
+        # again whenever it is asked for): left full, it would keep the arguments alive after the
+        # function let go of them, so a traced program would free objects later than untraced.
+        # It is emptied once read, at the frame's start (3.13's f_locals is a view: no copy).
+        forget_locals = sys.version_info < (3, 13)
         unwound: Dict[int, int] = {}
         handled: Dict[int, Any] = {}
         reraised_at: Dict[int, Tuple[Any, int, int]] = {}  # thread -> (code, id(exc), line)
@@ -150,8 +156,12 @@ class MonitoringBackend:
                 if names.__class__ is _TaskNames:
                     task_event(get_ident(), code)
                 if names:
-                    loc = getframe(1).f_locals
-                    append((1, get_ident(), code, perf(), _tuple([rep(loc[n]) for n in names])))
+                    frame = getframe(1)
+                    loc = frame.f_locals
+                    values = _tuple([rep(loc[n]) for n in names])
+                    if forget_locals and code.co_flags & CO_OPTIMIZED:
+                        loc.clear()  # see forget_locals
+                    append((1, get_ident(), code, perf(), values))
                 else:
                     append((1, get_ident(), code, perf(), ()))
             except RecursionError:
@@ -159,12 +169,25 @@ class MonitoringBackend:
             except Exception as exc:
                 fail(exc)
 
+        def decide_start(code: Any) -> Any:
+            # The accelerator's first PY_START of a code object: decided here, recorded in C.
+            try:
+                if decide(code, getframe(1)) is None:
+                    return DISABLE
+            except RecursionError:
+                pass  # at the recursion limit: decided at a later event
+            except Exception as exc:
+                fail(exc)
+            return None
+
         def unknown(code: Any) -> Any:
             # A frame that started before this code was decided (tracing started or the filter
             # changed while it ran): decide now; its end alone is not recorded.
             try:
                 if decide(code, getframe(2)) is None:
                     return DISABLE
+            except RecursionError:
+                pass  # at the recursion limit: decided at a later event
             except Exception as exc:
                 fail(exc)
             return None
@@ -225,10 +248,12 @@ class MonitoringBackend:
                     if tb is not None and tb.tb_next is not None:
                         return  # propagated out of a callee: only Unwind/Handled here
                 append((3, tid, code, perf(), exc_line(code, exc), _type(exc), safe_str(exc)))
+            except RecursionError:
+                pass  # at the recursion limit: this record is left out
             except Exception as e:
                 fail(e)
 
-        def unwinding(code: Any, offset: int, exc: BaseException) -> None:
+        def unwinding(code: Any, offset: int, exc: BaseException, strict: bool = False) -> None:
             try:
                 tid = get_ident()
                 unwound[tid] = _id(exc)
@@ -237,6 +262,9 @@ class MonitoringBackend:
                 if again is not None and again[0] is code and again[1] == _id(exc):
                     line = again[2]  # it leaves from where it was raised again
                 append((4, tid, code, perf(), line, _type(exc), safe_str(exc)))
+            except RecursionError:
+                if strict:
+                    raise  # the accelerator's callback records the unwind without Python
             except Exception as e:
                 fail(e)
 
@@ -246,6 +274,8 @@ class MonitoringBackend:
                 rec = [5, tid, code, perf(), exc_line(code, exc), _type(exc), safe_str(exc), _id(exc)]
                 handled[tid] = rec
                 append(rec)
+            except RecursionError:
+                pass  # at the recursion limit: this record is left out
             except Exception as e:
                 fail(e)
 
@@ -276,6 +306,9 @@ class MonitoringBackend:
             if _id(code) in known:
                 unwinding(code, offset, exc)
 
+        def on_unwind_strict(code: Any, offset: int, exc: BaseException) -> Any:
+            unwinding(code, offset, exc, True)  # called by the accelerator for known code only
+
         def on_handled(code: Any, offset: int, exc: BaseException) -> Any:
             if _id(code) in known:
                 caught(code, exc)
@@ -287,6 +320,8 @@ class MonitoringBackend:
             "PY_START": on_start, "PY_RETURN": on_return, "PY_YIELD": on_yield,
             "PY_RESUME": on_resume, "PY_THROW": on_throw, "RAISE": on_raise,
             "PY_UNWIND": on_unwind, "EXCEPTION_HANDLED": on_handled, "RERAISE": on_reraise,
+            "PY_UNWIND_STRICT": on_unwind_strict,  # not registered: for the accelerator
+            "PY_START_DECIDE": decide_start,  # the same
         }
 
         if gated:
@@ -312,7 +347,10 @@ class MonitoringBackend:
                         task_event(tid, code)
                     if names:
                         loc = frame.f_locals
-                        append((1, tid, code, perf(), _tuple([rep(loc[n]) for n in names])))
+                        values = _tuple([rep(loc[n]) for n in names])
+                        if forget_locals and code.co_flags & CO_OPTIMIZED:
+                            loc.clear()  # see forget_locals
+                        append((1, tid, code, perf(), values))
                     else:
                         append((1, tid, code, perf(), ()))
                 except RecursionError:
@@ -324,6 +362,8 @@ class MonitoringBackend:
                 try:
                     if gdecide(code, getframe(2)) is None:
                         return DISABLE
+                except RecursionError:
+                    pass  # at the recursion limit: decided at a later event
                 except Exception as exc:
                     fail(exc)
                 return None
@@ -371,6 +411,8 @@ class MonitoringBackend:
                     try:
                         if enter(getframe(1), entry[1]):
                             append((7, get_ident(), code, perf()))
+                    except RecursionError:
+                        pass  # at the recursion limit: this record is left out
                     except Exception as e:
                         fail(e)
 

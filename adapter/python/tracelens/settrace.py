@@ -144,6 +144,9 @@ class SettraceBackend:
             if name is not None:
                 append((9, tid, code, perf(), name))
 
+        c_tracer = None  # the C tracer, when it is the one calling (below)
+        gettrace = sys.gettrace
+
         def local(frame: Any, event: str, arg: Any) -> Any:
             try:
                 if event == "return":
@@ -218,7 +221,8 @@ class SettraceBackend:
                         if p is None or p[0] != _id(exc):
                             append((3, tid, code, now, line, etype, message))
             except RecursionError:
-                pass
+                if event == "return" and c_tracer is not None and gettrace() is c_tracer:
+                    raise  # the C tracer records the frame's end without Python
             except Exception as exc:
                 fail(exc)
             return local
@@ -299,6 +303,7 @@ class SettraceBackend:
             from .accel import settrace_tracer
             tracer = settrace_tracer(local, global_trace, decide, self.recorder.buf, rep, fail,
                                      pending)
+            c_tracer = tracer
         else:
             global_trace = wrap(global_trace)
         self._previous = sys.gettrace()
