@@ -296,6 +296,10 @@ struct SameText { PyObject *value, *text; };
  * __qualname__ (a heap type's; a static type's do not change). */
 #define CLASS_TEXTS 128
 struct ClassText { PyObject *cls, *module, *qualname, *text; };
+/* The types and classes these tables are keyed by are not referenced (a class the program drops
+ * is freed as untraced): each text depends only on the strings kept beside the address (module,
+ * qualname, name, themselves referenced), so another type later at the same address either
+ * has those very strings, and the same text, or misses. */
 struct DefaultRepr {
   struct DefaultType types[DEFAULT_TYPES];
   struct DefaultText texts[DEFAULT_TEXTS];
@@ -307,18 +311,18 @@ struct DefaultRepr {
 static void defaults_free(struct DefaultRepr *d) {
   if (d == NULL) return;
   for (int i = 0; i < DEFAULT_TYPES; i++) {
-    Py_XDECREF(d->types[i].type); Py_XDECREF(d->types[i].module);
+    Py_XDECREF(d->types[i].module);
     Py_XDECREF(d->types[i].qualname); Py_XDECREF(d->types[i].prefix);
   }
   for (int i = 0; i < DEFAULT_TEXTS; i++) {
     Py_XDECREF(d->texts[i].prefix); Py_XDECREF(d->texts[i].text);
   }
   for (int i = 0; i < PLAIN_TYPES; i++) {
-    Py_XDECREF(d->plains[i].type); Py_XDECREF(d->plains[i].name); Py_XDECREF(d->plains[i].text);
+    Py_XDECREF(d->plains[i].name); Py_XDECREF(d->plains[i].text);
   }
   for (int i = 0; i < SAME_TEXTS; i++) { Py_XDECREF(d->same[i].value); Py_XDECREF(d->same[i].text); }
   for (int i = 0; i < CLASS_TEXTS; i++) {
-    Py_XDECREF(d->classes[i].cls); Py_XDECREF(d->classes[i].module);
+    Py_XDECREF(d->classes[i].module);
     Py_XDECREF(d->classes[i].qualname); Py_XDECREF(d->classes[i].text);
   }
   PyMem_Free(d);
@@ -420,7 +424,7 @@ static PyObject *rep_plain(RepCtx *c, PyTypeObject *t) {
   PyObject *r = PyUnicode_FromFormat("<%S object>", name);
   Py_DECREF(name);
   if (r != NULL && pt != NULL) {
-    Py_XSETREF(pt->type, (PyTypeObject *)Py_NewRef((PyObject *)t));
+    pt->type = t; /* not referenced: see DefaultRepr */
     Py_XSETREF(pt->name, Py_NewRef(own));
     Py_XSETREF(pt->text, Py_NewRef(r));
   }
@@ -492,7 +496,7 @@ static PyObject *rep_default(RepCtx *c, PyObject *v) {
     if (prefix == NULL) { PyErr_Clear(); return rep_shorten(c, text); } /* not the usual form */
     Py_DECREF(text);
     Py_XSETREF(dt->prefix, prefix);
-    Py_XSETREF(dt->type, (PyTypeObject *)Py_NewRef((PyObject *)t));
+    dt->type = t; /* not referenced: see DefaultRepr */
     Py_XSETREF(dt->module, Py_XNewRef(module));
     Py_XSETREF(dt->qualname, Py_XNewRef(qualname));
   }
@@ -578,7 +582,7 @@ static PyObject *rep_object(RepCtx *c, PyObject *v) {
   }
   text = rep_shorten(c, text);
   if (text != NULL && ct != NULL) {
-    Py_XSETREF(ct->cls, Py_NewRef(v));
+    ct->cls = v; /* not referenced: see DefaultRepr */
     Py_XSETREF(ct->module, Py_XNewRef(cmod));
     Py_XSETREF(ct->qualname, Py_XNewRef(cqual));
     Py_XSETREF(ct->text, Py_NewRef(text));
