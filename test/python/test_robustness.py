@@ -63,6 +63,25 @@ class RecursionTest(unittest.TestCase):
                     self.assertEqual([c for c in calls if c[0] == "work"], [("work", 1, ["1"], "2")])
                     self.assertGreater(sum(c[0] == "inner" for c in calls), 20 * 500)
 
+    @unittest.skipUnless(sys.version_info >= (3, 12), "tb_lineno is None only from 3.12")
+    def test_exception_where_the_code_has_no_line(self):
+        # A code object without line numbers (a replaced co_linetable, as generated code may
+        # have): its exception's tb_lineno is None. Recorded with line 0; tracing goes on.
+        with tempfile.TemporaryDirectory() as tmp:
+            script = os.path.join(tmp, "nolines.py")
+            with open(script, "w") as f:
+                f.write(NO_LINES)
+            plain = run_python([script])
+            self.assertEqual(plain.stdout, b"caught None\nafter 2\n")
+            for accel in ("1", "0"):
+                with self.subTest(accel=accel):
+                    proc, t = run_traced([script], env=tracer_env({"TRACELENS_ACCEL": accel}))
+                    self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout))
+                    self.assertNotIn(b"internal error", proc.stderr)
+                    rows = {c[0]: c for c in t.detailed()}
+                    self.assertEqual(rows["f"][5:7], ("ZeroDivisionError", "division by zero"))
+                    self.assertEqual(rows["work"][2:4], (["1"], "2"))
+
     @unittest.skipUnless(sys.version_info[:2] == (3, 11), "3.11 inlines Python calls untraced")
     def test_deep_recursion_past_the_c_stack(self):
         # With a raised recursion limit 3.11 recurses far deeper than its C stack would allow
@@ -93,6 +112,23 @@ class RecursionTest(unittest.TestCase):
             self.assertEqual((proc.returncode, proc.stdout), (0, plain.stdout),
                              proc.stderr.decode()[-2000:])
 
+
+NO_LINES = """\
+def f():
+    1/0
+
+
+def work(n):
+    return n + 1
+
+
+f.__code__ = f.__code__.replace(co_linetable=bytes([0xf8, 0xf8, 0xf8, 0xf9, 0xf8, 0xf8, 0xf8]))
+try:
+    f()
+except ZeroDivisionError as exc:
+    print("caught", exc.__traceback__.tb_next.tb_lineno)
+print("after", work(1))
+"""
 
 LIMIT = """\
 class C:

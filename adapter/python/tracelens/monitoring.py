@@ -138,7 +138,7 @@ class MonitoringBackend:
         def exc_line(code: Any, exc: BaseException) -> int:
             tb = exc.__traceback__
             if tb is not None and tb.tb_frame.f_code is code:
-                return tb.tb_lineno
+                return tb.tb_lineno or 0  # None: an instruction without a line (3.12+)
             return 0
 
         def task_event(tid: int, code: Any) -> None:

@@ -97,12 +97,12 @@ class Probes:
                 entry = cache[id(code)] = (code, bool(self._scope.decide(
                     code.co_filename, module if isinstance(module, str) else None)))
             if entry[1]:
-                return code, f.f_lineno
+                return code, f.f_lineno or 0  # None: no line here (3.12+)
             if first is None and not code.co_filename.startswith(_OWN):
                 first = f
             f = f.f_back
         if first is not None:
-            return first.f_code, first.f_lineno
+            return first.f_code, first.f_lineno or 0
         return None, 0
 
     def _record(self, name: str, detail: str, depth: int, anywhere: bool = True) -> None:
