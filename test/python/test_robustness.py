@@ -63,10 +63,10 @@ class RecursionTest(unittest.TestCase):
                     self.assertEqual([c for c in calls if c[0] == "work"], [("work", 1, ["1"], "2")])
                     self.assertGreater(sum(c[0] == "inner" for c in calls), 20 * 500)
 
-    @unittest.skipUnless(sys.version_info >= (3, 12), "tb_lineno is None only from 3.12")
+    @unittest.skipUnless(sys.version_info >= (3, 11), "3.11+: a line of None")
     def test_exception_where_the_code_has_no_line(self):
         # A code object without line numbers (a replaced co_linetable, as generated code may
-        # have): its exception's tb_lineno is None. Recorded with line 0; tracing goes on.
+        # have): its tb_lineno and f_lineno are None. Recorded with line 0; tracing goes on.
         with tempfile.TemporaryDirectory() as tmp:
             script = os.path.join(tmp, "nolines.py")
             with open(script, "w") as f:

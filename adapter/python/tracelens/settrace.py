@@ -169,11 +169,11 @@ class SettraceBackend:
                     elif op == RETURN_VALUE:
                         if p is not None:
                             append((5, get_ident(), code, p[1], p[2], p[3], p[4]))
-                        append((2, get_ident(), code, perf(), frame.f_lineno, rep(arg)))
+                        append((2, get_ident(), code, perf(), (frame.f_lineno or 0), rep(arg)))
                     elif op == YIELD_VALUE or (i + 2 < len(co) and co[i + 2] == YIELD_FROM):
                         if p is not None:
                             append((5, get_ident(), code, p[1], p[2], p[3], p[4]))
-                        append((6, get_ident(), code, perf(), frame.f_lineno, rep(arg)))
+                        append((6, get_ident(), code, perf(), (frame.f_lineno or 0), rep(arg)))
                     else:
                         tid = get_ident()
                         if p is not None:
@@ -181,14 +181,14 @@ class SettraceBackend:
                             if op == RAISE_VARARGS and co[i + 1] == 0:
                                 # A bare `raise` in a handler: caught here, then raised again.
                                 now = perf()
-                                line = frame.f_lineno
+                                line = frame.f_lineno or 0  # None: an instruction without a line
                                 append((5, tid, code, p[1], p[2], p[3], p[4]))
                                 append((3, tid, code, now, line, p[3], p[4]))
                                 append((4, tid, code, now, line, p[3], p[4]))
                             else:
                                 append((4, tid, code, perf(), p[2], p[3], p[4]))
                         else:
-                            append((4, tid, code, perf(), frame.f_lineno, BaseException, ""))
+                            append((4, tid, code, perf(), (frame.f_lineno or 0), BaseException, ""))
                 elif event == "exception":
                     exc = arg[1]
                     code = frame.f_code
@@ -205,7 +205,7 @@ class SettraceBackend:
                     key = _id(frame)
                     now = perf()
                     p = pending.get(key)
-                    line = frame.f_lineno
+                    line = frame.f_lineno or 0  # None: an instruction without a line
                     message = safe_str(exc)
                     if p is not None and p[0] != _id(exc):
                         append((5, tid, code, p[1], p[2], p[3], p[4]))
