@@ -72,7 +72,7 @@ class RecursionTest(unittest.TestCase):
             with open(script, "w") as f:
                 f.write(NO_LINES)
             plain = run_python([script])
-            self.assertEqual(plain.stdout, b"caught None\nafter 2\n")
+            self.assertEqual(plain.stdout, b"caught True\nafter 2\n")
             for accel in ("1", "0"):
                 with self.subTest(accel=accel):
                     proc, t = run_traced([script], env=tracer_env({"TRACELENS_ACCEL": accel}))
@@ -126,7 +126,7 @@ f.__code__ = f.__code__.replace(co_linetable=bytes([0xf8, 0xf8, 0xf8, 0xf9, 0xf8
 try:
     f()
 except ZeroDivisionError as exc:
-    print("caught", exc.__traceback__.tb_next.tb_lineno)
+    print("caught", exc.__traceback__.tb_next.tb_lineno in (None, -1))  # -1: 3.11.2
 print("after", work(1))
 """
 

@@ -2141,6 +2141,19 @@ static PyObject *call_trampoline(PyObject *callback, PyFrameObject *frame, int w
   return result;
 }
 
+/* settrace.py's own global and local functions, called as call_trampoline would but without
+ * copying the frame's fast locals into a f_locals dict and back: they do not need it (what
+ * reads f_locals makes it then), and the dict the frame would keep holds references to its
+ * locals, so objects the function lets go of would live on while it runs. */
+static PyObject *call_own(PyObject *callback, PyFrameObject *frame, int what, PyObject *arg) {
+  PyObject *stack[3] = {(PyObject *)frame, what_strings[what], arg != NULL ? arg : Py_None};
+  PyObject *result = PyObject_Vectorcall(callback, stack, 3, NULL);
+#if PY_VERSION_HEX < 0x030B0000
+  if (result == NULL) PyTraceBack_Here(frame);
+#endif
+  return result;
+}
+
 /* The end of sysmodule.c's trace_trampoline: result (new reference or NULL) becomes f_trace. */
 static int trampoline_result(PyFrameObject *frame, PyObject *result) {
   if (result == NULL) {
@@ -2260,17 +2273,44 @@ static int table_put(Tracer *t, PyObject *code, PyObject *names, PyObject *co_co
   return 0;
 }
 
-/* True when the arguments of code can be read from its fast locals (none lives in a cell). */
+/* True when the arguments of code are its first locals, in order (read in place by arg_value). */
 static int args_direct(PyObject *code, PyObject *names) {
-  PyObject *cells = PyObject_GetAttrString(code, "co_cellvars");
-  if (cells == NULL) { PyErr_Clear(); return 0; }
-  int direct = PyTuple_Check(cells);
+  PyObject *vars = PyObject_GetAttrString(code, "co_varnames");
+  if (vars == NULL) { PyErr_Clear(); return 0; }
+  int direct = PyTuple_Check(vars) && PyTuple_GET_SIZE(vars) >= PyTuple_GET_SIZE(names);
   for (Py_ssize_t i = 0; direct && i < PyTuple_GET_SIZE(names); i++) {
-    int in = PySequence_Contains(cells, PyTuple_GET_ITEM(names, i));
-    if (in != 0) { PyErr_Clear(); direct = 0; }
+    int same = PyObject_RichCompareBool(PyTuple_GET_ITEM(vars, i), PyTuple_GET_ITEM(names, i), Py_EQ);
+    if (same != 1) { PyErr_Clear(); direct = 0; }
   }
-  Py_DECREF(cells);
+  Py_DECREF(vars);
   return direct;
+}
+
+#ifndef CO_FAST_CELL
+#define CO_FAST_CELL 0x40 /* internal/pycore_code.h (3.11) */
+#endif
+
+/* Argument i of a frame at its call event (borrowed; NULL when unbound): its fast local, or
+ * the contents of the cell it lives in when a closure uses it (3.11: the cell replaces the
+ * value in place; before: the value moves to the cell, after the locals). */
+static PyObject *arg_value(PyFrameObject *frame, PyObject *code, Py_ssize_t i) {
+  PyObject *v = F_LOCALSPLUS(frame)[i];
+#if PY_VERSION_HEX >= 0x030B0000
+  PyObject *kinds = ((PyCodeObject *)code)->co_localspluskinds;
+  if (v != NULL && PyBytes_Check(kinds) && i < PyBytes_GET_SIZE(kinds) &&
+      (PyBytes_AS_STRING(kinds)[i] & CO_FAST_CELL))
+    v = PyCell_Check(v) ? PyCell_GET(v) : NULL;
+#else
+  PyCodeObject *co = (PyCodeObject *)code;
+  if (v == NULL && co->co_cell2arg != NULL && PyTuple_Check(co->co_cellvars)) {
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(co->co_cellvars); j++)
+      if (co->co_cell2arg[j] == i) {
+        PyObject *c = F_LOCALSPLUS(frame)[co->co_nlocals + j];
+        return c != NULL && PyCell_Check(c) ? PyCell_GET(c) : NULL;
+      }
+  }
+#endif
+  return v;
 }
 
 /* Decides code through settrace.py's _decide; sets *kind and *names (new reference or NULL).
@@ -2279,7 +2319,15 @@ static int decide_code(Tracer *t, PyFrameObject *frame, PyObject *code, int *kin
                        PyObject **names) {
   unsigned long generation = t->generation;
   PyObject *args[2] = {code, (PyObject *)frame};
+#if PY_VERSION_HEX < 0x030B0000
+  int had_locals = frame->f_locals != NULL;
+#endif
   PyObject *entry = PyObject_Vectorcall(t->decide, args, 2, NULL);
+#if PY_VERSION_HEX < 0x030B0000
+  /* The qualified name was guessed from the first argument through f_locals: the snapshot made
+   * for it is dropped, or the frame would keep its arguments alive (a function's own). */
+  if (!had_locals && (((PyCodeObject *)code)->co_flags & CO_OPTIMIZED)) Py_CLEAR(frame->f_locals);
+#endif
   if (entry == NULL) return -1;
   if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) < 3) {
     Py_DECREF(entry);
@@ -2337,7 +2385,7 @@ static PyObject *tracer_call(Tracer *t, PyFrameObject *frame, PyObject *arg) {
       frame->f_trace_lines = 0;
       Py_RETURN_NONE;
     }
-    return call_trampoline(t->global, frame, PyTrace_CALL, arg);
+    return call_own(t->global, frame, PyTrace_CALL, arg);
   }
   if (kind == K_EXCLUDED) {
     frame->f_trace_lines = 0; /* no line events for code never recorded */
@@ -2346,15 +2394,15 @@ static PyObject *tracer_call(Tracer *t, PyFrameObject *frame, PyObject *arg) {
   }
   if (kind == K_DELEGATE) {
     Py_XDECREF(names);
-    return call_trampoline(t->global, frame, PyTrace_CALL, arg);
+    return call_own(t->global, frame, PyTrace_CALL, arg);
   }
   Py_ssize_t n = PyTuple_GET_SIZE(names);
   int resumed = frame->f_trace == t->local;
   if (!resumed) {
     for (Py_ssize_t i = 0; i < n; i++)
-      if (F_LOCALSPLUS(frame)[i] == NULL) { /* unusual: the Python code reads f_locals */
+      if (arg_value(frame, code, i) == NULL) { /* unusual: the Python code reads f_locals */
         Py_DECREF(names);
-        return call_trampoline(t->global, frame, PyTrace_CALL, arg);
+        return call_own(t->global, frame, PyTrace_CALL, arg);
       }
   }
   frame->f_trace_lines = 0;
@@ -2363,7 +2411,7 @@ static PyObject *tracer_call(Tracer *t, PyFrameObject *frame, PyObject *arg) {
   Rec *rec = ident ? rec_new(resumed ? 7 : 1, ident, Py_NewRef(code), ts, resumed ? 0 : n) : NULL;
   if (rec == NULL) goto error;
   for (Py_ssize_t i = 0; !resumed && i < n; i++) {
-    PyObject *v = F_LOCALSPLUS(frame)[i];
+    PyObject *v = arg_value(frame, code, i);
     if (v == NULL) { /* changed under a repr: nothing is recorded, as when f_locals fails */
       PyErr_SetString(PyExc_KeyError, "argument not bound");
       goto error;
@@ -2471,7 +2519,9 @@ static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *
     }
     recorded_end = what == PyTrace_RETURN && callback == t->local && t->buf != NULL;
     Py_INCREF(callback);
-    result = call_trampoline(callback, frame, what, arg);
+    result = callback == t->local || callback == t->global
+                 ? call_own(callback, frame, what, arg)
+                 : call_trampoline(callback, frame, what, arg);
     Py_DECREF(callback);
   }
   if (result == NULL && PyErr_ExceptionMatches(PyExc_RecursionError)) {
