@@ -133,8 +133,8 @@ class ProbeTest(unittest.TestCase):
 
 
 class ProbeThreadTest(unittest.TestCase):
-    """Probes leave out the tracer's own threads, even one still starting (a collection can run
-    in a thread before threading lists it as active), and keep threads threading never saw."""
+    """Probes leave out the tracer's own threads (ownthreads.OwnThread), and keep the program's,
+    whatever their names, and threads threading never saw."""
 
     def test_whose_thread(self):
         import _thread
@@ -142,27 +142,16 @@ class ProbeThreadTest(unittest.TestCase):
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__)))), "adapter", "python"))
         from tracelens import probes
+        from tracelens.ownthreads import OwnThread
         seen = {}
         started = threading.Event()
 
-        def starting():
-            # As in Thread._bootstrap_inner before it registers: in _limbo, not in _active.
-            me = threading.current_thread()
-            with threading._active_limbo_lock:
-                del threading._active[me.ident]
-                threading._limbo[me] = me
-            try:
-                seen["starting"] = probes._ours()
-            finally:
-                with threading._active_limbo_lock:
-                    del threading._limbo[me]
-                    threading._active[me.ident] = me
-
-        t = threading.Thread(target=starting, name="tracelens-test")
+        t = OwnThread(lambda: seen.__setitem__("ours", probes._ours()), "tracelens-test")
         t.start()
-        t.join()
+        t.join(5)
+        self.assertFalse(t.is_alive())
         u = threading.Thread(target=lambda: seen.__setitem__("program", probes._ours()),
-                             name="worker")
+                             name="tracelens-named")
         u.start()
         u.join()
 
@@ -171,8 +160,9 @@ class ProbeThreadTest(unittest.TestCase):
             started.set()
         _thread.start_new_thread(foreign, ())
         started.wait(5)
-        self.assertEqual(seen, {"starting": True, "program": False, "foreign": False})
+        self.assertEqual(seen, {"ours": True, "program": False, "foreign": False})
         self.assertFalse(probes._ours())
+        self.assertNotIn(t.ident, [x.ident for x in threading.enumerate()])
 
 
 class CCallTest(unittest.TestCase):

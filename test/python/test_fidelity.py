@@ -7,7 +7,7 @@ import sys
 import tempfile
 import unittest
 
-from support import FIXTURES, Trace, fixture, run_python, run_traced, tracer_env
+from support import FIXTURES, Trace, fixture, run_connected, run_python, run_traced, tracer_env
 
 
 class FidelityTest(unittest.TestCase):
@@ -130,6 +130,20 @@ class FidelityTest(unittest.TestCase):
                     self.assertTrue(all(a.startswith(("<__main__.A object at 0x", "(<__main__.A",
                                                       "{'k': <__main__.A"))
                                         for a in c[2]), c)
+
+    def test_the_tracers_threads_are_not_the_programs(self):
+        # threading.enumerate() and active_count() list the program's threads only, whatever
+        # the tracer runs beside it (writer, sampler, line ticker, children's server, control
+        # reader), and joining every other thread ends.
+        plain = run_python([fixture("thread_census.py")])
+        self.assertEqual(plain.stdout.decode(), "1 ['MainThread']\njoined\n")
+        for options in ([], ["--sample", "200", "--lines", "thread_census.py"], ["--no-children"]):
+            with self.subTest(options=options):
+                proc, trace = run_traced([fixture("thread_census.py")], options)
+                self.assertEqual(proc.stdout.decode(), plain.stdout.decode(), proc.stderr.decode())
+                self.assertIn(("work", 0, ["1"], "2", "worker"), trace.calls(thread=True))
+        proc, streams = run_connected([fixture("thread_census.py")])
+        self.assertEqual(proc.stdout.decode(), plain.stdout.decode())
 
     def test_syntax_error(self):
         import tempfile

@@ -44,6 +44,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from . import wire
+from .ownthreads import OwnThread
 from .attach_files import AgentFiles, UnsafeDirectory, ensure_private_dir, remove_stale, runtime_dir
 
 __all__ = ["install", "uninstall", "current", "Agent", "AgentError", "ENABLE_ENV", "DISABLE_ENV",
@@ -200,7 +201,7 @@ class Agent:
             "token_file": self.files.token, "started": time.time(),
             "backend": "monitoring" if sys.version_info >= (3, 12) else "settrace",
         })
-        threading.Thread(target=self._accept_loop, name="tracelens-agent", daemon=True).start()
+        OwnThread(self._accept_loop, "tracelens-agent").start()
         atexit.register(self.close)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forget_in_child)
@@ -253,8 +254,7 @@ class Agent:
             if busy:
                 conn.close()
                 continue
-            threading.Thread(target=self._serve, args=(conn,), name="tracelens-agent-client",
-                             daemon=True).start()
+            OwnThread(self._serve, "tracelens-agent-client", (conn,)).start()
 
     def _serve(self, conn: socket.socket) -> None:
         try:

@@ -316,9 +316,9 @@ class Collector:
         self.sock.bind(self.path)
         self.sock.listen(64)
         self.address = "unix:" + self.path
-        self._threads: List[threading.Thread] = []
+        self._threads: List[Any] = []  # OwnThreads
         self._closed = False
-        self._thread: Optional[threading.Thread] = None
+        self._thread: Any = None  # an OwnThread
         if new_sink is not None:
             self.start(new_sink)
 
@@ -327,8 +327,8 @@ class Collector:
         sink given at construction: the socket is made first, in the process that forks the
         trace file's writer process, which starts it)."""
         self._new_sink = new_sink
-        self._thread = threading.Thread(target=self._accept, name="tracelens-children",
-                                        daemon=True)
+        from .ownthreads import OwnThread
+        self._thread = OwnThread(self._accept, "tracelens-children")
         self._thread.start()
 
     def handed_over(self) -> None:
@@ -356,8 +356,8 @@ class Collector:
                 if self._closed:
                     return
                 continue
-            t = threading.Thread(target=self._serve, args=(conn,) + opened,
-                                 name="tracelens-child-conn", daemon=True)
+            from .ownthreads import OwnThread
+            t = OwnThread(self._serve, "tracelens-child-conn", (conn,) + opened)
             t.start()
             self._threads.append(t)
 

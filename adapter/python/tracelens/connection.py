@@ -61,7 +61,7 @@ class Connection:
         self.on_lost: Optional[Callable[[], None]] = None
         self.on_control: Optional[Callable[[Dict[str, Any]], None]] = None
         self._send_lock = threading.Lock()
-        self._reader: Optional[threading.Thread] = None
+        self._reader: Any = None  # an OwnThread
 
     def send(self, message: Dict[str, Any]) -> None:
         if self.broken:
@@ -74,7 +74,8 @@ class Connection:
             self._lost()
 
     def start_reader(self) -> None:
-        self._reader = threading.Thread(target=self._read, name="tracelens-control", daemon=True)
+        from .ownthreads import OwnThread
+        self._reader = OwnThread(self._read, "tracelens-control")
         self._reader.start()
 
     def _read(self) -> None:

@@ -20,20 +20,18 @@ _installed = [False]
 
 
 def _ours() -> int:
-    return sum(1 for t in threading.enumerate()
-               if t.name.startswith("tracelens-") and t.is_alive())
+    from .ownthreads import count
+    return count()
 
 
 def program_threads() -> int:
     """Threads of this process that are not the tracer's (as os.fork counts them: the kernel's
     count on Linux, else the threading module's)."""
-    total = 0
     try:
         with open("/proc/self/stat", "rb") as f:
-            total = int(f.read().rsplit(b")", 1)[1].split()[17])
+            return int(f.read().rsplit(b")", 1)[1].split()[17]) - _ours()
     except (OSError, ValueError, IndexError):
-        total = threading.active_count()
-    return total - _ours()
+        return threading.active_count()  # which the tracer's threads are not in
 
 
 def _before() -> None:

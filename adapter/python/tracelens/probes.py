@@ -11,6 +11,8 @@ import gc
 import sys
 import threading
 import time
+
+from .ownthreads import is_own
 TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up time
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Set, Tuple
@@ -52,17 +54,8 @@ def parse_probes(text: str) -> Tuple[bool, Optional[Set[str]]]:
 
 
 def _ours() -> bool:
-    """Whether this thread is one of the tracer's, without threading.current_thread(), which in
-    a thread still starting (not yet in threading._active: a collection can run there) would
-    make up a dummy thread. A thread unknown to threading is the program's."""
-    ident = threading.get_ident()
-    t = threading._active.get(ident)  # type: ignore[attr-defined]
-    if t is None:
-        for s in list(threading._limbo):  # type: ignore[attr-defined]
-            if getattr(s, "_ident", None) == ident:
-                t = s
-                break
-    return t is not None and t.name.startswith("tracelens-")
+    """Whether this thread is one of the tracer's."""
+    return is_own(threading.get_ident())
 
 
 def _audit_hook(event: str, args: Any) -> None:

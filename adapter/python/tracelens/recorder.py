@@ -56,7 +56,7 @@ class Recorder:
         self._interval = interval
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: Any = None  # an OwnThread
         self._seq = 0
         self.dropped = 0
         self._dropped_ns: "Optional[List[int]]" = None  # [first, last] ts of dropped records
@@ -94,7 +94,8 @@ class Recorder:
 
     # -- writer thread ----------------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="tracelens-writer", daemon=True)
+        from .ownthreads import OwnThread
+        self._thread = OwnThread(self._run, "tracelens-writer")
         self._thread.start()
 
     def _run(self) -> None:
@@ -160,7 +161,7 @@ class Recorder:
         """Stops the writer thread after a last batch; later records are ignored."""
         self._stop.set()
         t = self._thread
-        if t is not None and t is not threading.current_thread():
+        if t is not None and t.ident != threading.get_ident():
             t.join(2.0)
         self.flush()
         with self._lock:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
 from .linemode import LineStats
+from .ownthreads import idents as own_idents
 
 __all__ = ["Sampler", "define_files"]
 
@@ -51,9 +52,8 @@ class Sampler:
         self.stats = stats
         self.samples = 0
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: Any = None  # an OwnThread
         self._timer: Any = None
-        self._ours: Optional[Set[Optional[int]]] = None
         self._files: Dict[str, bool] = {}
         self._no_line: Dict[Tuple[Any, int], int] = {}
 
@@ -92,7 +92,8 @@ class Sampler:
             self._timer = timer_type(self._sample_safe, self.period)
             self._timer.start()
             return
-        self._thread = threading.Thread(target=self._run, name="tracelens-sampler", daemon=True)
+        from .ownthreads import OwnThread
+        self._thread = OwnThread(self._run, "tracelens-sampler")
         self._thread.start()
 
     def _run(self) -> None:
@@ -108,12 +109,7 @@ class Sampler:
 
     def sample(self) -> None:
         """One sample: every thread's stack but the tracer's own threads."""
-        ours = self._ours
-        if ours is None or self.samples % 64 == 0:  # threads named tracelens-*, now and then
-            # threading._active read in one step, not threading.enumerate(): a sample may run in
-            # the main thread while it holds threading's lock (a pending call between bytecodes).
-            threads = list(threading._active.values())  # type: ignore[attr-defined]
-            ours = self._ours = {t.ident for t in threads if t._name.startswith("tracelens-")}
+        ours = own_idents
         period_ns = self.period_ns
         box = self.stats.box
         in_scope = self._in_scope
@@ -153,5 +149,5 @@ class Sampler:
         if self._timer is not None:
             self._timer.stop()
         t = self._thread
-        if t is not None and t is not threading.current_thread():
+        if t is not None and t.ident != threading.get_ident():
             t.join(2.0)

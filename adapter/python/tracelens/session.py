@@ -48,7 +48,7 @@ class Session:
         self._sample_stats: Any = None
         self._pending: Dict[bool, Dict[Any, List[int]]] = {False: {}, True: {}}
         self._features: List[Any] = []  # line mode, sampler, probes: each has stop()
-        self._ticker: Optional[threading.Thread] = None
+        self._ticker: Any = None  # an OwnThread
         self._tick_stop = threading.Event()
         # A Scope (the simple form) or a Filter (scope plus filter spec, depth, --from).
         self.filter: Filter = scope if isinstance(scope, Filter) else Filter(scope)
@@ -135,7 +135,8 @@ class Session:
             sampler.start()
             self._features.append(sampler)
         if self._line_stats is not None or self._sample_stats is not None:
-            self._ticker = threading.Thread(target=self._tick, name="tracelens-lines", daemon=True)
+            from .ownthreads import OwnThread
+            self._ticker = OwnThread(self._tick, "tracelens-lines")
             self._ticker.start()
 
     # -- sending ----------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ class Session:
         me = threading.get_ident()
         for t in threading.enumerate():
             ident = t.ident
-            if ident is None or ident == me or t.name.startswith("tracelens-"):
+            if ident is None or ident == me:
                 continue
             self.recorder.buf.append((THREAD_NOTE, ident, getattr(t, "native_id", None) or 0, t.name))
 
