@@ -5,7 +5,7 @@ import os
 import tempfile
 import unittest
 
-from support import tracer_env, fixture, run_python, run_traced
+from support import tracer_env, fixture, run_python, run_traced, Trace
 
 RUN_OPTIONS = ["--connect", "--output", "--include", "--exclude", "--value-limit", "--buffer",
                "--token-env", "-m MODULE", "-c CODE", "--", "-h, --help", "TRACELENS_TOKEN", "--filter",
@@ -243,3 +243,41 @@ class CurrentDirectoryTest(unittest.TestCase):
         self.assertEqual(traced.stdout, plain.stdout)
         self.assertNotIn(b"shadowed", traced.stderr)
         self.assertIsNotNone(trace)
+
+
+class OwnBytecodeTest(unittest.TestCase):
+    """Under -B / PYTHONDONTWRITEBYTECODE the tracer's own modules are compiled once and kept
+    (every traced run would otherwise compile them again, ~30 ms each start); the program's
+    modules are not cached and the program sees the setting it was given."""
+
+    def test_tracer_modules_keep_bytecode_program_modules_do_not(self):
+        import shutil
+        import sys
+        from support import TRACER_DIR
+        root = tempfile.mkdtemp(prefix="tracelens-pyc-")
+        pkg = os.path.join(root, "tracelens")
+        shutil.copytree(os.path.join(TRACER_DIR, "tracelens"), pkg,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        prog = os.path.join(root, "prog")
+        os.mkdir(prog)
+        with open(os.path.join(prog, "helper.py"), "w") as f:
+            f.write("def value():\n    return 42\n")
+        with open(os.path.join(prog, "main.py"), "w") as f:
+            f.write("import sys, helper\nprint(helper.value(), sys.dont_write_bytecode)\n")
+        env = tracer_env({"PYTHONPATH": root, "PYTHONDONTWRITEBYTECODE": "1"})
+        out = os.path.join(root, "t.db")
+        args = ["-B", "-m", "tracelens", "run", "--output", out, "--", os.path.join(prog, "main.py")]
+        first = run_python(args, cwd=prog, env=env)
+        self.assertEqual(first.returncode, 0, first.stderr.decode())
+        self.assertEqual(first.stdout, b"42 True\n")
+        self.assertFalse(os.path.exists(os.path.join(prog, "__pycache__")))
+        tag = sys.implementation.cache_tag
+        cached = os.path.join(pkg, "__pycache__")
+        sources = sorted(n[:-3] for n in os.listdir(pkg) if n.endswith(".py"))
+        self.assertEqual(sorted(n.split(".")[0] for n in os.listdir(cached) if tag in n), sources)
+        stamps = {n: os.stat(os.path.join(cached, n)).st_mtime_ns for n in os.listdir(cached)}
+        second = run_python(args, cwd=prog, env=env)
+        self.assertEqual(second.stdout, b"42 True\n")
+        self.assertEqual({n: os.stat(os.path.join(cached, n)).st_mtime_ns
+                          for n in os.listdir(cached)}, stamps)
+        self.assertIn("value", {c[0] for c in Trace(out).calls()})
