@@ -34,6 +34,35 @@ def _fresh_module():
     return accel._import(accel.build(tmp))
 
 
+class SourceHashMemo(unittest.TestCase):
+    """The source's digest names its builds; it is remembered per file identity and change time,
+    and a changed source is hashed again."""
+
+    def test_memo_matches_the_content_and_follows_changes(self):
+        import hashlib
+        from unittest import mock
+        tmp = tempfile.mkdtemp(prefix="tracelens-hash-")
+        src = os.path.join(tmp, "_speedups.c")
+        with open(src, "w") as f:
+            f.write("/* one */\n")
+        with mock.patch.dict(os.environ, {"XDG_CACHE_HOME": os.path.join(tmp, "cache")}), \
+                mock.patch.object(accel, "_SOURCE", src):
+            first = accel.source_hash()
+            self.assertEqual(first, hashlib.sha256(b"/* one */\n").hexdigest()[:16])
+            memos = os.listdir(accel.cache_dir())
+            self.assertEqual(len(memos), 1)
+            self.assertEqual(accel.source_hash(), first)
+            with open(src, "w") as f:
+                f.write("/* two */\n")
+            st = os.stat(src)
+            os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
+            self.assertEqual(accel.source_hash(), hashlib.sha256(b"/* two */\n").hexdigest()[:16])
+            for name in os.listdir(accel.cache_dir()):  # a damaged memo is not believed
+                with open(os.path.join(accel.cache_dir(), name), "w") as f:
+                    f.write("not a digest")
+            self.assertEqual(accel.source_hash(), hashlib.sha256(b"/* two */\n").hexdigest()[:16])
+
+
 class FirstUseBuild(unittest.TestCase):
     """The build on first use remembers a compiler's failure (it is not tried again for that
     source), but not a compiler stopped by a signal (Ctrl-C during the first traced run); and it
