@@ -115,6 +115,28 @@ class CallTreeTest(unittest.TestCase):
         ])
         self.assertEqual(sorted(t.threads.values()), ["MainThread", "worker-1", "worker-2"])
 
+    @unittest.skipUnless(sys.version_info >= (3, 12), "sys.monitoring names threads itself")
+    def test_threads_named_without_a_profile_hook(self):
+        # Many short threads, each ended before the writer thread wakes, most reusing the ident
+        # of the one before: each is its own thread with its own name, and the program sees no
+        # profile function of the tracer's.
+        import tempfile
+        d = tempfile.mkdtemp(prefix="tracelens-names-")
+        path = os.path.join(d, "names.py")
+        with open(path, "w") as f:
+            f.write("import sys, threading\n"
+                    "def job(i):\n    return i\n"
+                    "for i in range(20):\n"
+                    "    t = threading.Thread(target=job, args=(i,), name='short-%d' % i)\n"
+                    "    t.start()\n    t.join()\n"
+                    "print(threading.getprofile(), sys.getprofile())\n")
+        proc, t = run_traced([path])
+        self.assertEqual(proc.stdout, b"None None\n", proc.stderr.decode())
+        jobs = [c for c in t.calls(thread=True) if c[0] == "job"]
+        self.assertEqual([(c[2], c[4]) for c in jobs],
+                         [(["%d" % i], "short-%d" % i) for i in range(20)])
+        self.assertEqual(len({r[1] for r in t.rows}), 21)
+
     def test_argument_kinds(self):
         import tempfile
         d = tempfile.mkdtemp(prefix="tracelens-args-")

@@ -67,6 +67,11 @@ class MonitoringBackend:
         self._active = False
         self._paused = False
         self._unlisten: Optional[Callable[[], None]] = None
+        #: Called as note(ident, native id, name) on a thread's own thread when threading starts
+        #: it (threading.Thread._bootstrap, seen through a local CALL event): threads are
+        #: named from their start without threading.setprofile (which the program could see).
+        self.on_thread_start: Optional[Callable[[int, int, str], None]] = None
+        self._boot: Any = None
 
     # -- decisions ------------------------------------------------------------------------------
     def _names(self, code: Any, module: Optional[str]) -> Tuple[str, ...]:
@@ -489,11 +494,23 @@ class MonitoringBackend:
         for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
                      "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
             event = getattr(E, name)
-            mon.register_callback(self.tool, event, callbacks.get(name))
             if name in callbacks:
                 events |= event
+        boot = _thread_bootstrap_code() if self.on_thread_start is not None else None
+        if boot is not None:
+            callbacks["CALL"] = _thread_start_call(callbacks.get("CALL"), boot,
+                                                   self.on_thread_start, mon.DISABLE)
+        for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
+                     "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
+            mon.register_callback(self.tool, getattr(E, name), callbacks.get(name))
         self._events = events
         mon.set_events(self.tool, 0 if self._paused else events)
+        if boot is not None and self._boot is None:
+            try:
+                mon.set_local_events(self.tool, boot, E.CALL)
+                self._boot = boot
+            except Exception:  # threads are then named when the writer first sees them
+                pass
 
     def _notrace_changed(self) -> None:
         if self._active and not (self.gate is not None):
@@ -532,6 +549,9 @@ class MonitoringBackend:
         mon = sys.monitoring  # type: ignore[attr-defined]
         try:
             mon.set_events(self.tool, 0)
+            if self._boot is not None:
+                mon.set_local_events(self.tool, self._boot, 0)
+                self._boot = None
             E = mon.events
             for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
                          "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
@@ -539,3 +559,42 @@ class MonitoringBackend:
             mon.free_tool_id(self.tool)
         except Exception:
             pass
+
+
+def _thread_bootstrap_code() -> Any:
+    """The code every threading.Thread runs first on its own thread, or None."""
+    code = getattr(getattr(threading.Thread, "_bootstrap", None), "__code__", None)
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _thread_start_call(inner: Optional[Callable[..., Any]], boot: Any,
+                       note: Callable[[int, int, str], None], DISABLE: Any) -> Callable[..., Any]:
+    """The CALL callback: the calls in the bootstrap code name the thread (once per thread: an
+    ident threading reuses comes with another native id), as soon as threading lists it; every
+    other call goes to `inner` (C-call recording), which never switches the bootstrap off."""
+    noted: Dict[int, int] = {}
+    get_ident = threading.get_ident
+    get_native_id = threading.get_native_id
+    active = threading._active  # type: ignore[attr-defined]
+    Thread = threading.Thread
+
+    def on_call(code: Any, offset: int, func: Any, arg0: Any) -> Any:
+        if code is boot:
+            try:
+                ident = get_ident()
+                native = get_native_id()
+                if noted.get(ident) != native:
+                    # The first call is self._bootstrap_inner(): the thread is its argument.
+                    t = arg0 if isinstance(arg0, Thread) else active.get(ident)
+                    if t is not None:
+                        noted[ident] = native
+                        note(ident, native, t.name)
+            except Exception:
+                pass
+            if inner is None:
+                return None
+            r = inner(code, offset, func, arg0)
+            return None if r is DISABLE else r
+        return inner(code, offset, func, arg0) if inner is not None else None
+
+    return on_call

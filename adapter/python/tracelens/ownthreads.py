@@ -4,7 +4,8 @@
 # joins "every thread but the main one", or waits for active_count() to drop to 1, does not wait
 # for the tracer. Their idents are kept here for the parts that tell them apart (the sampler, the
 # probes, the fork warning). Code running in them must not call threading.current_thread(),
-# which would register a dummy Thread for them.
+# which would register a dummy Thread for them, nor wait with threading's Python code
+# (Event.wait): a program tracing the threading module would see those calls recorded.
 from __future__ import annotations
 
 import _thread
@@ -15,7 +16,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: it costs start-up t
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Set, Tuple
 
-__all__ = ["OwnThread", "is_own", "count"]
+__all__ = ["OwnThread", "Stop", "is_own", "count"]
 
 #: The idents of the tracer's threads running now (read as is by the sampler).
 idents: Set[int] = set()
@@ -85,3 +86,30 @@ def after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=after_fork_in_child)
+
+
+class Stop:
+    """threading.Event's set / is_set / wait(timeout) for the tracer's threads, made of _thread
+    locks only (no Python frames of threading's run while they wait)."""
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._gate = _thread.allocate_lock()
+        self._gate.acquire()  # released once, by set()
+        self._guard = _thread.allocate_lock()
+
+    def set(self) -> None:
+        with self._guard:
+            if not self._flag:
+                self._flag = True
+                self._gate.release()
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if self._flag:
+            return True
+        if self._gate.acquire(True, -1 if timeout is None else max(timeout, 0.0)):
+            self._gate.release()  # every other waiter passes too
+        return self._flag

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import wire
+from .ownthreads import Stop
 
 __all__ = ["Recorder", "exception_type_name", "THREAD_NOTE"]
 
@@ -55,7 +56,7 @@ class Recorder:
         self._capacity = capacity
         self._interval = interval
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._stop = Stop()
         self._thread: Any = None  # an OwnThread
         self._seq = 0
         self.dropped = 0

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
 from .linemode import LineStats
-from .ownthreads import idents as own_idents
+from .ownthreads import Stop, idents as own_idents
 
 __all__ = ["Sampler", "define_files"]
 
@@ -51,7 +51,7 @@ class Sampler:
         self.scope = scope
         self.stats = stats
         self.samples = 0
-        self._stop = threading.Event()
+        self._stop = Stop()
         self._thread: Any = None  # an OwnThread
         self._timer: Any = None
         self._files: Dict[str, bool] = {}

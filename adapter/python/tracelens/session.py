@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 from . import wire
 from .filters import Filter, FilterError
 from .recorder import Recorder
+from .ownthreads import Stop
 from .scope import Scope
 from .values import DEFAULT_LIMIT, make_repr
 
@@ -49,7 +50,7 @@ class Session:
         self._pending: Dict[bool, Dict[Any, List[int]]] = {False: {}, True: {}}
         self._features: List[Any] = []  # line mode, sampler, probes: each has stop()
         self._ticker: Any = None  # an OwnThread
-        self._tick_stop = threading.Event()
+        self._tick_stop = Stop()
         # A Scope (the simple form) or a Filter (scope plus filter spec, depth, --from).
         self.filter: Filter = scope if isinstance(scope, Filter) else Filter(scope)
         self.scope: Scope = self.filter.scope
@@ -204,10 +205,18 @@ class Session:
             self.recorder.buf.append((THREAD_NOTE, ident, getattr(t, "native_id", None) or 0, t.name))
 
     def _install_thread_hook(self) -> None:
-        # New threads report their name once, then remove the hook (profile hook is unused else).
+        # New threads report their name once. With sys.monitoring the backend sees threading's
+        # bootstrap code start (nothing the program can see); else a threading.setprofile hook
+        # that removes itself (the profile hook is unused otherwise).
+        recorder = self.recorder
+        if self.backend is not None and hasattr(self.backend, "on_thread_start"):
+            from .recorder import THREAD_NOTE
+            append = recorder.buf.append
+            self.backend.on_thread_start = \
+                lambda ident, native, name: append((THREAD_NOTE, ident, native, name))
+            return
         if getattr(threading, "_profile_hook", None) is not None:
             return
-        recorder = self.recorder
 
         def hook(frame: Any, event: str, arg: Any) -> None:
             sys.setprofile(None)
