@@ -137,6 +137,23 @@ class CallTreeTest(unittest.TestCase):
                          [(["%d" % i], "short-%d" % i) for i in range(20)])
         self.assertEqual(len({r[1] for r in t.rows}), 21)
 
+    def test_tracer_threads_not_recorded_when_threading_is_traced(self):
+        # The writer thread and the heat ticker wait many times during this run: with the
+        # threading module in scope, only the program's own thread appears.
+        import tempfile
+        d = tempfile.mkdtemp(prefix="tracelens-own-")
+        path = os.path.join(d, "waits.py")
+        with open(path, "w") as f:
+            f.write("import threading, time\n"
+                    "def step(i):\n    threading.Event().wait(0.002)\n    return i\n"
+                    "for i in range(100):\n    step(i)\n")
+        proc, t = run_traced([path], ["--include", "threading", "--include", "__main__",
+                                      "--sample", "200"])
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(sorted(set(t.threads.values())), ["MainThread"])
+        self.assertEqual(len([c for c in t.calls() if c[0] == "step"]), 100)
+        self.assertIn("Event.wait", {c[0] for c in t.calls()})
+
     def test_argument_kinds(self):
         import tempfile
         d = tempfile.mkdtemp(prefix="tracelens-args-")
