@@ -137,6 +137,16 @@ class CallTreeTest(unittest.TestCase):
                          [(["%d" % i], "short-%d" % i) for i in range(20)])
         self.assertEqual(len({r[1] for r in t.rows}), 21)
 
+    def test_heat_only_sets_no_thread_hook(self):
+        # Heat only records nothing per thread: no threading.setprofile hook on any version.
+        import tempfile
+        d = tempfile.mkdtemp(prefix="tracelens-heat-")
+        path = os.path.join(d, "hook.py")
+        with open(path, "w") as f:
+            f.write("import threading\nprint(threading._profile_hook)\n")
+        proc, _ = run_traced([path], ["--no-calls", "--sample", "100"])
+        self.assertEqual(proc.stdout, b"None\n", proc.stderr.decode())
+
     def test_tracer_threads_not_recorded_when_threading_is_traced(self):
         # The writer thread and the heat ticker wait many times during this run: with the
         # threading module in scope, only the program's own thread appears.

@@ -215,6 +215,8 @@ class Session:
             self.backend.on_thread_start = \
                 lambda ident, native, name: append((THREAD_NOTE, ident, native, name))
             return
+        if self.backend is None and not self.probes_text:
+            return  # heat only: nothing recorded per thread, nothing to name
         if getattr(threading, "_profile_hook", None) is not None:
             return
 
