@@ -267,6 +267,31 @@ sys.setprofile(None)
 """
 
 
+STOP_INSIDE = """\
+import sys
+import tracelens
+
+class Boom:
+    pass
+
+session = tracelens.trace(output=sys.argv[1])
+
+def rep(value):
+    session.__exit__(None, None, None)  # the tracer stops inside its own callback
+    return "boom"
+
+tracelens.register_repr(Boom, rep)
+
+def f(x):
+    return 1
+
+session.__enter__()
+f(Boom())
+f(2)
+print("survived")
+"""
+
+
 def script(text):
     d = tempfile.mkdtemp(prefix="tracelens-robust-")
     path = os.path.join(d, "prog.py")
@@ -293,6 +318,14 @@ class CoexistenceTest(unittest.TestCase):
         self.assertEqual(proc.stdout.decode(), "still running\n")
         self.assertEqual(proc.stderr.decode(), "tracelens: could not start tracing (RuntimeError: "
                          "no free sys.monitoring tool id (3, 4 and 5 are taken)); running untraced\n")
+
+    def test_tracing_stopped_from_inside_a_callback(self):
+        # The tracer stops while one of its callbacks runs (here from a registered repr; in life
+        # from another thread, when a `with tracelens.trace()` block ends as a tracer thread
+        # starts): the running callback must not use what the stop freed.
+        path, out = script(STOP_INSIDE)
+        proc = run_python([path, out], env=tracer_env({"PYTHONFAULTHANDLER": "1"}))
+        self.assertEqual((proc.returncode, proc.stdout), (0, b"survived\n"), proc.stderr.decode())
 
     def test_previous_trace_and_profile_functions_restored(self):
         path, out = script(RESTORE)

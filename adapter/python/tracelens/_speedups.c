@@ -1081,18 +1081,42 @@ static PyObject *cb_resume(Callbacks *self, PyObject *const *args, Py_ssize_t na
 
 static PyObject *cb_rep(Callbacks *self, PyObject *v) { return value_rep(&self->r, v); }
 
+/* sys.monitoring calls a callback through a borrowed reference: when another thread unregisters
+ * the callbacks (the tracer stops) while one runs and a Python fallback called from it lets that
+ * thread run, the object would be freed under the running callback (a crash seen on 3.12 when a
+ * `with tracelens.trace()` block ended as one of the tracer's threads started). Each callback
+ * holds its own reference meanwhile. */
+#define CB_HELD(name)                                                                        \
+  static PyObject *name##_held(Callbacks *self, PyObject *const *args, Py_ssize_t nargs) { \
+    Py_INCREF(self);                                                                         \
+    PyObject *r = name(self, args, nargs);                                                   \
+    Py_DECREF(self);                                                                         \
+    return r;                                                                                \
+  }
+#if PY_VERSION_HEX >= 0x030C0000
+CB_HELD(cb_start)
+CB_HELD(cb_return)
+CB_HELD(cb_yield)
+CB_HELD(cb_resume)
+CB_HELD(cb_raise)
+CB_HELD(cb_unwind)
+CB_HELD(cb_handled)
+CB_HELD(cb_reraise)
+CB_HELD(cb_throw)
+#endif
+
 static PyMethodDef cb_methods[] = {
 #if PY_VERSION_HEX >= 0x030C0000
-  {"on_start", (PyCFunction)(void (*)(void))cb_start, METH_FASTCALL, "PY_START callback."},
-  {"on_return", (PyCFunction)(void (*)(void))cb_return, METH_FASTCALL, "PY_RETURN callback."},
-  {"on_yield", (PyCFunction)(void (*)(void))cb_yield, METH_FASTCALL, "PY_YIELD callback."},
-  {"on_resume", (PyCFunction)(void (*)(void))cb_resume, METH_FASTCALL, "PY_RESUME callback."},
-  {"on_raise", (PyCFunction)(void (*)(void))cb_raise, METH_FASTCALL, "RAISE callback."},
-  {"on_unwind", (PyCFunction)(void (*)(void))cb_unwind, METH_FASTCALL, "PY_UNWIND callback."},
-  {"on_handled", (PyCFunction)(void (*)(void))cb_handled, METH_FASTCALL,
+  {"on_start", (PyCFunction)(void (*)(void))cb_start_held, METH_FASTCALL, "PY_START callback."},
+  {"on_return", (PyCFunction)(void (*)(void))cb_return_held, METH_FASTCALL, "PY_RETURN callback."},
+  {"on_yield", (PyCFunction)(void (*)(void))cb_yield_held, METH_FASTCALL, "PY_YIELD callback."},
+  {"on_resume", (PyCFunction)(void (*)(void))cb_resume_held, METH_FASTCALL, "PY_RESUME callback."},
+  {"on_raise", (PyCFunction)(void (*)(void))cb_raise_held, METH_FASTCALL, "RAISE callback."},
+  {"on_unwind", (PyCFunction)(void (*)(void))cb_unwind_held, METH_FASTCALL, "PY_UNWIND callback."},
+  {"on_handled", (PyCFunction)(void (*)(void))cb_handled_held, METH_FASTCALL,
    "EXCEPTION_HANDLED callback."},
-  {"on_reraise", (PyCFunction)(void (*)(void))cb_reraise, METH_FASTCALL, "RERAISE callback."},
-  {"on_throw", (PyCFunction)(void (*)(void))cb_throw, METH_FASTCALL, "PY_THROW callback."},
+  {"on_reraise", (PyCFunction)(void (*)(void))cb_reraise_held, METH_FASTCALL, "RERAISE callback."},
+  {"on_throw", (PyCFunction)(void (*)(void))cb_throw_held, METH_FASTCALL, "PY_THROW callback."},
 #endif
   {"rep", (PyCFunction)cb_rep, METH_O, "The value text the callbacks record (fast paths)."},
   {NULL, NULL, 0, NULL}};
@@ -2498,8 +2522,18 @@ static void tracer_lost_end(Tracer *t, PyFrameObject *frame, PyObject *arg) {
   if (rec == NULL || append_record(t, rec) < 0) PyErr_Clear(); /* append_record steals rec */
 }
 
-/* The C trace function (PyEval_SetTrace(tracer_hook, tracer)). */
+/* The C trace function (PyEval_SetTrace(tracer_hook, tracer)). The interpreter passes the
+ * tracer borrowed from the thread state; when another thread takes the trace function away (the
+ * tracer stops) while a Python fallback called from here lets that thread run, the tracer could
+ * be freed under it: it holds its own reference meanwhile. */
+static int tracer_hook_run(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
 static int tracer_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+  Py_INCREF(obj);
+  int r = tracer_hook_run(obj, frame, what, arg);
+  Py_DECREF(obj);
+  return r;
+}
+static int tracer_hook_run(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
   Tracer *t = (Tracer *)obj;
   PyObject *result;
   int recorded_end = 0; /* a 'return' of a recorded frame, handed to the Python function */
