@@ -120,11 +120,7 @@ class CallTreeTest(unittest.TestCase):
         # Many short threads, each ended before the writer thread wakes, most reusing the ident
         # of the one before: each is its own thread with its own name, and the program sees no
         # profile function of the tracer's.
-        import tempfile
-        d = tempfile.mkdtemp(prefix="tracelens-names-")
-        path = os.path.join(d, "names.py")
-        with open(path, "w") as f:
-            f.write("import sys, threading\n"
+        path = program("import sys, threading\n"
                     "def job(i):\n    return i\n"
                     "for i in range(20):\n"
                     "    t = threading.Thread(target=job, args=(i,), name='short-%d' % i)\n"
@@ -139,22 +135,14 @@ class CallTreeTest(unittest.TestCase):
 
     def test_heat_only_sets_no_thread_hook(self):
         # Heat only records nothing per thread: no threading.setprofile hook on any version.
-        import tempfile
-        d = tempfile.mkdtemp(prefix="tracelens-heat-")
-        path = os.path.join(d, "hook.py")
-        with open(path, "w") as f:
-            f.write("import threading\nprint(threading._profile_hook)\n")
+        path = program("import threading\nprint(threading._profile_hook)\n")
         proc, _ = run_traced([path], ["--no-calls", "--sample", "100"])
         self.assertEqual(proc.stdout, b"None\n", proc.stderr.decode())
 
     def test_tracer_threads_not_recorded_when_threading_is_traced(self):
         # The writer thread and the heat ticker wait many times during this run: with the
         # threading module in scope, only the program's own thread appears.
-        import tempfile
-        d = tempfile.mkdtemp(prefix="tracelens-own-")
-        path = os.path.join(d, "waits.py")
-        with open(path, "w") as f:
-            f.write("import threading, time\n"
+        path = program("import threading, time\n"
                     "def step(i):\n    threading.Event().wait(0.002)\n    return i\n"
                     "for i in range(100):\n    step(i)\n")
         proc, t = run_traced([path], ["--include", "threading", "--include", "__main__",
@@ -302,6 +290,16 @@ class ValuesTest(unittest.TestCase):
         takes = [c for c in t.calls() if c[0] == "take"]
         self.assertEqual(takes[3][2], ["'yyyyyyyy\u2026"])
         self.assertEqual(takes[6][2], ["{'a': [1,\u2026"])
+
+
+
+def program(text):
+    """A small program in a folder of its own: its path."""
+    import tempfile
+    path = os.path.join(tempfile.mkdtemp(prefix="tracelens-prog-"), "prog.py")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
 
 
 if __name__ == "__main__":
