@@ -1081,6 +1081,7 @@ static PyObject *cb_resume(Callbacks *self, PyObject *const *args, Py_ssize_t na
 
 static PyObject *cb_rep(Callbacks *self, PyObject *v) { return value_rep(&self->r, v); }
 
+#if PY_VERSION_HEX >= 0x030C0000
 /* sys.monitoring calls a callback through a borrowed reference: when another thread unregisters
  * the callbacks (the tracer stops) while one runs and a Python fallback called from it lets that
  * thread run, the object would be freed under the running callback (a crash seen on 3.12 when a
@@ -1093,7 +1094,6 @@ static PyObject *cb_rep(Callbacks *self, PyObject *v) { return value_rep(&self->
     Py_DECREF(self);                                                                         \
     return r;                                                                                \
   }
-#if PY_VERSION_HEX >= 0x030C0000
 CB_HELD(cb_start)
 CB_HELD(cb_return)
 CB_HELD(cb_yield)

@@ -27,6 +27,11 @@ RAISE_VARARGS = _opmap["RAISE_VARARGS"]
 CO_OPTIMIZED = 0x1  # inspect.CO_OPTIMIZED: a function's frame (its f_locals a copy before 3.13)
 
 
+#: The events the tracer registers callbacks for (each switched on when its callback exists).
+EVENT_NAMES = ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE", "PY_UNWIND",
+               "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE")
+
+
 def pick_tool_id() -> Optional[int]:
     """A free sys.monitoring tool id: 4, 5, 3 first, never 0-2 (debugger, coverage, profiler)."""
     mon = sys.monitoring  # type: ignore[attr-defined]
@@ -491,17 +496,14 @@ class MonitoringBackend:
             callbacks = monitoring_callbacks(callbacks, self.known, self.recorder.buf, self.rep,
                                              self.on_error, mon.DISABLE)
         events = 0
-        for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
-                     "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
-            event = getattr(E, name)
-            if name in callbacks:
-                events |= event
+        for name in callbacks:
+            if name in EVENT_NAMES:
+                events |= getattr(E, name)
         boot = _thread_bootstrap_code() if self.on_thread_start is not None else None
         if boot is not None:
             callbacks["CALL"] = _thread_start_call(callbacks.get("CALL"), boot,
                                                    self.on_thread_start, mon.DISABLE)
-        for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
-                     "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
+        for name in EVENT_NAMES:
             mon.register_callback(self.tool, getattr(E, name), callbacks.get(name))
         self._events = events
         mon.set_events(self.tool, 0 if self._paused else events)
@@ -553,8 +555,7 @@ class MonitoringBackend:
                 mon.set_local_events(self.tool, self._boot, 0)
                 self._boot = None
             E = mon.events
-            for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "RAISE",
-                         "PY_UNWIND", "EXCEPTION_HANDLED", "RERAISE", "CALL", "C_RETURN", "C_RAISE"):
+            for name in EVENT_NAMES:
                 mon.register_callback(self.tool, getattr(E, name), None)
             mon.free_tool_id(self.tool)
         except Exception:

@@ -91,7 +91,11 @@ class Recorder:
         """Records that the current thread started, with its name and native id (once per
         thread, before its first event). Thread idents are reused, so this starts a new thread."""
         t = threading.current_thread()
-        self.buf.append((THREAD_NOTE, threading.get_ident(), getattr(t, "native_id", None) or 0, t.name))
+        self.note_thread_of(threading.get_ident(), getattr(t, "native_id", None) or 0, t.name)
+
+    def note_thread_of(self, ident: int, native: int, name: str) -> None:
+        """note_thread for the thread with this ident (any thread may call it)."""
+        self.buf.append((THREAD_NOTE, ident, native, name))
 
     # -- writer thread ----------------------------------------------------------------------------
     def start(self) -> None:

@@ -196,13 +196,12 @@ class Session:
     def _note_running_threads(self) -> None:
         # Threads already running (sys.monitoring traces them too): their names now, as they may
         # end before the writer gets to their first event.
-        from .recorder import THREAD_NOTE
         me = threading.get_ident()
         for t in threading.enumerate():
             ident = t.ident
             if ident is None or ident == me:
                 continue
-            self.recorder.buf.append((THREAD_NOTE, ident, getattr(t, "native_id", None) or 0, t.name))
+            self.recorder.note_thread_of(ident, getattr(t, "native_id", None) or 0, t.name)
 
     def _install_thread_hook(self) -> None:
         # New threads report their name once. With sys.monitoring the backend sees threading's
@@ -210,10 +209,7 @@ class Session:
         # that removes itself (the profile hook is unused otherwise).
         recorder = self.recorder
         if self.backend is not None and hasattr(self.backend, "on_thread_start"):
-            from .recorder import THREAD_NOTE
-            append = recorder.buf.append
-            self.backend.on_thread_start = \
-                lambda ident, native, name: append((THREAD_NOTE, ident, native, name))
+            self.backend.on_thread_start = recorder.note_thread_of
             return
         if self.backend is None and not self.probes_text:
             return  # heat only: nothing recorded per thread, nothing to name
